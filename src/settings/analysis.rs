@@ -1,0 +1,147 @@
+//! `[analysis]`: the thresholds of the seed's rules and of the statistics beyond them (SPEC §4).
+
+use super::problems::Problems;
+use serde::{Deserialize, Serialize};
+
+/// Rolling-average window of the seed: smooths per-batch noise.
+pub const ROLLING_WINDOW: u64 = 5;
+/// Seed growth rule: final vs initial rolling average. Coarse: it misses small leaks in large processes.
+pub const MAX_GROWTH_PERCENT: f64 = 25.0;
+/// Seed tail rule: this many final raw samples must each rise.
+pub const TAIL_SAMPLES: u64 = 5;
+/// A rise smaller than this (0.05 MiB) does not count for the tail rule.
+pub const TAIL_TOLERANCE_BYTES: u64 = 52_429;
+/// Noise guard: above this coefficient of variation a cycle is `noisy` unless a rule fires significantly.
+pub const MAX_NOISE_CV_PERCENT: f64 = 40.0;
+/// Error-spike rule: a batch with errors whose memory jumps this much over the previous one.
+pub const ERROR_SPIKE_PERCENT: f64 = 50.0;
+/// Error-spike rule: the batches after the spike staying within this of it did "not fully recover".
+pub const ERROR_SPIKE_TOLERANCE_PERCENT: f64 = 5.0;
+/// Error-spike rule: how many batches after the spike must stay up.
+pub const ERROR_SPIKE_MIN_STABLE_BATCHES: u64 = 2;
+/// Slope rule floor: a 1 KiB/request leak is caught with a 2x margin; allocator jitter stays below it.
+pub const SLOPE_MIN_BYTES_PER_REQUEST: f64 = 512.0;
+/// Slope rule: fitted growth over the measured batches must also exceed 256 KiB.
+pub const SLOPE_MIN_GROWTH_BYTES: f64 = 262_144.0;
+/// Trend rule: final averages of this many cycles are fitted together.
+pub const TREND_CYCLES: u64 = 6;
+/// Trend rule: fitted growth across the window must exceed 1 MiB.
+pub const TREND_MIN_GROWTH_BYTES: f64 = 1_048_576.0;
+/// Significance of the one-sided Mann–Kendall test used by the slope and trend rules.
+pub const TREND_ALPHA: f64 = 0.01;
+/// growth/tail/slope must fire in this many consecutive cycles before the leak gauge rises (no flapping).
+pub const CONFIRM_CYCLES: u64 = 2;
+/// Whether the leak gauge stays raised until restart.
+pub const LATCH: bool = false;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawAnalysis {
+    pub rolling_window: u64,
+    pub max_growth_percent: f64,
+    pub tail_samples: u64,
+    pub tail_tolerance_bytes: u64,
+    pub max_noise_cv_percent: f64,
+    pub error_spike_percent: f64,
+    pub error_spike_tolerance_percent: f64,
+    pub error_spike_min_stable_batches: u64,
+    pub slope_min_bytes_per_request: f64,
+    pub slope_min_growth_bytes: f64,
+    pub trend_cycles: u64,
+    pub trend_min_growth_bytes: f64,
+    pub trend_alpha: f64,
+    pub confirm_cycles: u64,
+    pub latch: bool,
+}
+
+impl Default for RawAnalysis {
+    fn default() -> Self {
+        Self {
+            rolling_window: ROLLING_WINDOW,
+            max_growth_percent: MAX_GROWTH_PERCENT,
+            tail_samples: TAIL_SAMPLES,
+            tail_tolerance_bytes: TAIL_TOLERANCE_BYTES,
+            max_noise_cv_percent: MAX_NOISE_CV_PERCENT,
+            error_spike_percent: ERROR_SPIKE_PERCENT,
+            error_spike_tolerance_percent: ERROR_SPIKE_TOLERANCE_PERCENT,
+            error_spike_min_stable_batches: ERROR_SPIKE_MIN_STABLE_BATCHES,
+            slope_min_bytes_per_request: SLOPE_MIN_BYTES_PER_REQUEST,
+            slope_min_growth_bytes: SLOPE_MIN_GROWTH_BYTES,
+            trend_cycles: TREND_CYCLES,
+            trend_min_growth_bytes: TREND_MIN_GROWTH_BYTES,
+            trend_alpha: TREND_ALPHA,
+            confirm_cycles: CONFIRM_CYCLES,
+            latch: LATCH,
+        }
+    }
+}
+
+/// The validated `[analysis]` section: the thresholds the pure analyzer reads. Field meanings are those of
+/// the constants above.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub rolling_window: usize,
+    pub max_growth_percent: f64,
+    pub tail_samples: usize,
+    pub tail_tolerance_bytes: f64,
+    pub max_noise_cv_percent: f64,
+    pub error_spike_percent: f64,
+    pub error_spike_tolerance_percent: f64,
+    pub error_spike_min_stable_batches: usize,
+    pub slope_min_bytes_per_request: f64,
+    pub slope_min_growth_bytes: f64,
+    pub trend_cycles: usize,
+    pub trend_min_growth_bytes: f64,
+    pub trend_alpha: f64,
+    pub confirm_cycles: u32,
+    pub latch: bool,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        let mut p = Problems::default();
+        validate(&RawAnalysis::default(), &mut p)
+    }
+}
+
+pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
+    let k = |name: &str| format!("analysis.{name}");
+    Analysis {
+        rolling_window: p.at_least(&k("rolling_window"), raw.rolling_window, 1) as usize,
+        max_growth_percent: p.above(&k("max_growth_percent"), raw.max_growth_percent, 0.0),
+        tail_samples: p.at_least(&k("tail_samples"), raw.tail_samples, 2) as usize,
+        tail_tolerance_bytes: raw.tail_tolerance_bytes as f64,
+        max_noise_cv_percent: p.above(&k("max_noise_cv_percent"), raw.max_noise_cv_percent, 0.0),
+        error_spike_percent: p.above(&k("error_spike_percent"), raw.error_spike_percent, 0.0),
+        error_spike_tolerance_percent: p.within(
+            &k("error_spike_tolerance_percent"),
+            raw.error_spike_tolerance_percent,
+            0.0,
+            100.0,
+        ),
+        error_spike_min_stable_batches: p.at_least(
+            &k("error_spike_min_stable_batches"),
+            raw.error_spike_min_stable_batches,
+            1,
+        ) as usize,
+        slope_min_bytes_per_request: p.within(
+            &k("slope_min_bytes_per_request"),
+            raw.slope_min_bytes_per_request,
+            0.0,
+            f64::MAX,
+        ),
+        slope_min_growth_bytes: p.within(&k("slope_min_growth_bytes"), raw.slope_min_growth_bytes, 0.0, f64::MAX),
+        trend_cycles: p.at_least(&k("trend_cycles"), raw.trend_cycles, 3) as usize,
+        trend_min_growth_bytes: p.within(&k("trend_min_growth_bytes"), raw.trend_min_growth_bytes, 0.0, f64::MAX),
+        trend_alpha: within_open_unit(p, &k("trend_alpha"), raw.trend_alpha),
+        confirm_cycles: p.at_least(&k("confirm_cycles"), raw.confirm_cycles, 1).min(u64::from(u32::MAX)) as u32,
+        latch: raw.latch,
+    }
+}
+
+fn within_open_unit(p: &mut Problems, key: &str, value: f64) -> f64 {
+    if !(value > 0.0 && value < 1.0) {
+        p.push(key, format!("must be a probability strictly between 0 and 1, got {value}"));
+    }
+    value
+}

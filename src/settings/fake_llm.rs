@@ -1,0 +1,97 @@
+//! `[fake_llm]`: the built-in OpenAI-compatible endpoint and its fault knobs (SPEC §7).
+
+use super::duration::HumaneDuration;
+use super::problems::Problems;
+use super::server::socket_addr;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Start the fake endpoint in-process, so the embedded default works with no other setup.
+pub const ENABLED: bool = true;
+/// A free loopback port: nothing outside the machine can reach it.
+pub const LISTEN: &str = "127.0.0.1:0";
+/// No added latency: the fake endpoint should never be the bottleneck.
+pub const LATENCY: HumaneDuration = HumaneDuration::from_millis(0);
+/// Chunks per streamed completion, before the final `finish_reason: "stop"` chunk.
+pub const STREAM_CHUNKS: u64 = 10;
+/// Fraction of requests answered with HTTP 500 or 429.
+pub const ERROR_RATE: f64 = 0.0;
+/// Deliberate leaks are off: set them to prove detection end to end.
+pub const LEAK_BYTES_PER_REQUEST: u64 = 0;
+/// Bytes kept alive for every failed request (an error path that copies the request).
+pub const LEAK_BYTES_PER_ERROR: u64 = 0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawFakeLlm {
+    pub enabled: bool,
+    pub listen: String,
+    pub latency: HumaneDuration,
+    pub stream_chunks: u64,
+    pub error_rate: f64,
+    pub leak_bytes_per_request: u64,
+    pub leak_bytes_per_error: u64,
+}
+
+impl Default for RawFakeLlm {
+    fn default() -> Self {
+        Self {
+            enabled: ENABLED,
+            listen: LISTEN.into(),
+            latency: LATENCY,
+            stream_chunks: STREAM_CHUNKS,
+            error_rate: ERROR_RATE,
+            leak_bytes_per_request: LEAK_BYTES_PER_REQUEST,
+            leak_bytes_per_error: LEAK_BYTES_PER_ERROR,
+        }
+    }
+}
+
+/// The validated `[fake_llm]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FakeLlm {
+    /// Whether `run` and `once` start the endpoint in-process.
+    pub enabled: bool,
+    /// Where it listens; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Delay before each response starts.
+    pub latency: Duration,
+    /// Content chunks per streamed response.
+    pub stream_chunks: usize,
+    /// Probability in `0..=1` that a request fails with 500 or 429.
+    pub error_rate: f64,
+    /// Bytes kept alive (and touched) per successful request.
+    pub leak_bytes_per_request: usize,
+    /// Bytes kept alive (and touched) per failed request.
+    pub leak_bytes_per_error: usize,
+}
+
+impl Default for FakeLlm {
+    fn default() -> Self {
+        validate(&RawFakeLlm::default(), &mut Problems::default())
+    }
+}
+
+/// Leaks beyond this per request would exhaust memory within seconds; they are a typo, not a test.
+pub const MAX_LEAK_BYTES: u64 = 64 * 1024 * 1024;
+
+pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
+    for (key, v) in [
+        ("fake_llm.leak_bytes_per_request", raw.leak_bytes_per_request),
+        ("fake_llm.leak_bytes_per_error", raw.leak_bytes_per_error),
+    ] {
+        if v > MAX_LEAK_BYTES {
+            p.push(key, format!("must be at most {MAX_LEAK_BYTES} (64 MiB), got {v}"));
+        }
+    }
+    FakeLlm {
+        enabled: raw.enabled,
+        listen: socket_addr(p, "fake_llm.listen", &raw.listen),
+        latency: raw.latency.0,
+        stream_chunks: p.at_least("fake_llm.stream_chunks", raw.stream_chunks, 1).min(100_000) as usize,
+        error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
+        leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
+        leak_bytes_per_error: raw.leak_bytes_per_error.min(MAX_LEAK_BYTES) as usize,
+    }
+}

@@ -1,0 +1,219 @@
+//! `[memory]`: what leaksoak measures after every batch, and how.
+
+use super::duration::HumaneDuration;
+use super::problems::Problems;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// Measure leaksoak's own resident set: the embedded default soaks the in-process fake endpoint.
+pub const SOURCE: &str = "self";
+/// The names `memory.source` accepts.
+pub const SOURCES: &[&str] = &["self", "self-heap", "process", "cgroup", "scrape", "promql"];
+/// The metric most exporters publish for a process's resident set.
+pub const METRIC: &str = "process_resident_memory_bytes";
+/// Median of 3 reads per batch: one outlier (a GC pause, a page-cache blip) cannot move the sample.
+pub const SAMPLES_PER_BATCH: u64 = 3;
+/// Wait after a batch before reading, so freed memory is returned and in-flight responses are dropped.
+pub const SETTLE: HumaneDuration = HumaneDuration::from_millis(200);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawMemory {
+    pub source: String,
+    pub pid: u32,
+    pub pid_file: String,
+    pub process_name: String,
+    pub cgroup_path: String,
+    pub url: String,
+    pub metric: String,
+    pub query: String,
+    pub samples_per_batch: u64,
+    pub settle: HumaneDuration,
+}
+
+impl Default for RawMemory {
+    fn default() -> Self {
+        Self {
+            source: SOURCE.into(),
+            pid: 0,
+            pid_file: String::new(),
+            process_name: String::new(),
+            cgroup_path: String::new(),
+            url: String::new(),
+            metric: METRIC.into(),
+            query: String::new(),
+            samples_per_batch: SAMPLES_PER_BATCH,
+            settle: SETTLE,
+        }
+    }
+}
+
+/// How the soaked process is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessSelector {
+    Pid(u32),
+    /// A file holding the pid, read again before every batch (a restarted target writes a new one).
+    PidFile(PathBuf),
+    /// Matched against the process name or its command line; more than one match is an error.
+    Name(String),
+}
+
+/// A Prometheus metric name with optional exact label matchers: `name{label="v",other="w"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricSelector {
+    pub name: String,
+    pub labels: Vec<(String, String)>,
+}
+
+/// What is measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemorySource {
+    /// leaksoak's own resident set size.
+    OwnRss,
+    /// leaksoak's live heap bytes, counted by its allocator.
+    OwnHeap,
+    /// Another process's resident set size.
+    Process(ProcessSelector),
+    /// A cgroup's memory usage (v2 `memory.current` or v1 `memory.usage_in_bytes`).
+    Cgroup(PathBuf),
+    /// One sample of a metric on a Prometheus text endpoint.
+    Scrape { url: Url, metric: MetricSelector },
+    /// An instant PromQL query that returns exactly one sample.
+    Promql { url: Url, query: String },
+}
+
+/// The validated `[memory]` section.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    pub source: MemorySource,
+    /// Reads per batch; the median is the batch's sample.
+    pub samples_per_batch: usize,
+    /// Wait after a batch before the first read.
+    pub settle: Duration,
+}
+
+pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
+    let source = match p.one_of("memory.source", &raw.source, SOURCES) {
+        Some(0) | None => MemorySource::OwnRss,
+        Some(1) => MemorySource::OwnHeap,
+        Some(2) => MemorySource::Process(process_selector(raw, p)),
+        Some(3) => MemorySource::Cgroup(cgroup_path(raw, p)),
+        Some(4) => MemorySource::Scrape {
+            url: http_url(p, "memory.url", &raw.url),
+            metric: MetricSelector::parse(&raw.metric).unwrap_or_else(|e| {
+                p.push("memory.metric", e);
+                MetricSelector { name: METRIC.into(), labels: vec![] }
+            }),
+        },
+        Some(_) => {
+            if raw.query.trim().is_empty() {
+                p.push("memory.query", "required when memory.source = \"promql\"");
+            }
+            MemorySource::Promql { url: http_url(p, "memory.url", &raw.url), query: raw.query.clone() }
+        }
+    };
+    Memory {
+        source,
+        samples_per_batch: p.at_least("memory.samples_per_batch", raw.samples_per_batch, 1) as usize,
+        settle: raw.settle.0,
+    }
+}
+
+fn process_selector(raw: &RawMemory, p: &mut Problems) -> ProcessSelector {
+    let mut set = vec![];
+    if raw.pid != 0 {
+        set.push(ProcessSelector::Pid(raw.pid));
+    }
+    if !raw.pid_file.is_empty() {
+        set.push(ProcessSelector::PidFile(raw.pid_file.clone().into()));
+    }
+    if !raw.process_name.is_empty() {
+        set.push(ProcessSelector::Name(raw.process_name.clone()));
+    }
+    if set.len() != 1 {
+        p.push(
+            "memory.pid",
+            format!("memory.source = \"process\" needs exactly one of pid, pid_file, process_name; {} set", set.len()),
+        );
+    }
+    set.into_iter().next().unwrap_or(ProcessSelector::Pid(0))
+}
+
+fn cgroup_path(raw: &RawMemory, p: &mut Problems) -> PathBuf {
+    if raw.cgroup_path.is_empty() {
+        p.push("memory.cgroup_path", "required when memory.source = \"cgroup\"");
+    }
+    raw.cgroup_path.clone().into()
+}
+
+/// An `http://` or `https://` URL.
+pub fn http_url(p: &mut Problems, key: &str, text: &str) -> Url {
+    match Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+        Ok(_) => {
+            p.push(key, format!("must be an http:// or https:// URL, got {text:?}"));
+            placeholder_url()
+        }
+        Err(e) => {
+            let shown = if text.is_empty() { "nothing".to_string() } else { format!("{text:?}") };
+            p.push(key, format!("must be an http:// or https:// URL, got {shown} ({e})"));
+            placeholder_url()
+        }
+    }
+}
+
+fn placeholder_url() -> Url {
+    Url::parse("http://127.0.0.1/").expect("a constant URL parses")
+}
+
+impl MetricSelector {
+    /// Parses `name` or `name{label="value",...}`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (name, rest) = match text.find('{') {
+            Some(i) => (&text[..i], Some(&text[i..])),
+            None => (text, None),
+        };
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid_name {
+            return Err(format!("not a metric name: {text:?}"));
+        }
+        let labels = match rest {
+            None => vec![],
+            Some(body) => parse_matchers(body).map_err(|e| format!("{e} in {text:?}"))?,
+        };
+        Ok(Self { name: name.to_owned(), labels })
+    }
+}
+
+fn parse_matchers(body: &str) -> Result<Vec<(String, String)>, String> {
+    let inner = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')).ok_or("unclosed '{'")?;
+    let mut out = vec![];
+    for part in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("matcher {part:?} lacks '='"))?;
+        let v = v.trim();
+        let v = v.strip_prefix('"').and_then(|v| v.strip_suffix('"')).ok_or_else(|| format!("value of {k:?} must be quoted"))?;
+        out.push((k.trim().to_owned(), v.to_owned()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_selectors() {
+        let m = MetricSelector::parse("process_resident_memory_bytes").expect("plain name");
+        assert!(m.labels.is_empty());
+        let m = MetricSelector::parse(r#"mem{job="proxy", pod="a-1"}"#).expect("matchers");
+        assert_eq!(m.labels, vec![("job".into(), "proxy".into()), ("pod".into(), "a-1".into())]);
+        assert!(MetricSelector::parse("1bad").is_err());
+        assert!(MetricSelector::parse("m{job=proxy}").is_err());
+        assert!(MetricSelector::parse("m{job=\"x\"").is_err());
+    }
+}

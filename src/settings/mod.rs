@@ -1,0 +1,105 @@
+//! Configuration: layered loading, validation into typed values, and rendering (SPEC §3).
+//!
+//! Data flow: [`load`] merges the built-in defaults, an optional TOML file and `LEAKSOAK__SECTION__KEY`
+//! environment variables into a [`RawSettings`] (every key, loosely typed, unknown keys reported), then
+//! [`RawSettings::validate`] turns it into [`Settings`], whose values are already checked: nothing later
+//! in the program validates configuration again. Every problem names its key path.
+//!
+//! One file per section; the documented defaults are the constants at the top of each.
+
+pub mod analysis;
+pub mod cycle;
+mod duration;
+pub mod fake_llm;
+mod layers;
+pub mod memory;
+mod problems;
+mod render;
+mod secret;
+pub mod scenario;
+pub mod server;
+pub mod telemetry;
+
+pub use analysis::Analysis;
+pub use cycle::{Cycle, ScenarioOrder};
+pub use duration::HumaneDuration;
+pub use fake_llm::FakeLlm;
+pub use layers::{ENV_PREFIX, load, load_raw};
+pub use memory::{Memory, MemorySource, MetricSelector, ProcessSelector};
+pub use problems::{Problem, Problems, SettingsError};
+pub use render::{default_toml, redacted_toml};
+pub use scenario::{Api, Scenario, ScenarioName, Target};
+pub use secret::Secret;
+pub use server::Server;
+pub use telemetry::{LogFormat, Telemetry};
+
+use serde::{Deserialize, Serialize};
+
+/// Every key of the configuration as written, before validation. Serializes to the file format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawSettings {
+    pub server: server::RawServer,
+    pub cycle: cycle::RawCycle,
+    pub analysis: analysis::RawAnalysis,
+    pub memory: memory::RawMemory,
+    pub fake_llm: fake_llm::RawFakeLlm,
+    pub telemetry: telemetry::RawTelemetry,
+    /// A file's list replaces the default list as a whole (the seed's four variants).
+    pub scenario: Vec<scenario::RawScenario>,
+}
+
+impl Default for RawSettings {
+    fn default() -> Self {
+        Self {
+            server: Default::default(),
+            cycle: Default::default(),
+            analysis: Default::default(),
+            memory: Default::default(),
+            fake_llm: Default::default(),
+            telemetry: Default::default(),
+            scenario: scenario::RawScenario::seed_variants(),
+        }
+    }
+}
+
+/// The validated configuration the daemon runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub server: Server,
+    pub cycle: Cycle,
+    pub analysis: Analysis,
+    pub memory: Memory,
+    pub fake_llm: FakeLlm,
+    pub telemetry: Telemetry,
+    /// At least one, names unique.
+    pub scenarios: Vec<Scenario>,
+}
+
+impl RawSettings {
+    /// Checks every key and returns typed settings, or every problem found.
+    pub fn validate(&self) -> Result<Settings, SettingsError> {
+        let mut p = Problems::default();
+        let analysis = analysis::validate(&self.analysis, &mut p);
+        let settings = Settings {
+            server: server::validate(&self.server, &mut p),
+            cycle: cycle::validate(&self.cycle, self.analysis.rolling_window, &mut p),
+            memory: memory::validate(&self.memory, &mut p),
+            fake_llm: fake_llm::validate(&self.fake_llm, &mut p),
+            telemetry: telemetry::validate(&self.telemetry, &mut p),
+            scenarios: scenario::validate_all(&self.scenario, self.fake_llm.enabled, &mut p),
+            analysis,
+        };
+        p.finish(settings)
+    }
+}
+
+impl Settings {
+    /// The embedded default: the built-in fake endpoint, memory source `self`, the seed's four scenarios.
+    pub fn embedded_default() -> Self {
+        RawSettings::default().validate().expect("the built-in defaults are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests;

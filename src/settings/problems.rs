@@ -1,0 +1,104 @@
+//! Validation problems: every one names the key path it is about.
+//!
+//! Validation never stops at the first mistake: it collects every problem so that `check-config` can print
+//! them all at once, and the daemon refuses to start (exit 3) while any remains.
+
+use std::fmt;
+
+/// One thing wrong with the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The key path as a user would write it: `cycle.batch_size`, `scenario[1].concurrency`.
+    pub key: String,
+    /// What is wrong and, where it helps, what was found.
+    pub detail: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.detail)
+    }
+}
+
+/// Every problem found while loading and validating a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct SettingsError {
+    /// Never empty.
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        writeln!(f, "invalid configuration ({n} problem{}):", if n == 1 { "" } else { "s" })?;
+        for p in &self.problems {
+            writeln!(f, "  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl SettingsError {
+    /// An error with a single problem.
+    pub fn one(key: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self { problems: vec![Problem { key: key.into(), detail: detail.into() }] }
+    }
+}
+
+/// Collects problems while a section is being validated.
+#[derive(Debug, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+}
+
+impl Problems {
+    pub fn push(&mut self, key: impl Into<String>, detail: impl Into<String>) {
+        self.list.push(Problem { key: key.into(), detail: detail.into() });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn extend(&mut self, other: Problems) {
+        self.list.extend(other.list);
+    }
+
+    /// `Ok(value)` when nothing was found, else every problem.
+    pub fn finish<T>(self, value: T) -> Result<T, SettingsError> {
+        if self.list.is_empty() { Ok(value) } else { Err(SettingsError { problems: self.list }) }
+    }
+
+    /// An integer that must be at least `min`.
+    pub fn at_least(&mut self, key: &str, value: u64, min: u64) -> u64 {
+        if value < min {
+            self.push(key, format!("must be at least {min}, got {value}"));
+        }
+        value
+    }
+
+    /// A finite float within `lo..=hi`.
+    pub fn within(&mut self, key: &str, value: f64, lo: f64, hi: f64) -> f64 {
+        if !value.is_finite() || value < lo || value > hi {
+            self.push(key, format!("must be between {lo} and {hi}, got {value}"));
+        }
+        value
+    }
+
+    /// A finite float strictly above `lo`.
+    pub fn above(&mut self, key: &str, value: f64, lo: f64) -> f64 {
+        if !value.is_finite() || value <= lo {
+            self.push(key, format!("must be greater than {lo}, got {value}"));
+        }
+        value
+    }
+
+    /// One of a fixed list of words; returns the index of the match.
+    pub fn one_of(&mut self, key: &str, value: &str, allowed: &[&str]) -> Option<usize> {
+        let found = allowed.iter().position(|a| *a == value);
+        if found.is_none() {
+            self.push(key, format!("must be one of {}, got {value:?}", allowed.join(", ")));
+        }
+        found
+    }
+}

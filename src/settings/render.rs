@@ -1,0 +1,153 @@
+//! Rendering settings as TOML: `config/default.toml` (every key, its default and a comment) and
+//! `print-config` (the effective settings, secrets redacted).
+
+use super::RawSettings;
+use super::secret::is_sensitive_header;
+use std::fmt::Write;
+
+/// What each key means, one line each. A test fails when a key lacks a comment.
+const COMMENTS: &[(&str, &str)] = &[
+    ("server.listen", "/metrics, /healthz, /readyz, /status, /report"),
+    ("server.enable_lifecycle", "serve POST /-/reload"),
+    ("server.bearer_token_file", "when set, every endpoint but /healthz requires this token"),
+    ("cycle.warmup_batches", "batches sent and exported, not analysed"),
+    ("cycle.measure_batches", "batches analysed (at least 2 x analysis.rolling_window)"),
+    ("cycle.batch_size", "requests per batch"),
+    ("cycle.pause", "idle time between cycles"),
+    ("cycle.scenario_order", "scenarios never overlap: they share one memory source"),
+    ("analysis.rolling_window", "seed rolling-average window"),
+    ("analysis.max_growth_percent", "seed growth rule"),
+    ("analysis.tail_samples", "seed \"continuous growth in final batches\" rule"),
+    ("analysis.tail_tolerance_bytes", "0.05 MiB: smaller rises do not count"),
+    ("analysis.max_noise_cv_percent", "noise guard (detrended coefficient of variation)"),
+    ("analysis.error_spike_percent", "seed error-induced rule: jump of a batch with errors"),
+    ("analysis.error_spike_tolerance_percent", "later batches within this of the spike: not recovered"),
+    ("analysis.error_spike_min_stable_batches", "batches after the spike that must stay up"),
+    ("analysis.slope_min_bytes_per_request", "slope rule: Theil-Sen slope floor"),
+    ("analysis.slope_min_growth_bytes", "slope rule: fitted growth over the measured batches"),
+    ("analysis.trend_cycles", "trend rule: cycles fitted together"),
+    ("analysis.trend_min_growth_bytes", "trend rule: fitted growth across the window"),
+    ("analysis.trend_alpha", "one-sided Mann-Kendall significance (slope and trend rules)"),
+    ("analysis.confirm_cycles", "growth/tail/slope must fire in N consecutive cycles to raise the gauge"),
+    ("analysis.latch", "true: the leak gauge stays 1 until restart once raised"),
+    ("memory.source", "self | self-heap | process | cgroup | scrape | promql"),
+    ("memory.pid", "process: one of pid / pid_file / process_name"),
+    ("memory.pid_file", "process: a file holding the pid, read before every batch"),
+    ("memory.process_name", "process: matched against the name or command line"),
+    ("memory.cgroup_path", "cgroup: a directory; v2 memory.current or v1 memory.usage_in_bytes"),
+    ("memory.url", "scrape: a /metrics URL; promql: a Prometheus base URL"),
+    ("memory.metric", "scrape: metric name, optional {label=\"v\"} matchers"),
+    ("memory.query", "promql: instant query returning one sample"),
+    ("memory.samples_per_batch", "median of N reads after each batch"),
+    ("memory.settle", "wait after a batch before reading"),
+    ("fake_llm.enabled", "start the built-in endpoint in-process; scenarios default to it"),
+    ("fake_llm.listen", "port 0: a free port"),
+    ("fake_llm.latency", "delay before each response"),
+    ("fake_llm.stream_chunks", "content chunks per streamed response"),
+    ("fake_llm.error_rate", "fraction answered with HTTP 500 or 429"),
+    ("fake_llm.leak_bytes_per_request", "deliberate leak, to prove detection end to end"),
+    ("fake_llm.leak_bytes_per_error", "deliberate leak on the error path"),
+    ("telemetry.log_format", "text | json"),
+    ("telemetry.otlp_endpoint", "when set, spans per cycle and batch go out over OTLP/HTTP"),
+    ("scenario.name", "label value; [a-z0-9_-]+, unique"),
+    ("scenario.url", "OpenAI base URL (http://host:4000/v1); empty: the built-in fake endpoint"),
+    ("scenario.urls", "instead of url: several backends, requests spread round-robin"),
+    ("scenario.api", "chat | completions | embeddings | http (GET of the full URL)"),
+    ("scenario.model", "model name sent in each request"),
+    ("scenario.stream", "ask for SSE streaming (chat and completions)"),
+    ("scenario.concurrency", "requests in flight; 1 = the seed's sequential (\"sync\") mode"),
+    ("scenario.timeout", "whole-request timeout, stream included"),
+    ("scenario.api_key_env", "environment variable holding the API key"),
+    ("scenario.api_key_file", "or a file holding it"),
+    ("scenario.max_response_bytes", "larger bodies are cut and counted as errors"),
+    ("scenario.headers", "extra request headers"),
+];
+
+/// Column at which comments start, so the file reads as a table.
+const COMMENT_COLUMN: usize = 40;
+
+/// The text of `config/default.toml`, generated from the defaults in code.
+pub fn default_toml() -> String {
+    let mut out = String::from(
+        "# leaksoak: every configuration key with its default (generated from the code; a test keeps it in sync).\n\
+         # Override in your own file (leaksoak run --config FILE) or with LEAKSOAK__SECTION__KEY variables.\n",
+    );
+    let table = toml::Table::try_from(RawSettings::default()).expect("defaults serialize");
+    for (section, value) in &table {
+        match value {
+            toml::Value::Table(keys) => {
+                let _ = write!(out, "\n[{section}]\n");
+                write_keys(&mut out, section, keys);
+            }
+            toml::Value::Array(items) => {
+                for item in items.iter().filter_map(toml::Value::as_table) {
+                    let _ = write!(out, "\n[[{section}]]\n");
+                    write_keys(&mut out, section, item);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn write_keys(out: &mut String, section: &str, keys: &toml::Table) {
+    for (key, value) in keys {
+        let line = format!("{key} = {value}");
+        let comment = comment(&format!("{section}.{key}")).unwrap_or("");
+        let pad = COMMENT_COLUMN.saturating_sub(line.len()).max(1);
+        let _ = writeln!(out, "{line}{:pad$}# {comment}", "");
+    }
+}
+
+fn comment(key: &str) -> Option<&'static str> {
+    COMMENTS.iter().find(|(k, _)| *k == key).map(|(_, c)| *c)
+}
+
+/// The effective settings as TOML with credentials replaced by `[redacted]`.
+pub fn redacted_toml(raw: &RawSettings) -> String {
+    let mut raw = raw.clone();
+    for s in &mut raw.scenario {
+        for (name, value) in s.headers.iter_mut() {
+            if is_sensitive_header(name) {
+                *value = "[redacted]".into();
+            }
+        }
+        s.url = redact_url(&s.url);
+        s.urls = s.urls.iter().map(|u| redact_url(u)).collect();
+    }
+    raw.memory.url = redact_url(&raw.memory.url);
+    raw.telemetry.otlp_endpoint = redact_url(&raw.telemetry.otlp_endpoint);
+    toml::to_string(&raw).unwrap_or_else(|e| format!("# cannot render the settings: {e}\n"))
+}
+
+/// Hides the password of `http://user:password@host/`.
+fn redact_url(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+pub(super) fn keys_without_comment() -> Vec<String> {
+    let table = toml::Table::try_from(RawSettings::default()).expect("defaults serialize");
+    let mut missing = vec![];
+    for (section, value) in &table {
+        let keys = match value {
+            toml::Value::Table(t) => Some(t),
+            toml::Value::Array(a) => a.first().and_then(toml::Value::as_table),
+            _ => None,
+        };
+        for key in keys.into_iter().flat_map(|t| t.keys()) {
+            let full = format!("{section}.{key}");
+            if comment(&full).is_none() {
+                missing.push(full);
+            }
+        }
+    }
+    missing
+}

@@ -1,0 +1,262 @@
+//! `[[scenario]]`: what load is sent, to which target. The defaults are the seed's four variants.
+
+use super::duration::HumaneDuration;
+use super::memory::http_url;
+use super::problems::Problems;
+use super::secret::{Secret, is_sensitive_header};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// The model name OpenAI's SDK examples (and the seed) use.
+pub const MODEL: &str = "gpt-3.5-turbo";
+/// The seed's "async" mode: several requests in flight.
+pub const CONCURRENCY: u64 = 8;
+/// A generous per-request timeout: real LLM calls are slow, a stuck one must still end.
+pub const TIMEOUT: HumaneDuration = HumaneDuration::from_secs(30);
+/// Response bodies beyond 16 MiB are cut and counted as errors: leaksoak's own memory must stay bounded.
+pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The kinds of request `api` accepts.
+pub const APIS: &[&str] = &["chat", "completions", "embeddings", "http"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RawScenario {
+    pub name: String,
+    pub url: String,
+    pub urls: Vec<String>,
+    pub api: String,
+    pub model: String,
+    pub stream: bool,
+    pub concurrency: u64,
+    pub timeout: HumaneDuration,
+    pub api_key_env: String,
+    pub api_key_file: String,
+    pub max_response_bytes: u64,
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Default for RawScenario {
+    fn default() -> Self {
+        Self::seed("async-streaming", CONCURRENCY, true)
+    }
+}
+
+impl RawScenario {
+    /// One of the seed's variants against the built-in fake endpoint.
+    pub fn seed(name: &str, concurrency: u64, stream: bool) -> Self {
+        Self {
+            name: name.into(),
+            url: String::new(),
+            urls: vec![],
+            api: "chat".into(),
+            model: MODEL.into(),
+            stream,
+            concurrency,
+            timeout: TIMEOUT,
+            api_key_env: String::new(),
+            api_key_file: String::new(),
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            headers: BTreeMap::new(),
+        }
+    }
+
+    /// The seed's four variants: sync (one request at a time) and async, each streaming and not.
+    pub fn seed_variants() -> Vec<Self> {
+        vec![
+            Self::seed("sync-non-streaming", 1, false),
+            Self::seed("sync-streaming", 1, true),
+            Self::seed("async-non-streaming", CONCURRENCY, false),
+            Self::seed("async-streaming", CONCURRENCY, true),
+        ]
+    }
+}
+
+/// A scenario name: `[a-z0-9_-]+`, unique. It is a Prometheus label value, so it stays short and tame.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScenarioName(String);
+
+impl ScenarioName {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let ok = !text.is_empty()
+            && text.len() <= 64
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok { Ok(Self(text.to_owned())) } else { Err(format!("must match [a-z0-9_-]{{1,64}}, got {text:?}")) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ScenarioName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The kind of request a scenario sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `POST {url}/chat/completions`
+    Chat,
+    /// `POST {url}/completions`
+    Completions,
+    /// `POST {url}/embeddings` (never streams)
+    Embeddings,
+    /// `GET {url}`: any 2xx is a success
+    Http,
+}
+
+impl Api {
+    /// The path appended to an OpenAI-style base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Api::Chat => "chat/completions",
+            Api::Completions => "completions",
+            Api::Embeddings => "embeddings",
+            Api::Http => "",
+        }
+    }
+}
+
+/// Where a scenario sends its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// The built-in fake endpoint, started in-process.
+    Fake,
+    /// Base URLs (or full URLs for `api = "http"`), used round-robin.
+    Urls(Vec<Url>),
+}
+
+/// A validated `[[scenario]]`.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Label value in every metric of this scenario.
+    pub name: ScenarioName,
+    pub target: Target,
+    pub api: Api,
+    pub model: String,
+    /// Whether requests ask for SSE streaming (ignored for embeddings and http).
+    pub stream: bool,
+    /// Requests in flight at once; 1 is the seed's sequential "sync" mode.
+    pub concurrency: usize,
+    /// Whole-request timeout, streaming included.
+    pub timeout: Duration,
+    /// Sent as `Authorization: Bearer`; read from `api_key_env` or `api_key_file`.
+    pub api_key: Option<Secret>,
+    /// Extra request headers; credential-like ones are marked sensitive.
+    pub headers: http::HeaderMap,
+    /// Larger bodies are cut and counted as errors.
+    pub max_response_bytes: u64,
+}
+
+pub fn validate_all(raw: &[RawScenario], fake_enabled: bool, p: &mut Problems) -> Vec<Scenario> {
+    if raw.is_empty() {
+        p.push("scenario", "at least one [[scenario]] is required");
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, r) in raw.iter().enumerate() {
+        let s = validate(r, &format!("scenario[{i}]"), fake_enabled, p);
+        if !seen.insert(r.name.clone()) {
+            p.push(format!("scenario[{i}].name"), format!("{:?} is used by an earlier scenario", r.name));
+        }
+        out.push(s);
+    }
+    out
+}
+
+fn validate(raw: &RawScenario, at: &str, fake_enabled: bool, p: &mut Problems) -> Scenario {
+    let name = ScenarioName::parse(&raw.name).unwrap_or_else(|e| {
+        p.push(format!("{at}.name"), e);
+        ScenarioName("invalid".into())
+    });
+    let api = match p.one_of(&format!("{at}.api"), &raw.api, APIS) {
+        Some(1) => Api::Completions,
+        Some(2) => Api::Embeddings,
+        Some(3) => Api::Http,
+        _ => Api::Chat,
+    };
+    if raw.model.is_empty() && api != Api::Http {
+        p.push(format!("{at}.model"), "must not be empty");
+    }
+    Scenario {
+        name,
+        target: target(raw, at, fake_enabled, api, p),
+        api,
+        model: raw.model.clone(),
+        stream: raw.stream && matches!(api, Api::Chat | Api::Completions),
+        concurrency: p.at_least(&format!("{at}.concurrency"), raw.concurrency, 1).min(10_000) as usize,
+        timeout: positive(p, &format!("{at}.timeout"), raw.timeout.0),
+        api_key: api_key(raw, at, p),
+        headers: headers(&raw.headers, at, p),
+        max_response_bytes: p.at_least(&format!("{at}.max_response_bytes"), raw.max_response_bytes, 1024),
+    }
+}
+
+fn target(raw: &RawScenario, at: &str, fake_enabled: bool, api: Api, p: &mut Problems) -> Target {
+    if !raw.url.is_empty() && !raw.urls.is_empty() {
+        p.push(format!("{at}.urls"), "set either url or urls, not both");
+    }
+    let listed: Vec<(String, &String)> = if raw.urls.is_empty() {
+        (!raw.url.is_empty()).then(|| (format!("{at}.url"), &raw.url)).into_iter().collect()
+    } else {
+        raw.urls.iter().enumerate().map(|(j, u)| (format!("{at}.urls[{j}]"), u)).collect()
+    };
+    if listed.is_empty() {
+        if !fake_enabled {
+            p.push(format!("{at}.url"), "required when fake_llm.enabled = false");
+        }
+        if api == Api::Http {
+            p.push(format!("{at}.url"), "api = \"http\" needs a full URL");
+        }
+        return Target::Fake;
+    }
+    Target::Urls(listed.into_iter().map(|(key, u)| http_url(p, &key, u)).collect())
+}
+
+fn positive(p: &mut Problems, key: &str, d: Duration) -> Duration {
+    if d.is_zero() {
+        p.push(key, "must be longer than 0s");
+    }
+    d
+}
+
+fn api_key(raw: &RawScenario, at: &str, p: &mut Problems) -> Option<Secret> {
+    match (raw.api_key_env.is_empty(), raw.api_key_file.is_empty()) {
+        (true, true) => None,
+        (false, false) => {
+            p.push(format!("{at}.api_key_file"), "set either api_key_env or api_key_file, not both");
+            None
+        }
+        (false, true) => match std::env::var(&raw.api_key_env) {
+            Ok(v) if !v.is_empty() => Some(Secret::new(&v)),
+            _ => {
+                p.push(format!("{at}.api_key_env"), format!("environment variable {} is not set", raw.api_key_env));
+                None
+            }
+        },
+        (true, false) => super::server::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file),
+    }
+}
+
+fn headers(raw: &BTreeMap<String, String>, at: &str, p: &mut Problems) -> http::HeaderMap {
+    let mut out = http::HeaderMap::new();
+    for (k, v) in raw {
+        let key = format!("{at}.headers.{k}");
+        let name = http::HeaderName::from_bytes(k.as_bytes());
+        let value = http::HeaderValue::from_str(v);
+        match (name, value) {
+            (Ok(name), Ok(mut value)) => {
+                value.set_sensitive(is_sensitive_header(k));
+                out.insert(name, value);
+            }
+            (Err(_), _) => p.push(key, "not a valid HTTP header name"),
+            (_, Err(_)) => p.push(key, "not a valid HTTP header value"),
+        }
+    }
+    out
+}

@@ -1,0 +1,18 @@
+//! The one way leaksoak builds an outbound HTTP client (load generator, scrape and PromQL sources).
+
+use std::sync::Once;
+
+/// `User-Agent` of every outbound request, so targets can tell soak traffic apart in their logs.
+pub const USER_AGENT: &str = concat!("leaksoak/", env!("CARGO_PKG_VERSION"));
+
+/// A reqwest builder with TLS (rustls over ring) ready and no system proxy: leaksoak talks to the
+/// targets it is given, directly.
+pub fn builder() -> reqwest::ClientBuilder {
+    static PROVIDER: Once = Once::new();
+    // reqwest is built without a default crypto provider (aws-lc is slow to build); ring is installed
+    // once for the process. An error means another provider is already installed, which is as good.
+    PROVIDER.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder().no_proxy().user_agent(USER_AGENT).tcp_nodelay(true)
+}

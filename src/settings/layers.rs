@@ -15,27 +15,48 @@ use std::path::Path;
 pub const ENV_PREFIX: &str = "LEAKSOAK";
 
 /// Loads and validates: the one call the daemon and every command make.
+///
+/// Problems of shape (unknown keys, wrong types) and of value are reported together: a key that did not
+/// parse takes its default, so the rest of the file is still validated.
 pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
-    load_raw(file)?.validate()
+    let (raw, mut problems) = from_tree(&merged_tree(file)?);
+    match raw.validate() {
+        Ok(settings) => problems.finish(settings),
+        Err(e) => {
+            problems.extend_from(e);
+            problems.finish(Settings::embedded_default())
+        }
+    }
 }
 
 /// Loads the merged configuration without validating values (for `print-config` and `check-config`).
 pub fn load_raw(file: Option<&Path>) -> Result<RawSettings, SettingsError> {
-    let tree = merged_tree(file)?;
-    from_tree(&tree)
+    let (raw, problems) = from_tree(&merged_tree(file)?);
+    problems.finish(raw)
 }
 
 fn merged_tree(file: Option<&Path>) -> Result<Value, SettingsError> {
     let mut builder = Config::builder();
     if let Some(path) = file {
         if !path.is_file() {
-            return Err(SettingsError::one("--config", format!("no such file: {}", path.display())));
+            return Err(SettingsError::one(
+                "--config",
+                format!("no such file: {}", path.display()),
+            ));
         }
         builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
     }
-    let env = Environment::with_prefix(ENV_PREFIX).prefix_separator("__").separator("__").try_parsing(true);
-    let merged = builder.add_source(env).build().map_err(|e| SettingsError::one(origin(file), e.to_string()))?;
-    merged.try_deserialize::<Value>().map_err(|e| SettingsError::one(origin(file), e.to_string()))
+    let env = Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true);
+    let merged = builder
+        .add_source(env)
+        .build()
+        .map_err(|e| SettingsError::one(origin(file), e.to_string()))?;
+    merged
+        .try_deserialize::<Value>()
+        .map_err(|e| SettingsError::one(origin(file), e.to_string()))
 }
 
 fn origin(file: Option<&Path>) -> String {
@@ -43,11 +64,12 @@ fn origin(file: Option<&Path>) -> String {
 }
 
 /// Deserializes a merged tree into raw settings, filling every absent key with its default.
-pub(super) fn from_tree(tree: &Value) -> Result<RawSettings, SettingsError> {
+pub(super) fn from_tree(tree: &Value) -> (RawSettings, Problems) {
     let mut p = Problems::default();
     let mut raw = RawSettings::default();
     let Value::Object(top) = tree else {
-        return Err(SettingsError::one("(root)", "the configuration must be a table"));
+        p.push("(root)", "the configuration must be a table");
+        return (raw, p);
     };
     for (key, value) in top {
         match key.as_str() {
@@ -61,7 +83,7 @@ pub(super) fn from_tree(tree: &Value) -> Result<RawSettings, SettingsError> {
             _ => p.push(key.clone(), "unknown key"),
         }
     }
-    p.finish(raw)
+    (raw, p)
 }
 
 fn scenarios(value: &Value, p: &mut Problems, out: &mut Vec<super::scenario::RawScenario>) {
@@ -86,7 +108,8 @@ fn section<T: DeserializeOwned>(value: &Value, at: &str, p: &mut Problems, out: 
     let mut unknown = vec![];
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(value, &mut track);
-    let result: Result<T, _> = serde_ignored::deserialize(tracked, |path| unknown.push(path.to_string()));
+    let result: Result<T, _> =
+        serde_ignored::deserialize(tracked, |path| unknown.push(path.to_string()));
     for path in unknown {
         p.push(format!("{at}.{path}"), "unknown key");
     }
@@ -98,6 +121,8 @@ fn section<T: DeserializeOwned>(value: &Value, at: &str, p: &mut Problems, out: 
 
 #[cfg(test)]
 pub(super) fn from_toml(text: &str) -> Result<RawSettings, SettingsError> {
-    let tree: Value = toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.to_string()))?;
-    from_tree(&tree)
+    let tree: Value =
+        toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.to_string()))?;
+    let (raw, problems) = from_tree(&tree);
+    problems.finish(raw)
 }

@@ -15,8 +15,8 @@ mod layers;
 pub mod memory;
 mod problems;
 mod render;
-mod secret;
 pub mod scenario;
+mod secret;
 pub mod server;
 pub mod telemetry;
 
@@ -97,7 +97,9 @@ impl RawSettings {
 impl Settings {
     /// The embedded default: the built-in fake endpoint, memory source `self`, the seed's four scenarios.
     pub fn embedded_default() -> Self {
-        RawSettings::default().validate().expect("the built-in defaults are valid")
+        RawSettings::default()
+            .validate()
+            .expect("the built-in defaults are valid")
     }
 }
 

@@ -30,7 +30,11 @@ pub struct SettingsError {
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(f, "invalid configuration ({n} problem{}):", if n == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "invalid configuration ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             writeln!(f, "  {p}")?;
         }
@@ -41,7 +45,12 @@ impl fmt::Display for SettingsError {
 impl SettingsError {
     /// An error with a single problem.
     pub fn one(key: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self { problems: vec![Problem { key: key.into(), detail: detail.into() }] }
+        Self {
+            problems: vec![Problem {
+                key: key.into(),
+                detail: detail.into(),
+            }],
+        }
     }
 }
 
@@ -53,20 +62,30 @@ pub struct Problems {
 
 impl Problems {
     pub fn push(&mut self, key: impl Into<String>, detail: impl Into<String>) {
-        self.list.push(Problem { key: key.into(), detail: detail.into() });
+        self.list.push(Problem {
+            key: key.into(),
+            detail: detail.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
-    pub fn extend(&mut self, other: Problems) {
-        self.list.extend(other.list);
+    /// Adds the problems of an earlier stage.
+    pub fn extend_from(&mut self, other: SettingsError) {
+        self.list.extend(other.problems);
     }
 
     /// `Ok(value)` when nothing was found, else every problem.
     pub fn finish<T>(self, value: T) -> Result<T, SettingsError> {
-        if self.list.is_empty() { Ok(value) } else { Err(SettingsError { problems: self.list }) }
+        if self.list.is_empty() {
+            Ok(value)
+        } else {
+            Err(SettingsError {
+                problems: self.list,
+            })
+        }
     }
 
     /// An integer that must be at least `min`.
@@ -93,11 +112,22 @@ impl Problems {
         value
     }
 
+    /// A finite float that is zero or more.
+    pub fn non_negative(&mut self, key: &str, value: f64) -> f64 {
+        if !value.is_finite() || value < 0.0 {
+            self.push(key, format!("must be 0 or more, got {value}"));
+        }
+        value
+    }
+
     /// One of a fixed list of words; returns the index of the match.
     pub fn one_of(&mut self, key: &str, value: &str, allowed: &[&str]) -> Option<usize> {
         let found = allowed.iter().position(|a| *a == value);
         if found.is_none() {
-            self.push(key, format!("must be one of {}, got {value:?}", allowed.join(", ")));
+            self.push(
+                key,
+                format!("must be one of {}, got {value:?}", allowed.join(", ")),
+            );
         }
         found
     }

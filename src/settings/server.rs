@@ -53,7 +53,10 @@ pub fn validate(raw: &RawServer, p: &mut Problems) -> Server {
 /// A `host:port` socket address; on error a placeholder is returned and the problem recorded.
 pub fn socket_addr(p: &mut Problems, key: &str, text: &str) -> SocketAddr {
     text.parse().unwrap_or_else(|e| {
-        p.push(key, format!("must be an address like 127.0.0.1:9477, got {text:?} ({e})"));
+        p.push(
+            key,
+            format!("must be an address like 127.0.0.1:9477, got {text:?} ({e})"),
+        );
         SocketAddr::from(([127, 0, 0, 1], 0))
     })
 }

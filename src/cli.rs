@@ -1,0 +1,68 @@
+//! The command line (SPEC §2): definitions only; [`crate::commands`] carries them out.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Exit codes shared by every command.
+pub mod exit {
+    /// No leak, command succeeded.
+    pub const OK: u8 = 0;
+    /// A leak was detected.
+    pub const LEAK: u8 = 1;
+    /// Nothing could be judged: noisy, insufficient or error.
+    pub const INCONCLUSIVE: u8 = 2;
+    /// The configuration is invalid.
+    pub const BAD_CONFIG: u8 = 3;
+}
+
+/// leaksoak: soak-test HTTP services for memory leaks, continuously, and export what it finds to Prometheus.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the built-in fake OpenAI-compatible endpoint alone.
+    FakeLlm(FakeLlmArgs),
+    /// Validate a configuration file: exit 0, or print every problem and exit 3.
+    CheckConfig {
+        /// The TOML file to check.
+        file: PathBuf,
+    },
+    /// Print the effective configuration (defaults + file + environment) as TOML, secrets redacted.
+    PrintConfig {
+        /// A TOML file layered over the defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// `leaksoak fake-llm`: flags override the `[fake_llm]` section of `--config`.
+#[derive(Debug, Args)]
+pub struct FakeLlmArgs {
+    /// A TOML file whose `[fake_llm]` section is used.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (port 0: a free port, printed on start).
+    #[arg(long)]
+    pub listen: Option<SocketAddr>,
+    /// Delay before each response, e.g. "20ms".
+    #[arg(long)]
+    pub latency: Option<String>,
+    /// Content chunks per streamed response.
+    #[arg(long)]
+    pub stream_chunks: Option<u64>,
+    /// Fraction of requests answered with HTTP 500 or 429.
+    #[arg(long)]
+    pub error_rate: Option<f64>,
+    /// Bytes kept alive per successful request.
+    #[arg(long)]
+    pub leak_bytes_per_request: Option<u64>,
+    /// Bytes kept alive per failed request.
+    #[arg(long)]
+    pub leak_bytes_per_error: Option<u64>,
+}

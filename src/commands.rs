@@ -1,0 +1,145 @@
+//! What each command does: the edge of the program, where errors become messages and exit codes.
+
+use crate::cli::{Command, FakeLlmArgs, exit};
+use crate::settings::{self, RawSettings, SettingsError};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+/// Runs a parsed command line to its exit code.
+pub fn dispatch(command: Option<Command>) -> ExitCode {
+    let code = match command {
+        None => {
+            eprintln!(
+                "leaksoak: `run` arrives with the cycle engine; use `leaksoak --help` for the commands"
+            );
+            exit::INCONCLUSIVE
+        }
+        Some(Command::CheckConfig { file }) => check_config(&file),
+        Some(Command::PrintConfig { config }) => print_config(config.as_deref()),
+        Some(Command::FakeLlm(args)) => fake_llm(&args),
+    };
+    ExitCode::from(code)
+}
+
+fn report_bad_config(e: &SettingsError) -> u8 {
+    eprint!("{e}");
+    exit::BAD_CONFIG
+}
+
+fn check_config(file: &Path) -> u8 {
+    match settings::load(Some(file)) {
+        Ok(s) => {
+            let names: Vec<&str> = s.scenarios.iter().map(|s| s.name.as_str()).collect();
+            println!(
+                "{}: valid ({} scenario(s): {})",
+                file.display(),
+                names.len(),
+                names.join(", ")
+            );
+            exit::OK
+        }
+        Err(e) => report_bad_config(&e),
+    }
+}
+
+fn print_config(file: Option<&Path>) -> u8 {
+    let raw = match settings::load_raw(file) {
+        Ok(raw) => raw,
+        Err(e) => return report_bad_config(&e),
+    };
+    if let Err(e) = raw.validate() {
+        return report_bad_config(&e);
+    }
+    print!("{}", settings::redacted_toml(&raw));
+    exit::OK
+}
+
+/// Applies the `fake-llm` flags over the loaded `[fake_llm]` section, so validation names the keys.
+fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), SettingsError> {
+    let f = &mut raw.fake_llm;
+    if let Some(listen) = args.listen {
+        f.listen = listen.to_string();
+    }
+    if let Some(latency) = &args.latency {
+        let d = humantime::parse_duration(latency).map_err(|e| {
+            SettingsError::one(
+                "fake_llm.latency",
+                format!("invalid duration {latency:?} ({e})"),
+            )
+        })?;
+        f.latency = settings::HumaneDuration(d);
+    }
+    f.stream_chunks = args.stream_chunks.unwrap_or(f.stream_chunks);
+    f.error_rate = args.error_rate.unwrap_or(f.error_rate);
+    f.leak_bytes_per_request = args
+        .leak_bytes_per_request
+        .unwrap_or(f.leak_bytes_per_request);
+    f.leak_bytes_per_error = args.leak_bytes_per_error.unwrap_or(f.leak_bytes_per_error);
+    Ok(())
+}
+
+fn fake_llm(args: &FakeLlmArgs) -> u8 {
+    let loaded = settings::load_raw(args.config.as_deref()).and_then(|mut raw| {
+        apply_fake_flags(&mut raw, args)?;
+        raw.validate()
+    });
+    let settings = match loaded {
+        Ok(s) => s,
+        Err(e) => return report_bad_config(&e),
+    };
+    crate::telemetry::init(settings.telemetry.log_format);
+    match runtime().and_then(|rt| rt.block_on(serve_fake(settings.fake_llm))) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("leaksoak fake-llm: {e:#}");
+            exit::INCONCLUSIVE
+        }
+    }
+}
+
+async fn serve_fake(fake: settings::FakeLlm) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let listener = tokio::net::TcpListener::bind(fake.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", fake.listen))?;
+    let addr = listener.local_addr()?;
+    // The address goes to stdout so scripts and tests can start it on port 0 and read where it is.
+    println!("fake-llm listening on http://{addr}/v1");
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, "fake OpenAI-compatible endpoint started");
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(crate::fake_llm::serve(
+        listener,
+        fake,
+        shutdown.clone().cancelled_owned(),
+    ));
+    wait_for_signal().await;
+    shutdown.cancel();
+    server.await.context("the fake endpoint task failed")?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn wait_for_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let term = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}

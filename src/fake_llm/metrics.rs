@@ -1,0 +1,95 @@
+//! The fake endpoint's own request counters, served on its `/metrics`.
+
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+
+/// Which route a request took; a bounded label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Chat,
+    Completions,
+    Embeddings,
+    Models,
+    Other,
+}
+
+impl Route {
+    const ALL: [Route; 5] = [
+        Route::Chat,
+        Route::Completions,
+        Route::Embeddings,
+        Route::Models,
+        Route::Other,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Route::Chat => "chat",
+            Route::Completions => "completions",
+            Route::Embeddings => "embeddings",
+            Route::Models => "models",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// Counters registered once; the per-request handles are resolved up front so the hot path is one atomic add.
+#[derive(Debug)]
+pub struct Metrics {
+    /// Owns every metric below; rendered on `/metrics`.
+    registry: Registry,
+    /// `fake_llm_requests_total{route, outcome}`, indexed `[route][failed as usize]`.
+    requests: [[IntCounter; 2]; 5],
+    /// `fake_llm_leaked_bytes`: memory kept alive by the leak knobs.
+    leaked: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let vec = IntCounterVec::new(
+            Opts::new(
+                "fake_llm_requests_total",
+                "Requests answered by the fake OpenAI endpoint",
+            ),
+            &["route", "outcome"],
+        )
+        .expect("valid metric definition");
+        let leaked = IntGauge::new(
+            "fake_llm_leaked_bytes",
+            "Bytes kept alive by the deliberate leak knobs",
+        )
+        .expect("valid metric definition");
+        registry
+            .register(Box::new(vec.clone()))
+            .expect("registered once");
+        registry
+            .register(Box::new(leaked.clone()))
+            .expect("registered once");
+        let requests = Route::ALL
+            .map(|r| ["success", "error"].map(|o| vec.with_label_values(&[r.as_str(), o])));
+        Self {
+            registry,
+            requests,
+            leaked,
+        }
+    }
+
+    pub fn count(&self, route: Route, failed: bool) {
+        self.requests[route as usize][usize::from(failed)].inc();
+    }
+
+    /// The text exposition, with the leak gauge brought up to date.
+    pub fn render(&self, leaked_bytes: u64) -> Vec<u8> {
+        self.leaked
+            .set(i64::try_from(leaked_bytes).unwrap_or(i64::MAX));
+        let mut out = Vec::with_capacity(1024);
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

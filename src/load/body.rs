@@ -1,0 +1,175 @@
+//! Reading responses to their end within a byte cap, and classifying what went wrong.
+
+use super::outcome::ErrorKind;
+use crate::settings::Api;
+use eventsource_stream::Eventsource;
+use futures_util::StreamExt;
+use serde::de::IgnoredAny;
+use std::time::{Duration, Instant};
+
+/// What reading a response yielded.
+#[derive(Debug)]
+pub struct Read {
+    /// Body bytes received, up to the cap.
+    pub bytes: u64,
+    /// Time from send to the first stream event.
+    pub first_event: Option<Duration>,
+    pub result: Result<(), ErrorKind>,
+}
+
+/// Classifies a failure to get a response at all.
+pub fn classify_send(e: &reqwest::Error) -> ErrorKind {
+    if e.is_timeout() {
+        ErrorKind::Timeout
+    } else if e.is_status() {
+        ErrorKind::Status
+    } else {
+        ErrorKind::Connect
+    }
+}
+
+fn classify_body(e: &reqwest::Error, otherwise: ErrorKind) -> ErrorKind {
+    if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        otherwise
+    }
+}
+
+/// The fields a JSON body must have to count as an answer.
+#[derive(serde::Deserialize)]
+struct Envelope {
+    choices: Option<IgnoredAny>,
+    data: Option<IgnoredAny>,
+}
+
+/// Reads a whole (non-streamed) body. A non-2xx status is drained (so the connection can be reused) and
+/// counted as `status`.
+pub async fn read_whole(
+    mut response: reqwest::Response,
+    cap: u64,
+    api: Api,
+    ok_status: bool,
+) -> Read {
+    let mut body = Vec::new();
+    let mut bytes = 0u64;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                bytes += chunk.len() as u64;
+                if bytes > cap {
+                    let kind = if ok_status {
+                        ErrorKind::Decode
+                    } else {
+                        ErrorKind::Status
+                    };
+                    return Read {
+                        bytes,
+                        first_event: None,
+                        result: Err(kind),
+                    };
+                }
+                if ok_status && api != Api::Http {
+                    body.extend_from_slice(&chunk);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let kind = if ok_status {
+                    classify_body(&e, ErrorKind::Decode)
+                } else {
+                    ErrorKind::Status
+                };
+                return Read {
+                    bytes,
+                    first_event: None,
+                    result: Err(kind),
+                };
+            }
+        }
+    }
+    let result = if !ok_status {
+        Err(ErrorKind::Status)
+    } else if valid_answer(api, &body) {
+        Ok(())
+    } else {
+        Err(ErrorKind::Decode)
+    };
+    Read {
+        bytes,
+        first_event: None,
+        result,
+    }
+}
+
+fn valid_answer(api: Api, body: &[u8]) -> bool {
+    match api {
+        Api::Http => true,
+        Api::Embeddings => serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.data.is_some()),
+        Api::Chat | Api::Completions => {
+            serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.choices.is_some())
+        }
+    }
+}
+
+/// Why the byte stream under the SSE parser stopped.
+#[derive(Debug)]
+enum Cut {
+    Transport(reqwest::Error),
+    TooLarge,
+}
+
+impl std::fmt::Display for Cut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cut::Transport(e) => write!(f, "{e}"),
+            Cut::TooLarge => f.write_str("response exceeds the size cap"),
+        }
+    }
+}
+
+impl std::error::Error for Cut {}
+
+/// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
+/// with `choices`; a stream that ends without `[DONE]` is broken.
+pub async fn read_stream(response: reqwest::Response, cap: u64, started: Instant) -> Read {
+    let mut bytes = 0u64;
+    let counted = response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(Cut::Transport)?;
+        bytes += chunk.len() as u64;
+        if bytes > cap {
+            Err(Cut::TooLarge)
+        } else {
+            Ok(chunk)
+        }
+    });
+    let mut events = counted.eventsource();
+    let mut read = Read {
+        bytes: 0,
+        first_event: None,
+        result: Err(ErrorKind::Stream),
+    };
+    while let Some(event) = events.next().await {
+        let event = match event {
+            Ok(ev) => ev,
+            Err(eventsource_stream::EventStreamError::Transport(Cut::Transport(e))) => {
+                read.result = Err(classify_body(&e, ErrorKind::Stream));
+                break;
+            }
+            Err(_) => break,
+        };
+        read.bytes += event.data.len() as u64;
+        if event.data.is_empty() {
+            continue;
+        }
+        read.first_event.get_or_insert_with(|| started.elapsed());
+        if event.data == "[DONE]" {
+            read.result = Ok(());
+            break;
+        }
+        if !serde_json::from_str::<Envelope>(&event.data).is_ok_and(|e| e.choices.is_some()) {
+            break;
+        }
+    }
+    read
+}

@@ -26,6 +26,24 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The daemon: cycles forever (the default command). Without --config: the embedded default.
+    Run {
+        /// A TOML file layered over the defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// One cycle per scenario; prints the report; exit 0 no leak, 1 leak, 2 noisy/insufficient/error, 3 bad config.
+    Once {
+        /// A TOML file layered over the defaults.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Write JUnit XML here (a test case per scenario).
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Write the recorded samples and analysis here (SPEC §4.6).
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Run the built-in fake OpenAI-compatible endpoint alone.
     FakeLlm(FakeLlmArgs),
     /// Validate a configuration file: exit 0, or print every problem and exit 3.

@@ -28,6 +28,79 @@ fn report_bad_config(e: &SettingsError) -> u8 {
     exit::BAD_CONFIG
 }
 
+/// Loads settings for a command that runs, and starts logging; `Err` is the exit code of a bad config.
+fn load_and_init(file: Option<&Path>) -> Result<settings::Settings, u8> {
+    let settings = settings::load(file).map_err(|e| report_bad_config(&e))?;
+    crate::telemetry::init(settings.telemetry.log_format);
+    Ok(settings)
+}
+
+fn run(file: Option<&Path>) -> u8 {
+    let settings = match load_and_init(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match runtime().and_then(|rt| Ok(rt.block_on(crate::app::run(settings, wait_for_signal()))?)) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            exit::INCONCLUSIVE
+        }
+    }
+}
+
+fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
+    let settings = match load_and_init(file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let judged = match runtime().and_then(|rt| Ok(rt.block_on(crate::app::once(settings, progress, wait_for_signal()))?)) {
+        Ok(Some(judged)) => judged,
+        Ok(None) => {
+            eprintln!("leaksoak once: interrupted before every scenario finished a cycle");
+            return exit::INCONCLUSIVE;
+        }
+        Err(e) => {
+            eprintln!("leaksoak once: {e:#}");
+            return exit::INCONCLUSIVE;
+        }
+    };
+    for j in &judged {
+        println!("{}", j.report);
+    }
+    if let Err(e) = write_outputs(&judged, junit, json) {
+        eprintln!("leaksoak once: {e:#}");
+        return exit::INCONCLUSIVE;
+    }
+    once_exit_code(&judged)
+}
+
+fn write_outputs(judged: &[crate::app::Judged], junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if let Some(path) = junit {
+        std::fs::write(path, crate::export::junit::render(judged))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = json {
+        std::fs::write(path, crate::export::recorded::once_json(judged))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// `once` keeps the seed's semantics: any leak verdict → 1; else anything not judged stable → 2.
+pub fn once_exit_code(judged: &[crate::app::Judged]) -> u8 {
+    use crate::analyze::Verdict;
+    if judged.iter().any(|j| j.analysis.verdict == Verdict::Leak) {
+        exit::LEAK
+    } else if judged.iter().all(|j| j.analysis.verdict == Verdict::Stable) {
+        exit::OK
+    } else {
+        exit::INCONCLUSIVE
+    }
+}
+
 fn check_config(file: &Path) -> u8 {
     match settings::load(Some(file)) {
         Ok(s) => {

@@ -10,7 +10,9 @@
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs, beside the flow: it is
 //!   what the load hits when no real target is configured.
+pub mod app;
 pub mod cli;
+pub mod export;
 pub mod commands;
 pub mod fake_llm;
 pub mod http_client;

@@ -1,0 +1,75 @@
+//! What a cycle leaves behind: one record per batch and the judged cycle, in the shape `once --json`
+//! writes and `analyze` reads (SPEC §4.6).
+
+use crate::analyze::{CycleAnalysis, Finding, Phase, Sample};
+use crate::load::ErrorCounts;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// One batch of a cycle, warmup or measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchRecord {
+    pub phase: Phase,
+    /// Memory after the batch (the median of the sampler's reads), bytes.
+    pub memory_bytes: u64,
+    /// Requests sent.
+    pub requests: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// Failures by kind (`connect`, `timeout`, …); kinds with no failure are left out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub errors_by_kind: BTreeMap<String, u64>,
+}
+
+impl BatchRecord {
+    pub fn new(phase: Phase, memory_bytes: u64, requests: u64, errors: &ErrorCounts) -> Self {
+        let errors_by_kind =
+            errors.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.as_str().to_owned(), n)).collect();
+        Self { phase, memory_bytes, requests, errors: errors.total(), errors_by_kind }
+    }
+
+    /// The analysis input of a batch.
+    pub fn sample(&self) -> Sample {
+        Sample { memory_bytes: self.memory_bytes as f64, requests: self.requests, errors: self.errors }
+    }
+}
+
+/// The measured batches of a cycle as analysis samples (warmup batches left out).
+pub fn measured_samples(batches: &[BatchRecord]) -> Vec<Sample> {
+    batches.iter().filter(|b| b.phase == Phase::Measure).map(BatchRecord::sample).collect()
+}
+
+/// How a cycle ended, before analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CycleEnd {
+    /// Every batch ran and was sampled.
+    Completed,
+    /// A memory read failed; the cycle stopped at that batch.
+    SourceFailed(String),
+    /// The soaked target restarted; the cycle is discarded and the trend history starts over.
+    Restarted,
+}
+
+/// One finished cycle of one scenario, judged.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// Scenario name.
+    pub scenario: String,
+    /// Requests per batch as configured.
+    pub batch_size: u64,
+    /// Every batch that ran, in order.
+    pub batches: Vec<BatchRecord>,
+    /// How the cycle ended.
+    pub end: CycleEnd,
+    /// The analysis, with findings marked confirmed or not by the scenario's gauge.
+    pub analysis: CycleAnalysis,
+    /// The trend finding, when the trend rule fired after this cycle (also among `analysis.findings`).
+    pub trend: Option<Finding>,
+    /// Wall time of the cycle.
+    pub duration: Duration,
+    /// End of the cycle, seconds since the Unix epoch.
+    pub finished_at: f64,
+    /// The SPEC §5 report.
+    pub report: String,
+}

@@ -8,7 +8,10 @@
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
+//! * [`memory`]: sources of memory readings (own RSS or heap, another process, a cgroup, a scraped metric, a
+//!   PromQL query), sampled after every batch with target restarts detected; between load and analyze.
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs, beside the flow: it is
 //!   what the load hits when no real target is configured.
 pub mod settings;
 pub mod http_client;
+pub mod memory;

@@ -1,1 +1,4 @@
+#[global_allocator]
+static ALLOC: leaksoak::memory::CountingAlloc = leaksoak::memory::CountingAlloc::new();
+
 fn main() {}

@@ -2,8 +2,8 @@
 //! first read. The directory's inode is the identity: a recreated cgroup (a restarted container) has a new
 //! one. A drop in usage alone is not a restart.
 
-use super::source::{Identity, Read};
 use super::Error;
+use super::source::{Identity, Read};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -36,9 +36,15 @@ impl Cgroup {
         if !meta.is_dir() {
             return Err(fail(&self.dir, "not a directory".into()));
         }
-        let identity = Some(Identity::Inode { dev: meta.dev(), ino: meta.ino() });
+        let identity = Some(Identity::Inode {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        });
         let order = match self.file {
-            Some(known) => [known, FILES.into_iter().find(|f| *f != known).unwrap_or(known)],
+            Some(known) => [
+                known,
+                FILES.into_iter().find(|f| *f != known).unwrap_or(known),
+            ],
             None => FILES,
         };
         for file in order {
@@ -62,9 +68,11 @@ impl Cgroup {
                 .into(),
         ))
     }
-
 }
 
 fn fail(path: &Path, detail: String) -> Error {
-    Error::Cgroup { path: path.to_owned(), detail }
+    Error::Cgroup {
+        path: path.to_owned(),
+        detail,
+    }
 }

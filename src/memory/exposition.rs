@@ -4,13 +4,16 @@
 
 use std::borrow::Cow;
 
+/// A label pair, value unescaped.
+pub type Label<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// One sample: `name{label="value",...} value [timestamp] [# exemplar]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample<'a> {
     /// Metric name (for a histogram or summary, the series name: `x_bucket`, `x_sum`, ...).
     pub name: Cow<'a, str>,
     /// Label pairs in line order, values unescaped (`\\`, `\"`, `\n`).
-    pub labels: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    pub labels: Vec<Label<'a>>,
     /// The value; may be NaN or infinite, as the format allows.
     pub value: f64,
 }
@@ -18,7 +21,10 @@ pub struct Sample<'a> {
 impl Sample<'_> {
     /// The value of `label`, or "" when absent (Prometheus treats a missing label as empty).
     pub fn label(&self, name: &str) -> &str {
-        self.labels.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v)
+        self.labels
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v)
     }
 }
 
@@ -54,8 +60,16 @@ pub fn parse_line(line: &str) -> Result<Option<Sample<'_>>, ParseError> {
         Some(b'\r') if c.rest().trim().is_empty() => return Ok(None),
         _ => {}
     }
-    let mut name = if c.peek() == Some(b'{') { None } else { Some(Cow::Borrowed(c.metric_name()?)) };
-    let labels = if c.peek() == Some(b'{') { c.labels(&mut name)? } else { vec![] };
+    let mut name = if c.peek() == Some(b'{') {
+        None
+    } else {
+        Some(Cow::Borrowed(c.metric_name()?))
+    };
+    let labels = if c.peek() == Some(b'{') {
+        c.labels(&mut name)?
+    } else {
+        vec![]
+    };
     let name = name.ok_or(c.error("metric name"))?;
     c.skip_spaces();
     let value = c.number("sample value")?;
@@ -66,8 +80,16 @@ pub fn parse_line(line: &str) -> Result<Option<Sample<'_>>, ParseError> {
     }
     // What may follow: nothing, a `\r` of a Windows line end, or an OpenMetrics exemplar (`# {...} 1`).
     match c.peek() {
-        None | Some(b'#') => Ok(Some(Sample { name, labels, value })),
-        Some(b'\r') if c.pos + 1 == line.len() => Ok(Some(Sample { name, labels, value })),
+        None | Some(b'#') => Ok(Some(Sample {
+            name,
+            labels,
+            value,
+        })),
+        Some(b'\r') if c.pos + 1 == line.len() => Ok(Some(Sample {
+            name,
+            labels,
+            value,
+        })),
         Some(_) => Err(c.error("end of line after the timestamp")),
     }
 }
@@ -88,7 +110,10 @@ impl<'a> Cursor<'a> {
     }
 
     fn error(&self, expected: &'static str) -> ParseError {
-        ParseError { column: self.pos, reason: expected }
+        ParseError {
+            column: self.pos,
+            reason: expected,
+        }
     }
 
     fn skip_spaces(&mut self) {
@@ -112,7 +137,10 @@ impl<'a> Cursor<'a> {
 
     fn identifier(&mut self, colons: bool) -> Option<&'a str> {
         let ok = |b: u8, first: bool| {
-            b.is_ascii_alphabetic() || b == b'_' || (colons && b == b':') || (!first && b.is_ascii_digit())
+            b.is_ascii_alphabetic()
+                || b == b'_'
+                || (colons && b == b':')
+                || (!first && b.is_ascii_digit())
         };
         let start = self.pos;
         if !self.peek().is_some_and(|b| ok(b, true)) {
@@ -126,7 +154,7 @@ impl<'a> Cursor<'a> {
 
     /// `{label="value",...}` with an optional trailing comma. A quoted string standing alone is the
     /// metric name (Prometheus 3's UTF-8 names: `{"my.metric", job="x"}`).
-    fn labels(&mut self, name: &mut Option<Cow<'a, str>>) -> Result<Vec<(Cow<'a, str>, Cow<'a, str>)>, ParseError> {
+    fn labels(&mut self, name: &mut Option<Cow<'a, str>>) -> Result<Vec<Label<'a>>, ParseError> {
         self.expect(b'{', "'{'")?;
         let mut labels = vec![];
         loop {
@@ -167,7 +195,8 @@ impl<'a> Cursor<'a> {
         while let Some((i, ch)) = chars.next() {
             match ch {
                 '"' => {
-                    let text = owned.map_or_else(|| Cow::Borrowed(&self.text[start..start + i]), Cow::Owned);
+                    let text = owned
+                        .map_or_else(|| Cow::Borrowed(&self.text[start..start + i]), Cow::Owned);
                     self.pos = start + i + 1;
                     return Ok(text);
                 }
@@ -193,11 +222,17 @@ impl<'a> Cursor<'a> {
     /// A number token up to the next space: decimal, exponent, `NaN`, `+Inf`, `-Inf`.
     fn number(&mut self, expected: &'static str) -> Result<f64, ParseError> {
         let start = self.pos;
-        while self.peek().is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\r')) {
+        while self
+            .peek()
+            .is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+        {
             self.pos += 1;
         }
         let token = self.text.get(start..self.pos).unwrap_or("");
-        token.parse::<f64>().map_err(|_| ParseError { column: start, reason: expected })
+        token.parse::<f64>().map_err(|_| ParseError {
+            column: start,
+            reason: expected,
+        })
     }
 }
 
@@ -212,7 +247,10 @@ mod tests {
     #[test]
     fn plain_labelled_and_timestamped_samples() {
         let s = one("process_resident_memory_bytes 1.2345e+07");
-        assert_eq!((s.name.as_ref(), s.value), ("process_resident_memory_bytes", 12_345_000.0));
+        assert_eq!(
+            (s.name.as_ref(), s.value),
+            ("process_resident_memory_bytes", 12_345_000.0)
+        );
         let s = one(r#"http_requests_total{method="post",code="200"} 1027 1395066363000"#);
         assert_eq!(s.label("code"), "200");
         assert_eq!(s.label("absent"), "");
@@ -225,7 +263,9 @@ mod tests {
 
     #[test]
     fn escapes_commas_and_braces_inside_values() {
-        let s = one(r#"msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:\n\"FILE.TXT\""} 1.458255915e9"#);
+        let s = one(
+            r#"msdos_file_access_time_seconds{path="C:\\DIR\\FILE.TXT",error="Cannot find file:\n\"FILE.TXT\""} 1.458255915e9"#,
+        );
         assert_eq!(s.label("path"), r"C:\DIR\FILE.TXT");
         assert_eq!(s.label("error"), "Cannot find file:\n\"FILE.TXT\"");
         let s = one(r#"m{a="x,y=\"z\"}",b="{}"} 7"#);
@@ -241,13 +281,25 @@ mod tests {
         assert_eq!(one("m -Inf").value, f64::NEG_INFINITY);
         assert_eq!(one("m 42\r").value, 42.0);
         assert_eq!(one("m{a=\"b\"} 42 1000\r").value, 42.0);
-        assert_eq!(one(r#"m_bucket{le="0.5"} 3 # {trace_id="abc"} 0.4 1.6e9"#).value, 3.0);
+        assert_eq!(
+            one(r#"m_bucket{le="0.5"} 3 # {trace_id="abc"} 0.4 1.6e9"#).value,
+            3.0
+        );
         assert_eq!(one(r#"{"my.metric", job="x"} 9"#).name, "my.metric");
     }
 
     #[test]
     fn skipped_lines() {
-        for line in ["", "   ", "\r", "# HELP m help text", "# TYPE m gauge", "#", "# EOF", "\t# indented"] {
+        for line in [
+            "",
+            "   ",
+            "\r",
+            "# HELP m help text",
+            "# TYPE m gauge",
+            "#",
+            "# EOF",
+            "\t# indented",
+        ] {
             assert_eq!(parse_line(line), Ok(None), "{line:?}");
         }
     }
@@ -255,9 +307,28 @@ mod tests {
     #[test]
     fn hostile_lines_are_errors_never_panics() {
         let bad = [
-            "m", "m ", "1m 2", "m{ 2", "m{a} 2", "m{a=b} 2", "m{a=\"b} 2", "m{a=\"b\"", "m{a=\"b\" c=\"d\"} 1",
-            "m{=\"b\"} 1", "m 1 2 3", "m one", "m 1 ts", "{} 1", "{\"a\" \"b\"} 1", "m{a=\"\\", "m{a=\"é\\",
-            "\u{0}", "m{a=\"b\"}}", "<html><body>Not found</body></html>", "m\r 1", "m{\"x\",\"y\"} 1",
+            "m",
+            "m ",
+            "1m 2",
+            "m{ 2",
+            "m{a} 2",
+            "m{a=b} 2",
+            "m{a=\"b} 2",
+            "m{a=\"b\"",
+            "m{a=\"b\" c=\"d\"} 1",
+            "m{=\"b\"} 1",
+            "m 1 2 3",
+            "m one",
+            "m 1 ts",
+            "{} 1",
+            "{\"a\" \"b\"} 1",
+            "m{a=\"\\",
+            "m{a=\"é\\",
+            "\u{0}",
+            "m{a=\"b\"}}",
+            "<html><body>Not found</body></html>",
+            "m\r 1",
+            "m{\"x\",\"y\"} 1",
         ];
         for line in bad {
             assert!(parse_line(line).is_err(), "{line:?} should not parse");
@@ -271,8 +342,11 @@ mod tests {
 
     #[test]
     fn a_whole_body_with_windows_newlines() {
-        let body = "# HELP m x\r\n# TYPE m gauge\r\nm{a=\"1\"} 10\r\n\r\nm{a=\"2\"} 20\r\nbroken{\r\n";
-        let got: Vec<_> = samples(body).map(|(n, r)| (n, r.map(|s| s.value))).collect();
+        let body =
+            "# HELP m x\r\n# TYPE m gauge\r\nm{a=\"1\"} 10\r\n\r\nm{a=\"2\"} 20\r\nbroken{\r\n";
+        let got: Vec<_> = samples(body)
+            .map(|(n, r)| (n, r.map(|s| s.value)))
+            .collect();
         assert_eq!(got.len(), 3);
         assert_eq!(got[0], (3, Ok(10.0)));
         assert_eq!(got[1], (5, Ok(20.0)));

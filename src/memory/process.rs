@@ -2,8 +2,8 @@
 //! process's memory; the whole process table is listed only to resolve `process_name`, once, and again
 //! when the process it found is gone.
 
-use super::source::{Identity, Read, selector_text};
 use super::Error;
+use super::source::{Identity, Read, selector_text};
 use crate::settings::ProcessSelector;
 use std::path::Path;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
@@ -25,7 +25,13 @@ pub struct Process {
 
 impl Process {
     pub fn new(selector: ProcessSelector) -> Self {
-        Self { selector, system: None, own_pid: std::process::id(), resolved: None, last_seen: None }
+        Self {
+            selector,
+            system: None,
+            own_pid: std::process::id(),
+            resolved: None,
+            last_seen: None,
+        }
     }
 
     /// leaksoak's own process.
@@ -87,27 +93,46 @@ impl Process {
         let key = Pid::from_u32(pid);
         let only_memory = ProcessRefreshKind::nothing().with_memory().without_tasks();
         system.refresh_processes_specifics(ProcessesToUpdate::Some(&[key]), true, only_memory);
-        let Some(process) = system.process(key) else { return Ok(None) };
-        if matches!(process.status(), ProcessStatus::Zombie | ProcessStatus::Dead) {
+        let Some(process) = system.process(key) else {
+            return Ok(None);
+        };
+        if matches!(
+            process.status(),
+            ProcessStatus::Zombie | ProcessStatus::Dead
+        ) {
             return Ok(None);
         }
         self.last_seen = Some((pid, process.name().to_string_lossy().into_owned()));
-        let identity = Identity::Process { pid, start_time: process.start_time() };
-        Ok(Some(Read { bytes: process.memory(), identity: Some(identity) }))
+        let identity = Identity::Process {
+            pid,
+            start_time: process.start_time(),
+        };
+        Ok(Some(Read {
+            bytes: process.memory(),
+            identity: Some(identity),
+        }))
     }
 }
 
 fn open_system() -> Result<System, Error> {
-    System::new().map_err(|e| Error::ProcessTable { detail: e.to_string() })
+    System::new().map_err(|e| Error::ProcessTable {
+        detail: e.to_string(),
+    })
 }
 
 fn read_pid_file(path: &Path) -> Result<u32, Error> {
-    let bad = |detail: String| Error::PidFile { path: path.to_owned(), detail };
+    let bad = |detail: String| Error::PidFile {
+        path: path.to_owned(),
+        detail,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let text = text.trim();
     match text.parse::<u32>() {
         Ok(pid) if pid > 0 => Ok(pid),
-        _ => Err(bad(format!("holds {:?}, not a pid", text.chars().take(40).collect::<String>()))),
+        _ => Err(bad(format!(
+            "holds {:?}, not a pid",
+            text.chars().take(40).collect::<String>()
+        ))),
     }
 }
 
@@ -115,7 +140,9 @@ fn read_pid_file(path: &Path) -> Result<u32, Error> {
 fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
     // A throwaway table: the sampler's own keeps only the measured process.
     let mut system = open_system()?;
-    let with_cmd = ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always).without_tasks();
+    let with_cmd = ProcessRefreshKind::nothing()
+        .with_cmd(UpdateKind::Always)
+        .without_tasks();
     system.refresh_processes_specifics(ProcessesToUpdate::All, true, with_cmd);
     let mut matches: Vec<(u32, String)> = system
         .processes()
@@ -123,16 +150,33 @@ fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
         .filter(|p| p.thread_kind().is_none() && p.pid().as_u32() != own_pid)
         .filter(|p| !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead))
         .filter_map(|p| {
-            let cmd = p.cmd().iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+            let cmd = p
+                .cmd()
+                .iter()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ");
             let own_name = p.name().to_string_lossy();
             let hit = own_name == name || cmd.contains(name);
-            hit.then(|| (p.pid().as_u32(), if cmd.is_empty() { own_name.into_owned() } else { cmd }))
+            hit.then(|| {
+                (
+                    p.pid().as_u32(),
+                    if cmd.is_empty() {
+                        own_name.into_owned()
+                    } else {
+                        cmd
+                    },
+                )
+            })
         })
         .collect();
     matches.sort();
     match matches.as_slice() {
         [] => Err(Error::NoProcessNamed { name: name.into() }),
         [(pid, _)] => Ok(*pid),
-        _ => Err(Error::AmbiguousProcessName { name: name.into(), matches }),
+        _ => Err(Error::AmbiguousProcessName {
+            name: name.into(),
+            matches,
+        }),
     }
 }

@@ -1,9 +1,9 @@
 //! `promql`: an instant query against a Prometheus HTTP API that must return exactly one sample. The
 //! returned series' labels are the target's identity: a new pod name means a restarted target.
 
+use super::Error;
 use super::fetch;
 use super::source::{Identity, Read, to_bytes};
-use super::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use url::Url;
@@ -62,8 +62,16 @@ impl Promql {
         let mut endpoint = base.clone();
         let path = format!("{}/api/v1/query", base.path().trim_end_matches('/'));
         endpoint.set_path(&path);
-        endpoint.query_pairs_mut().clear().append_pair("query", &query);
-        Self { client, endpoint, base, query }
+        endpoint
+            .query_pairs_mut()
+            .clear()
+            .append_pair("query", &query);
+        Self {
+            client,
+            endpoint,
+            base,
+            query,
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -75,24 +83,38 @@ impl Promql {
         // Prometheus reports bad queries as 400/422/503 with a JSON error body: prefer its message.
         let answer = match decode(&self.query, &fetched.body) {
             Err(Error::PromqlResponse { .. }) if !(200..300).contains(&fetched.status) => {
-                return Err(Error::HttpStatus { url: fetch::shown(&self.endpoint), status: fetched.status });
+                return Err(Error::HttpStatus {
+                    url: fetch::shown(&self.endpoint),
+                    status: fetched.status,
+                });
             }
             other => other?,
         };
         let bytes = to_bytes(answer.value, || format!("promql {:?}", self.query))?;
-        Ok(Read { bytes, identity: answer.labels.map(|l| Identity::Labels(l.into_iter().collect())) })
+        Ok(Read {
+            bytes,
+            identity: answer
+                .labels
+                .map(|l| Identity::Labels(l.into_iter().collect())),
+        })
     }
 }
 
 /// Decodes a `/api/v1/query` response body into its one sample.
 pub fn decode(query: &str, body: &[u8]) -> Result<Answer, Error> {
-    let bad = |detail: String| Error::PromqlResponse { query: query.into(), detail };
-    let response: Response = serde_json::from_slice(body).map_err(|e| bad(format!("not Prometheus API JSON ({e})")))?;
+    let bad = |detail: String| Error::PromqlResponse {
+        query: query.into(),
+        detail,
+    };
+    let response: Response =
+        serde_json::from_slice(body).map_err(|e| bad(format!("not Prometheus API JSON ({e})")))?;
     if response.status != "success" {
         return Err(Error::PromqlError {
             query: query.into(),
             error_type: response.error_type.unwrap_or_else(|| "unknown".into()),
-            message: response.error.unwrap_or_else(|| format!("status {:?}", response.status)),
+            message: response
+                .error
+                .unwrap_or_else(|| format!("status {:?}", response.status)),
         });
     }
     let (labels, value) = match response.data {
@@ -101,12 +123,26 @@ pub fn decode(query: &str, body: &[u8]) -> Result<Answer, Error> {
             let one = series.remove(0);
             (Some(one.metric), one.value.1)
         }
-        Some(Data::Vector(series)) => return Err(Error::PromqlCount { query: query.into(), count: series.len() }),
-        Some(Data::Matrix(m)) => return Err(bad(format!("a range vector of {} series; an instant vector is needed", m.len()))),
-        Some(Data::String((_, s))) => return Err(bad(format!("the string {s:?}; a number is needed"))),
+        Some(Data::Vector(series)) => {
+            return Err(Error::PromqlCount {
+                query: query.into(),
+                count: series.len(),
+            });
+        }
+        Some(Data::Matrix(m)) => {
+            return Err(bad(format!(
+                "a range vector of {} series; an instant vector is needed",
+                m.len()
+            )));
+        }
+        Some(Data::String((_, s))) => {
+            return Err(bad(format!("the string {s:?}; a number is needed")));
+        }
         None => return Err(bad("no data".into())),
     };
-    let value = value.parse::<f64>().map_err(|_| bad(format!("value {value:?} is not a number")))?;
+    let value = value
+        .parse::<f64>()
+        .map_err(|_| bad(format!("value {value:?} is not a number")))?;
     Ok(Answer { value, labels })
 }
 
@@ -130,18 +166,37 @@ mod tests {
 
     #[test]
     fn scalar_has_no_labels() {
-        let answer = decoded(r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"42"]}}"#);
-        assert_eq!(answer, Ok(Answer { value: 42.0, labels: None }));
+        let answer =
+            decoded(r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"42"]}}"#);
+        assert_eq!(
+            answer,
+            Ok(Answer {
+                value: 42.0,
+                labels: None
+            })
+        );
     }
 
     #[test]
     fn empty_and_several_are_count_errors() {
         let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
-        assert_eq!(decoded(empty), Err(Error::PromqlCount { query: "q".into(), count: 0 }));
+        assert_eq!(
+            decoded(empty),
+            Err(Error::PromqlCount {
+                query: "q".into(),
+                count: 0
+            })
+        );
         let two = r#"{"status":"success","data":{"resultType":"vector","result":[
             {"metric":{"pod":"a"},"value":[1,"1"]},{"metric":{"pod":"b"},"value":[1,"2"]}]}}"#;
         let err = decoded(two).expect_err("two samples");
-        assert_eq!(err, Error::PromqlCount { query: "q".into(), count: 2 });
+        assert_eq!(
+            err,
+            Error::PromqlCount {
+                query: "q".into(),
+                count: 2
+            }
+        );
         assert!(err.to_string().contains("returned 2 samples"), "{err}");
     }
 
@@ -150,7 +205,10 @@ mod tests {
         let body = r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error"}"#;
         let err = decoded(body).expect_err("an error response");
         assert_eq!(err.kind(), "promql_error");
-        assert!(err.to_string().contains("bad_data") && err.to_string().contains("parse error"), "{err}");
+        assert!(
+            err.to_string().contains("bad_data") && err.to_string().contains("parse error"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -164,7 +222,11 @@ mod tests {
             r#"{"status":"success","data":{"resultType":"scalar","result":[1,"lots"]}}"#,
             r#"{"status":"success","data":{"resultType":"histogram","result":[]}}"#,
         ] {
-            assert_eq!(decoded(body).map_err(|e| e.kind()), Err("promql_response"), "{body}");
+            assert_eq!(
+                decoded(body).map_err(|e| e.kind()),
+                Err("promql_response"),
+                "{body}"
+            );
         }
     }
 
@@ -174,6 +236,9 @@ mod tests {
         let base = Url::parse("http://prom:9090/prometheus/").expect("url");
         let p = Promql::new(client, base, "sum(x{a=\"b\"})".into());
         assert_eq!(p.endpoint.path(), "/prometheus/api/v1/query");
-        assert_eq!(p.endpoint.query_pairs().next().map(|(_, v)| v.into_owned()), Some("sum(x{a=\"b\"})".into()));
+        assert_eq!(
+            p.endpoint.query_pairs().next().map(|(_, v)| v.into_owned()),
+            Some("sum(x{a=\"b\"})".into())
+        );
     }
 }

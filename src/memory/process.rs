@@ -149,26 +149,7 @@ fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
         .values()
         .filter(|p| p.thread_kind().is_none() && p.pid().as_u32() != own_pid)
         .filter(|p| !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead))
-        .filter_map(|p| {
-            let cmd = p
-                .cmd()
-                .iter()
-                .map(|a| a.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let own_name = p.name().to_string_lossy();
-            let hit = own_name == name || cmd.contains(name);
-            hit.then(|| {
-                (
-                    p.pid().as_u32(),
-                    if cmd.is_empty() {
-                        own_name.into_owned()
-                    } else {
-                        cmd
-                    },
-                )
-            })
-        })
+        .filter_map(|p| named(p, name).map(|shown| (p.pid().as_u32(), shown)))
         .collect();
     matches.sort();
     match matches.as_slice() {
@@ -179,4 +160,20 @@ fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
             matches,
         }),
     }
+}
+
+/// The command line (or, without one, the name) of `process` when `name` is its name or part of its
+/// command line.
+fn named(process: &sysinfo::Process, name: &str) -> Option<String> {
+    let args: Vec<_> = process.cmd().iter().map(|a| a.to_string_lossy()).collect();
+    let cmd = args.join(" ");
+    let own_name = process.name().to_string_lossy();
+    if own_name != name && !cmd.contains(name) {
+        return None;
+    }
+    Some(if cmd.is_empty() {
+        own_name.into_owned()
+    } else {
+        cmd
+    })
 }

@@ -2,9 +2,15 @@
 //!
 //! The library never installs it; the `leaksoak` binary does, in `main.rs`:
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static ALLOC: leaksoak::memory::CountingAlloc = leaksoak::memory::CountingAlloc::new();
+//!
+//! fn main() {
+//!     let block = vec![0u8; 1 << 20];
+//!     assert!(leaksoak::memory::live_heap_bytes().is_ok_and(|live| live >= 1 << 20));
+//!     drop(block);
+//! }
 //! ```
 //!
 //! Binaries that do not (unit tests, other tools) get [`Error::HeapNotCounted`] from [`live_heap_bytes`]

@@ -89,7 +89,7 @@ impl Source {
     }
 }
 
-/// Reads of a selector for `describe`, kept here so `Process` stays about reading.
+/// How a process is selected, for `describe` and errors: "pid file /run/x.pid".
 pub fn selector_text(selector: &ProcessSelector) -> String {
     match selector {
         ProcessSelector::Pid(pid) => format!("pid {pid}"),

@@ -186,3 +186,24 @@ async fn own_rss_is_read_with_a_median_of_three() {
         s.describe()
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_sample_does_not_hide_a_restart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("target.pid");
+    let first = Kid::sleep("30");
+    std::fs::write(&pid_file, first.pid().to_string()).expect("write pid");
+    let settings = Memory {
+        source: MemorySource::Process(ProcessSelector::PidFile(pid_file.clone())),
+        samples_per_batch: 3,
+        settle: Duration::ZERO,
+    };
+    let mut s = Sampler::new(&settings).expect("a sampler");
+    assert!(!s.sample().await.expect("first child").restarted);
+    let second = Kid::sleep("30");
+    std::fs::write(&pid_file, second.pid().to_string()).expect("write pid");
+    // Cancelled between its reads: the first read saw the new child, the sample never completed.
+    let cancelled = tokio::time::timeout(Duration::from_millis(20), s.sample()).await;
+    assert!(cancelled.is_err(), "the sample should have been cut short");
+    assert!(s.sample().await.expect("second child").restarted);
+}

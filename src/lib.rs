@@ -8,14 +8,29 @@
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
-//! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs, beside the flow: it is
-//!   what the load hits when no real target is configured.
+//! * [`memory`]: the memory sources (own RSS or heap, a process, a cgroup, a scraped metric, a PromQL
+//!   query) behind one sampler that takes the median of a few reads after each batch and notices restarts.
+//! * [`analyze`]: pure leak analysis: the seed's rules, the slope and trend statistics, verdicts, the leak
+//!   gauge's confirmation, and the text report. No I/O.
+//! * [`export`]: what leaves leaksoak: JUnit XML and recorded samples for `once`.
+//!
+//! Beside the flow:
+//!
+//! * [`app`]: the one place that wires the stages together: the cycle engine, `run` and `once`.
+//! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs; what the load hits
+//!   when no real target is configured.
+//! * [`cli`], [`commands`], [`telemetry`]: the command line, what each command does, logging.
+//! * [`http_client`]: the one way outbound HTTP clients are built.
+
+pub mod settings;
+pub mod load;
+pub mod memory;
+pub mod analyze;
+pub mod export;
+
 pub mod app;
 pub mod cli;
-pub mod export;
 pub mod commands;
 pub mod fake_llm;
 pub mod http_client;
-pub mod load;
-pub mod settings;
 pub mod telemetry;

@@ -1,0 +1,29 @@
+//! Sources of memory readings: what leaksoak measures after every batch, and how.
+//!
+//! The cycle engine owns one [`Sampler`] built from the `[memory]` settings and calls
+//! [`Sampler::sample`] after every batch. Each source is one file:
+//!
+//! * `self` and `process` ([`process`]): a process's resident set via sysinfo; identity (pid, start time).
+//! * `self-heap` ([`heap`]): live heap bytes counted by [`CountingAlloc`], when the binary installs it.
+//! * `cgroup` ([`cgroup`]): v2 `memory.current` or v1 `memory.usage_in_bytes`; identity the directory inode.
+//! * `scrape` ([`scrape`], parsing in [`exposition`]): one series of a Prometheus text page; identity
+//!   its `process_start_time_seconds`.
+//! * `promql` ([`promql`]): an instant query returning one sample; identity the series' labels.
+//!
+//! A changed identity between two samples is a target restart ([`Reading::restarted`]). Every failure is an
+//! [`Error`] value; nothing here panics on what a target sends.
+
+mod cgroup;
+mod error;
+pub mod exposition;
+mod fetch;
+mod heap;
+mod process;
+mod promql;
+mod sampler;
+mod scrape;
+mod source;
+
+pub use error::Error;
+pub use heap::{CountingAlloc, live_heap_bytes};
+pub use sampler::{READ_GAP, Reading, Sampler};

@@ -1,0 +1,193 @@
+//! The sampler the cycle engine calls after every batch: settle, read a few times, take the median, and
+//! say whether the target restarted since the previous sample.
+
+use super::Error;
+use super::source::{Identity, Read, Source};
+use std::time::Duration;
+
+/// Pause between the reads of one sample, so that one transient (a GC pause, an allocation burst) lands
+/// in one read, which the median then discards. Short enough to add nothing noticeable to a batch.
+pub const READ_GAP: Duration = Duration::from_millis(50);
+
+/// The one memory sampler of a daemon; owns the configured source.
+#[derive(Debug)]
+pub struct Sampler {
+    /// What is read, with its state (process table, HTTP client, resolved pid).
+    source: Source,
+    /// Reads per sample; the median is the sample.
+    samples_per_batch: usize,
+    /// Wait before the first read.
+    settle: Duration,
+    /// Identity seen by the previous completed sample; a different one now is a restart.
+    identity: Option<Identity>,
+}
+
+/// One sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    /// Median of the reads, in bytes.
+    pub bytes: u64,
+    /// The target is not the one measured by the previous sample (new pid or start time, recreated
+    /// cgroup, new start time on the scraped page, new PromQL series). The engine discards the cycle.
+    pub restarted: bool,
+}
+
+impl Sampler {
+    /// A sampler for `settings`. Cheap: no I/O happens before the first [`Sampler::sample`].
+    pub fn new(settings: &crate::settings::Memory) -> Result<Self, Error> {
+        Ok(Self {
+            source: Source::new(&settings.source)?,
+            samples_per_batch: settings.samples_per_batch.max(1),
+            settle: settings.settle,
+            identity: None,
+        })
+    }
+
+    /// Waits `settle`, takes `samples_per_batch` reads, and returns their median.
+    ///
+    /// Cancel-safe: dropped mid-way (by a `tokio::select!`), it leaves the remembered identity as it was,
+    /// so a restart seen by a cancelled sample is still reported by the next one. The first failed read
+    /// fails the sample.
+    pub async fn sample(&mut self) -> Result<Reading, Error> {
+        tokio::time::sleep(self.settle).await;
+        let mut reads = Vec::with_capacity(self.samples_per_batch);
+        for i in 0..self.samples_per_batch {
+            if i > 0 {
+                tokio::time::sleep(READ_GAP).await;
+            }
+            reads.push(self.source.read().await?);
+        }
+        Ok(self.conclude(reads))
+    }
+
+    /// Forgets the identity seen so far: the next sample reports no restart (e.g. after a config reload).
+    pub fn forget_identity(&mut self) {
+        self.identity = None;
+    }
+
+    /// What is measured, for logs: "process 1234 (litellm)".
+    pub fn describe(&self) -> String {
+        self.source.describe()
+    }
+
+    /// The median of the reads of the latest target, and whether it differs from the previous sample's.
+    fn conclude(&mut self, reads: Vec<Read>) -> Reading {
+        let latest = reads.iter().rev().find_map(|r| r.identity.clone());
+        let restarted = match (&self.identity, &latest) {
+            (Some(before), Some(now)) => before != now,
+            _ => false,
+        } || reads
+            .iter()
+            .any(|r| r.identity.is_some() && r.identity != latest);
+        // A restart mid-sample: only the reads of the new target count.
+        let mut bytes: Vec<u64> = reads
+            .iter()
+            .filter(|r| r.identity.is_none() || r.identity == latest)
+            .map(|r| r.bytes)
+            .collect();
+        if latest.is_some() {
+            self.identity = latest;
+        }
+        Reading {
+            bytes: median(&mut bytes),
+            restarted,
+        }
+    }
+}
+
+/// The median; for an even count, the mean of the two middle values (rounded down). 0 for no values.
+pub fn median(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    match values.len() {
+        0 => 0,
+        n if n % 2 == 1 => values[mid],
+        _ => {
+            let (a, b) = (values[mid - 1], values[mid]);
+            a / 2 + b / 2 + (a % 2 + b % 2) / 2
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{Memory, MemorySource};
+
+    fn read(bytes: u64, pid: Option<u32>) -> Read {
+        Read {
+            bytes,
+            identity: pid.map(|pid| Identity::Process { pid, start_time: 1 }),
+        }
+    }
+
+    fn sampler() -> Sampler {
+        let settings = Memory {
+            source: MemorySource::OwnHeap,
+            samples_per_batch: 3,
+            settle: Duration::ZERO,
+        };
+        Sampler::new(&settings).expect("no I/O, no failure")
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut []), 0);
+        assert_eq!(median(&mut [7]), 7);
+        assert_eq!(median(&mut [9, 1, 5]), 5);
+        assert_eq!(median(&mut [4, 1, 3, 2]), 2);
+        assert_eq!(median(&mut [u64::MAX, u64::MAX]), u64::MAX);
+        assert_eq!(median(&mut [3, 1_000_000, 2]), 3);
+    }
+
+    #[test]
+    fn restart_is_a_change_of_identity_between_samples() {
+        let mut s = sampler();
+        assert_eq!(
+            s.conclude(vec![
+                read(10, Some(1)),
+                read(30, Some(1)),
+                read(20, Some(1))
+            ]),
+            Reading {
+                bytes: 20,
+                restarted: false
+            }
+        );
+        assert!(!s.conclude(vec![read(10, Some(1))]).restarted);
+        assert!(s.conclude(vec![read(10, Some(2))]).restarted);
+        assert!(!s.conclude(vec![read(10, Some(2))]).restarted);
+        s.forget_identity();
+        assert!(!s.conclude(vec![read(10, Some(3))]).restarted);
+        // No identity (own memory, a scalar): never a restart, and the last known one is kept.
+        assert!(!s.conclude(vec![read(10, None)]).restarted);
+        assert!(s.conclude(vec![read(10, Some(4))]).restarted);
+    }
+
+    #[test]
+    fn restart_within_a_sample_keeps_only_the_new_target() {
+        let mut s = sampler();
+        let got = s.conclude(vec![
+            read(900, Some(1)),
+            read(100, Some(2)),
+            read(120, Some(2)),
+        ]);
+        assert_eq!(
+            got,
+            Reading {
+                bytes: 110,
+                restarted: true
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn self_heap_without_the_allocator_is_an_error() {
+        let err = sampler()
+            .sample()
+            .await
+            .expect_err("not installed in unit tests");
+        assert_eq!(err, Error::HeapNotCounted);
+        assert!(err.to_string().contains("global_allocator"), "{err}");
+    }
+}

@@ -1,0 +1,216 @@
+//! `scrape`: one sample of a metric from a Prometheus text endpoint (`/metrics`), by name and exact label
+//! matchers. A change of the page's `process_start_time_seconds` is a target restart.
+
+use super::Error;
+use super::exposition::{self, Sample};
+use super::fetch;
+use super::source::{Identity, Read, to_bytes};
+use crate::settings::MetricSelector;
+use url::Url;
+
+/// Asks for the classic text format; OpenMetrics text parses too, protobuf would not.
+const ACCEPT: &str = "text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5,*/*;q=0.1";
+/// The standard metric whose change reveals a restarted process.
+const START_TIME: &str = "process_start_time_seconds";
+
+/// The `scrape` source.
+#[derive(Debug)]
+pub struct Scrape {
+    /// Shared by every read, for connection reuse.
+    client: reqwest::Client,
+    /// The `/metrics` URL.
+    url: Url,
+    /// Which series to take.
+    metric: MetricSelector,
+}
+
+/// What one page yields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Picked {
+    /// The selected series' value.
+    pub value: f64,
+    /// `process_start_time_seconds`, when the page has one that belongs to the selected series.
+    pub start_time: Option<f64>,
+}
+
+impl Scrape {
+    pub fn new(client: reqwest::Client, url: Url, metric: MetricSelector) -> Self {
+        Self {
+            client,
+            url,
+            metric,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "scrape {} {}",
+            fetch::shown(&self.url),
+            selector_text(&self.metric)
+        )
+    }
+
+    pub async fn read(&self) -> Result<Read, Error> {
+        let url = fetch::shown(&self.url);
+        let fetched = fetch::get(&self.client, &self.url, ACCEPT).await?;
+        if !(200..300).contains(&fetched.status) {
+            return Err(Error::HttpStatus {
+                url,
+                status: fetched.status,
+            });
+        }
+        let body = String::from_utf8_lossy(&fetched.body);
+        let picked = pick(&body, &self.metric, &url)?;
+        let bytes = to_bytes(picked.value, || {
+            format!("{url} {}", selector_text(&self.metric))
+        })?;
+        Ok(Read {
+            bytes,
+            identity: picked.start_time.map(|t| Identity::StartTime(t.to_bits())),
+        })
+    }
+}
+
+/// Finds the one series `selector` names on a text-format page. `url` only labels errors.
+pub fn pick(body: &str, selector: &MetricSelector, url: &str) -> Result<Picked, Error> {
+    let (mut found, mut starts) = (vec![], vec![]);
+    let (mut good, mut bad, mut first_bad) = (0_usize, 0_usize, None);
+    for (line, parsed) in exposition::samples(body) {
+        match parsed {
+            Ok(sample) => {
+                good += 1;
+                let labels_match = matches(&sample, selector);
+                if sample.name == selector.name && labels_match {
+                    found.push(sample.value);
+                } else if sample.name == START_TIME {
+                    starts.push((labels_match, sample.value));
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                first_bad.get_or_insert_with(|| format!("line {line}, {e}"));
+            }
+        }
+    }
+    match found.as_slice() {
+        [value] => Ok(Picked {
+            value: *value,
+            start_time: start_time(&starts),
+        }),
+        [] if good == 0 && bad > 0 => Err(Error::NotExposition {
+            url: url.into(),
+            bad_lines: bad,
+            first: first_bad.unwrap_or_default(),
+        }),
+        [] => Err(Error::MetricMissing {
+            url: url.into(),
+            metric: selector_text(selector),
+        }),
+        several => Err(Error::MetricAmbiguous {
+            url: url.into(),
+            metric: selector_text(selector),
+            count: several.len(),
+        }),
+    }
+}
+
+/// Exact matchers; `label=""` matches a series without that label, as in PromQL.
+fn matches(sample: &Sample<'_>, selector: &MetricSelector) -> bool {
+    selector.labels.iter().all(|(k, v)| sample.label(k) == v)
+}
+
+/// The start time of the selected series: the one start-time series that matches the same labels, else
+/// the page's only one (a plain exporter has a single, unlabelled one). Several: unknown.
+fn start_time(starts: &[(bool, f64)]) -> Option<f64> {
+    let matching: Vec<f64> = starts.iter().filter(|(m, _)| *m).map(|(_, v)| *v).collect();
+    match (matching.as_slice(), starts) {
+        ([one], _) => Some(*one),
+        ([], [(_, one)]) => Some(*one),
+        _ => None,
+    }
+}
+
+/// The selector as written in the config: `name{label="value",...}`.
+pub fn selector_text(selector: &MetricSelector) -> String {
+    if selector.labels.is_empty() {
+        return selector.name.clone();
+    }
+    let labels: Vec<String> = selector
+        .labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    format!("{}{{{}}}", selector.name, labels.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selector(text: &str) -> MetricSelector {
+        MetricSelector::parse(text).expect("a valid selector")
+    }
+
+    const PAGE: &str = "# TYPE mem gauge\nmem{area=\"heap\",pod=\"a\"} 100\nmem{area=\"heap\",pod=\"b\"} 200\n\
+                        mem{area=\"stack\",pod=\"a\"} 5\nprocess_start_time_seconds 1.7e9\n";
+
+    #[test]
+    fn picks_one_series_by_labels() {
+        let got = pick(PAGE, &selector(r#"mem{area="heap",pod="b"}"#), "u").expect("one series");
+        assert_eq!(
+            got,
+            Picked {
+                value: 200.0,
+                start_time: Some(1.7e9)
+            }
+        );
+        let got = pick(PAGE, &selector(r#"mem{area="stack"}"#), "u").expect("one series");
+        assert_eq!(got.value, 5.0);
+    }
+
+    #[test]
+    fn several_or_none_are_errors() {
+        let err = pick(PAGE, &selector(r#"mem{area="heap"}"#), "u").expect_err("two series");
+        assert_eq!(err.kind(), "metric_ambiguous");
+        assert!(err.to_string().contains("2 series match"), "{err}");
+        let err = pick(PAGE, &selector("other"), "u").expect_err("absent");
+        assert_eq!(
+            err,
+            Error::MetricMissing {
+                url: "u".into(),
+                metric: "other".into()
+            }
+        );
+        let err = pick("<html>\n<p>404</p>\n</html>", &selector("mem"), "u").expect_err("garbage");
+        assert_eq!(err.kind(), "not_exposition");
+        assert_eq!(
+            pick("", &selector("mem"), "u").expect_err("empty").kind(),
+            "metric_missing"
+        );
+    }
+
+    #[test]
+    fn start_time_follows_the_labels_when_there_are_several() {
+        let page = "m{pod=\"a\"} 1\nm{pod=\"b\"} 2\nprocess_start_time_seconds{pod=\"a\"} 10\n\
+                    process_start_time_seconds{pod=\"b\"} 20\n";
+        assert_eq!(
+            pick(page, &selector(r#"m{pod="b"}"#), "u")
+                .expect("one")
+                .start_time,
+            Some(20.0)
+        );
+        let page = "m 1\nprocess_start_time_seconds{pod=\"a\"} 10\nprocess_start_time_seconds{pod=\"b\"} 20\n";
+        assert_eq!(
+            pick(page, &selector("m"), "u").expect("one").start_time,
+            None
+        );
+    }
+
+    #[test]
+    fn selector_round_trips_for_messages() {
+        assert_eq!(
+            selector_text(&selector(r#"m{a="x", b="y"}"#)),
+            r#"m{a="x",b="y"}"#
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Memory sources against real processes, cgroup-like directories and tiny local HTTP servers.
+//! Network: 127.0.0.1 only. Helpers are self-contained (these files will move into the one `tests/it/`).
+
+mod cgroup;
+mod process;
+mod promql;
+mod scrape;
+mod server;
+
+use leaksoak::memory::Sampler;
+use leaksoak::settings::{Memory, MemorySource};
+use std::time::Duration;
+
+pub const MIB: u64 = 1024 * 1024;
+
+/// A sampler taking one read per sample, without settling.
+pub fn sampler(source: MemorySource) -> Sampler {
+    let settings = Memory {
+        source,
+        samples_per_batch: 1,
+        settle: Duration::ZERO,
+    };
+    Sampler::new(&settings).expect("a sampler")
+}

@@ -60,7 +60,8 @@ impl Rng {
 }
 
 /// `batches` measured batches of `BATCH` requests on a `base`-byte process leaking `leak_per_request`
-/// bytes, `requests_before` requests into the soak, with Gaussian-ish noise of standard deviation `sigma`.
+/// bytes, `requests_before` requests into the soak, with Gaussian-ish noise of standard deviation `sigma`
+/// (bounded at ±6σ).
 pub fn leaking_cycle(
     rng: &mut Rng,
     base: f64,

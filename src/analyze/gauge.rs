@@ -1,12 +1,15 @@
 //! From verdicts to the leak gauge (SPEC §4.5): per-scenario confirmation and latch state, so that
 //! `leaksoak_leak_detected{rule}` does not flap under noise.
 //!
-//! * A `leak` cycle extends the streak of consecutive leak cycles; `stable`, `noisy` and `insufficient`
-//!   cycles end it. An `error` cycle (discarded) neither counts nor breaks it, and leaves the gauge as it
-//!   was.
-//! * `growth`, `tail` and `slope` findings are confirmed once the streak reaches `confirm_cycles` (the
-//!   streak counts leak cycles, whichever rules fired in each). So is an error spike with too few batches
-//!   after it (unconfirmed within its cycle).
+//! * Streaks are per rule: a `leak` cycle extends the streak of each rule that fired in it and ends the
+//!   others; `stable`, `noisy` and `insufficient` cycles end them all. An `error` cycle (discarded)
+//!   neither counts nor breaks them, and leaves the gauge as it was.
+//! * `growth`, `tail` and `slope` findings are confirmed once their rule's streak reaches
+//!   `confirm_cycles`: `leak_detected{rule="tail"}` means the tail rule itself fired in that many
+//!   consecutive cycles. Per rule rather than "any leak rule", because under noise the rules err
+//!   independently (tail ≈ 1/175, slope ≈ 1/230 cycles at 2 % noise): requiring the same rule halves the
+//!   false raises, and a real leak keeps firing the same rule. An error spike with too few batches after it
+//!   (unconfirmed within its cycle) is confirmed the same way.
 //! * A confirmed `error_spike` (an episode) and `trend` (already many cycles) raise the gauge at once.
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
 //! * Without `latch` the gauge shows the confirmed findings of the last judged cycle; with `latch` a
@@ -20,8 +23,9 @@ use crate::settings::Analysis;
 /// The leak gauge of one scenario.
 #[derive(Debug, Clone, Default)]
 pub struct Gauge {
-    /// Consecutive leak cycles so far: what confirms growth, tail and slope.
-    streak: u32,
+    /// Per rule (indexed by [`Rule::index`]), consecutive leak cycles in which it fired: what confirms
+    /// growth, tail, slope and an in-cycle unconfirmed error spike.
+    streaks: [u32; 5],
     /// Raised state per rule, indexed by [`Rule::index`]: `leaksoak_leak_detected{rule}`.
     raised: [bool; 5],
 }
@@ -39,7 +43,13 @@ impl Gauge {
             return a.findings.clone();
         }
         let leak = a.verdict == Verdict::Leak;
-        self.streak = if leak { self.streak.saturating_add(1) } else { 0 };
+        let mut fired = [false; 5];
+        for f in a.findings.iter().filter(|_| leak) {
+            fired[f.rule.index()] = true;
+        }
+        for (streak, fired) in self.streaks.iter_mut().zip(fired) {
+            *streak = if fired { streak.saturating_add(1) } else { 0 };
+        }
         let mut findings: Vec<Finding> = a.findings.iter().map(|f| self.confirm(f, leak, settings)).collect();
         findings.extend(trend.cloned());
         let mut now = [false; 5];
@@ -61,10 +71,9 @@ impl Gauge {
         }
         let needs_streak = matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope) || !f.confirmed;
         if needs_streak {
-            let needed = settings.confirm_cycles.max(1);
-            f.confirmed = self.streak >= needed;
-            f.progress =
-                (!f.confirmed).then_some(Progress { seen: self.streak, needed, over: Over::Cycles });
+            let (seen, needed) = (self.streaks[f.rule.index()], settings.confirm_cycles.max(1));
+            f.confirmed = seen >= needed;
+            f.progress = (!f.confirmed).then_some(Progress { seen, needed, over: Over::Cycles });
         }
         f
     }
@@ -79,8 +88,8 @@ impl Gauge {
         self.raised.iter().any(|r| *r)
     }
 
-    /// Consecutive leak cycles so far.
-    pub fn streak(&self) -> u32 {
-        self.streak
+    /// Consecutive leak cycles in which `rule` fired, up to the last judged cycle.
+    pub fn streak(&self, rule: Rule) -> u32 {
+        self.streaks[rule.index()]
     }
 }

@@ -63,11 +63,11 @@ pub fn cycle(samples: &[Sample], settings: &Analysis) -> CycleAnalysis {
     let ends = endpoints(&rolling_average(&memory, settings.rolling_window), settings.rolling_window);
     let line = stats::theil_sen(&x, &memory);
     let fit = Fit {
-        slope: line.slope,
+        slope: finite(line.slope),
         p_value: stats::mann_kendall(&x, &memory),
-        growth_bytes: line.slope * (x[x.len() - 1] - x[0]),
+        growth_bytes: finite(line.slope * (x[x.len() - 1] - x[0])),
     };
-    let noise_cv = noise_cv(&x, &memory, line);
+    let noise_cv = finite(noise_cv(&x, &memory, line));
     let spikes = spike::find(samples, settings);
     let findings: Vec<Finding> = [
         spike::rule(&spikes),

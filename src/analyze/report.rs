@@ -62,13 +62,11 @@ fn last_samples(samples: &[Sample]) -> String {
     let first = samples.len().saturating_sub(LAST_SAMPLES);
     let mut out = format!("\nLast {} sample(s):\n", samples.len() - first);
     for (i, s) in samples.iter().enumerate().skip(first) {
-        out.push_str(&format!(
-            "  Batch {:>2}: {:.2} MiB ({} requests, {} error(s))\n",
-            i + 1,
-            mib(s.memory_bytes),
-            s.requests,
-            s.errors
-        ));
+        let memory = match s.memory_bytes {
+            m if m.is_finite() => format!("{:.2} MiB", mib(m)),
+            _ => "unreadable".to_string(),
+        };
+        out.push_str(&format!("  Batch {:>2}: {memory} ({} requests, {} error(s))\n", i + 1, s.requests, s.errors));
     }
     out
 }

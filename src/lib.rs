@@ -14,5 +14,7 @@
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs, beside the flow: it is
 //!   what the load hits when no real target is configured.
 pub mod settings;
+
 pub mod analyze;
+
 pub mod http_client;

@@ -35,7 +35,11 @@ impl Spike {
 
     /// The jump in percent of the previous batch.
     pub fn percent(&self) -> f64 {
-        if self.before > 0.0 { (self.after - self.before) / self.before * 100.0 } else { 0.0 }
+        if self.before > 0.0 {
+            (self.after - self.before) / self.before * 100.0
+        } else {
+            0.0
+        }
     }
 
     /// `Batch 5: 15.23 MiB → 23.45 MiB (+54.0%) with 12 error(s) → stabilized at 23.50 MiB`.
@@ -60,19 +64,29 @@ impl Spike {
 
 /// Every error spike of the measured batches that did not (yet) recover.
 pub fn find(samples: &[Sample], settings: &Analysis) -> Vec<Spike> {
-    (1..samples.len()).filter_map(|i| spike_at(samples, i, settings)).collect()
+    (1..samples.len())
+        .filter_map(|i| spike_at(samples, i, settings))
+        .collect()
 }
 
 fn spike_at(samples: &[Sample], i: usize, settings: &Analysis) -> Option<Spike> {
     let (before, at) = (samples[i - 1].memory_bytes, samples[i]);
-    let jumped = before > 0.0 && at.memory_bytes >= before * (1.0 + settings.error_spike_percent / 100.0);
+    let jumped =
+        before > 0.0 && at.memory_bytes >= before * (1.0 + settings.error_spike_percent / 100.0);
     if at.errors == 0 || !jumped {
         return None;
     }
     let needed = settings.error_spike_min_stable_batches;
-    let after: Vec<f64> = samples[i + 1..].iter().take(needed).map(|s| s.memory_bytes).collect();
+    let after: Vec<f64> = samples[i + 1..]
+        .iter()
+        .take(needed)
+        .map(|s| s.memory_bytes)
+        .collect();
     let tolerance = at.memory_bytes * settings.error_spike_tolerance_percent / 100.0;
-    if after.iter().any(|m| (m - at.memory_bytes).abs() > tolerance) {
+    if after
+        .iter()
+        .any(|m| (m - at.memory_bytes).abs() > tolerance)
+    {
         return None; // it came back down (or moved on): recovered
     }
     Some(Spike {

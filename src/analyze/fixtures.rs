@@ -1,0 +1,80 @@
+//! Test fixtures: small builders that make tests read like the seed's examples, and a seeded noise source.
+
+use super::sample::Sample;
+
+/// One MiB in bytes: the seed's "MB".
+pub const MIB: f64 = 1_048_576.0;
+/// Requests per batch in the default cycle (as in the seed).
+pub const BATCH: u64 = 100;
+
+/// Memory values given in MiB, in bytes.
+pub fn mib_series(mib: &[f64]) -> Vec<f64> {
+    mib.iter().map(|m| m * MIB).collect()
+}
+
+/// Measured batches of 100 requests without errors, memory given in MiB.
+pub fn batches(mib: &[f64]) -> Vec<Sample> {
+    mib.iter().map(|m| Sample::new(m * MIB, BATCH, 0)).collect()
+}
+
+/// Ten batches whose rolling averages (w = 5) start at `initial` and end at `final_` MiB exactly: memory
+/// sits at one level for five batches, then at another. One step, not a ramp: only the growth rule can
+/// see it (tail needs rises, the slope test needs more than one step to be significant).
+pub fn plateau(initial: f64, final_: f64) -> Vec<Sample> {
+    // With levels a, b: initial = (9a + b)/10 and final = (a + 9b)/10.
+    let (mid, half) = ((initial + final_) / 2.0, 0.625 * (final_ - initial));
+    let mut levels = vec![mid - half; 5];
+    levels.extend([mid + half; 5]);
+    batches(&levels)
+}
+
+/// Sets the error count of 1-based batch `batch`.
+pub fn with_errors(mut samples: Vec<Sample>, batch: usize, errors: u64) -> Vec<Sample> {
+    samples[batch - 1].errors = errors;
+    samples
+}
+
+/// A deterministic xorshift64* generator: reproducible noise without a crate.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a non-zero seed.
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// Uniform in [0, 1).
+    pub fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Gaussian-ish with mean 0 and standard deviation 1: the sum of twelve uniforms minus 6 (bounded
+    /// at ±6).
+    pub fn gaussian(&mut self) -> f64 {
+        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
+    }
+}
+
+/// `batches` measured batches of `BATCH` requests on a `base`-byte process leaking `leak_per_request`
+/// bytes, `requests_before` requests into the soak, with Gaussian-ish noise of standard deviation `sigma`
+/// (bounded at ±6σ).
+pub fn leaking_cycle(
+    rng: &mut Rng,
+    base: f64,
+    leak_per_request: f64,
+    sigma: f64,
+    batches: usize,
+    requests_before: u64,
+) -> Vec<Sample> {
+    (1..=batches as u64)
+        .map(|b| {
+            let requests = requests_before + b * BATCH;
+            let memory = base + leak_per_request * requests as f64 + sigma * rng.gaussian();
+            Sample::new(memory, BATCH, 0)
+        })
+        .collect()
+}

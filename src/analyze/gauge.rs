@@ -1,0 +1,109 @@
+//! From verdicts to the leak gauge (SPEC §4.5): per-scenario confirmation and latch state, so that
+//! `leaksoak_leak_detected{rule}` does not flap under noise.
+//!
+//! * Streaks are per rule: a `leak` cycle extends the streak of each rule that fired in it and ends the
+//!   others; `stable`, `noisy` and `insufficient` cycles end them all. An `error` cycle (discarded)
+//!   neither counts nor breaks them, and leaves the gauge as it was.
+//! * `growth`, `tail` and `slope` findings are confirmed once their rule's streak reaches
+//!   `confirm_cycles`: `leak_detected{rule="tail"}` means the tail rule itself fired in that many
+//!   consecutive cycles. Per rule rather than "any leak rule", because under noise the rules err
+//!   independently (tail ≈ 1/175, slope ≈ 1/230 cycles at 2 % noise): requiring the same rule halves the
+//!   false raises, and a real leak keeps firing the same rule. An error spike with too few batches after it
+//!   (unconfirmed within its cycle) is confirmed the same way.
+//! * A confirmed `error_spike` (an episode) and `trend` (already many cycles) raise the gauge at once.
+//! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
+//! * Without `latch` the gauge shows the confirmed findings of the last judged cycle; with `latch` a
+//!   raised rule stays raised until the process restarts.
+
+use super::cycle::CycleAnalysis;
+use super::finding::{Finding, Over, Progress, Rule};
+use super::verdict::Verdict;
+use crate::settings::Analysis;
+
+/// The leak gauge of one scenario.
+#[derive(Debug, Clone, Default)]
+pub struct Gauge {
+    /// Per rule (indexed by [`Rule::index`]), consecutive leak cycles in which it fired: what confirms
+    /// growth, tail, slope and an in-cycle unconfirmed error spike.
+    streaks: [u32; 5],
+    /// Raised state per rule, indexed by [`Rule::index`]: `leaksoak_leak_detected{rule}`.
+    raised: [bool; 5],
+}
+
+impl Gauge {
+    /// A gauge with nothing raised.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one cycle (and the trend finding checked after it, if any) and returns the cycle's findings
+    /// plus the trend one, each marked confirmed or not as the gauge sees them.
+    pub fn observe(
+        &mut self,
+        a: &CycleAnalysis,
+        trend: Option<&Finding>,
+        settings: &Analysis,
+    ) -> Vec<Finding> {
+        if a.verdict == Verdict::Error {
+            return a.findings.clone();
+        }
+        let leak = a.verdict == Verdict::Leak;
+        let mut fired = [false; 5];
+        for f in a.findings.iter().filter(|_| leak) {
+            fired[f.rule.index()] = true;
+        }
+        for (streak, fired) in self.streaks.iter_mut().zip(fired) {
+            *streak = if fired { streak.saturating_add(1) } else { 0 };
+        }
+        let mut findings: Vec<Finding> = a
+            .findings
+            .iter()
+            .map(|f| self.confirm(f, leak, settings))
+            .collect();
+        findings.extend(trend.cloned());
+        let mut now = [false; 5];
+        for f in findings.iter().filter(|f| f.confirmed) {
+            now[f.rule.index()] = true;
+        }
+        for (raised, now) in self.raised.iter_mut().zip(now) {
+            *raised = now || (settings.latch && *raised);
+        }
+        findings
+    }
+
+    fn confirm(&self, finding: &Finding, leak: bool, settings: &Analysis) -> Finding {
+        let mut f = finding.clone();
+        if !leak {
+            f.confirmed = false;
+            f.progress = None;
+            return f;
+        }
+        let needs_streak =
+            matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope) || !f.confirmed;
+        if needs_streak {
+            let (seen, needed) = (self.streaks[f.rule.index()], settings.confirm_cycles.max(1));
+            f.confirmed = seen >= needed;
+            f.progress = (!f.confirmed).then_some(Progress {
+                seen,
+                needed,
+                over: Over::Cycles,
+            });
+        }
+        f
+    }
+
+    /// Whether `leaksoak_leak_detected{rule}` is 1.
+    pub fn is_raised(&self, rule: Rule) -> bool {
+        self.raised[rule.index()]
+    }
+
+    /// Whether any rule is raised (`analyze` exits 1).
+    pub fn any_raised(&self) -> bool {
+        self.raised.iter().any(|r| *r)
+    }
+
+    /// Consecutive leak cycles in which `rule` fired, up to the last judged cycle.
+    pub fn streak(&self, rule: Rule) -> u32 {
+        self.streaks[rule.index()]
+    }
+}

@@ -1,0 +1,69 @@
+//! Leak analysis (SPEC §4): pure functions and small state machines from memory samples and the
+//! `[analysis]` settings to figures, findings, verdicts and the leak gauge. No I/O, no clocks, no
+//! randomness: the daemon, `once` and `analyze` all feed it the same way.
+//!
+//! Per cycle and scenario the daemon does:
+//! ```
+//! use leaksoak::analyze::{self, Gauge, Sample, Trend};
+//! use leaksoak::settings::Analysis;
+//!
+//! let settings = Analysis::default();
+//! let (mut trend, mut gauge) = (Trend::new(), Gauge::new());
+//! let samples: Vec<Sample> = (0..10).map(|i| Sample::new(50e6 + f64::from(i % 2) * 4096.0, 100, 0)).collect();
+//! let mut cycle = analyze::cycle(&samples, &settings);   // measured batches only
+//! trend.push(&cycle);                                    // reset() instead on a target restart
+//! let trend_finding = trend.check(&settings);
+//! cycle.findings = gauge.observe(&cycle, trend_finding.as_ref(), &settings);
+//! let report = analyze::render("async-streaming", &cycle, &samples);
+//! assert!(report.contains("Memory stabilized — no leak detected"));
+//! assert!(!gauge.any_raised());
+//! ```
+//!
+//! Decisions where SPEC is silent:
+//! * Batches are numbered from 1 among the measured batches, as the seed prints "Batch 5".
+//! * The x axis of the slope fit is cumulative requests, `x[i] = Σ requests[0..=i]`; the fitted growth is
+//!   the slope times `x[last] − x[0]`. The trend rule fits final averages against the cycle index.
+//! * "Fires with statistical significance" (noise guard): a rule fired and the cycle's one-sided
+//!   Mann–Kendall p is below `trend_alpha` (the slope rule always is). Otherwise a cycle above
+//!   `max_noise_cv_percent` is `noisy`, its findings still listed.
+//! * All per-cycle rules are evaluated; "error spike checked first" means it is listed first.
+//! * A spike with fewer than `error_spike_min_stable_batches` batches after it, all still within tolerance,
+//!   is an unconfirmed `error_spike` finding: the verdict is `leak` (as `once` needs) but the gauge treats
+//!   it like growth/tail/slope (confirmation over cycles). A spike followed by a batch outside tolerance
+//!   recovered and is not reported.
+//! * A sample that is not a finite number makes the cycle `insufficient`, as do fewer than 2w samples.
+//!   A non-positive initial average gives growth ratio 0; every output is finite.
+//! * Gauge semantics (error, noisy, insufficient cycles): see [`gauge`].
+
+mod cycle;
+mod finding;
+pub mod gauge;
+mod normal;
+mod report;
+mod rolling;
+mod rules;
+mod sample;
+mod spike;
+pub mod stats;
+mod trend;
+mod verdict;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod gauge_tests;
+#[cfg(test)]
+mod properties;
+#[cfg(test)]
+mod seed_examples;
+
+pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
+pub use finding::{Finding, Over, Progress, Rule};
+pub use gauge::Gauge;
+pub use report::{mib, render};
+pub use rolling::{Endpoints, endpoints, rolling_average};
+pub use rules::Fit;
+pub use sample::{Phase, Sample};
+pub use spike::Spike;
+pub use trend::{MAX_HISTORY, Trend};
+pub use verdict::Verdict;

@@ -10,11 +10,7 @@ fn samples(batches: u64) -> Vec<Sample> {
     (1..=batches)
         .map(|b| {
             let wobble = ((b * 7919) % 13) as f64 * 4096.0;
-            Sample::new(
-                50.0 * 1_048_576.0 + b as f64 * 100.0 * 1024.0 + wobble,
-                100,
-                b % 3,
-            )
+            Sample::new(50.0 * 1_048_576.0 + b as f64 * 100.0 * 1024.0 + wobble, 100, b % 3)
         })
         .collect()
 }

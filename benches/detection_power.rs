@@ -54,22 +54,11 @@ struct Target {
 impl Target {
     fn new(seed: u64, leak_per_request: f64) -> Self {
         let rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
-        Self {
-            rng,
-            leak_per_request,
-            sigma: 192.0 * 1024.0,
-            realistic: true,
-            level: BASELINE,
-            requests: 0,
-        }
+        Self { rng, leak_per_request, sigma: 192.0 * 1024.0, realistic: true, level: BASELINE, requests: 0 }
     }
 
     fn iid(seed: u64, sigma: f64) -> Self {
-        Self {
-            sigma,
-            realistic: false,
-            ..Self::new(seed, 0.0)
-        }
+        Self { sigma, realistic: false, ..Self::new(seed, 0.0) }
     }
 
     fn batch(&mut self) -> Sample {
@@ -128,10 +117,7 @@ fn raise(target: &mut Target, s: &Analysis, cycles: usize) -> Option<(usize, Vec
         let a = analyze::cycle(&target.cycle(), s);
         trend.push(&a);
         gauge.observe(&a, trend.check(s).as_ref(), s);
-        let raised: Vec<Rule> = Rule::ALL
-            .into_iter()
-            .filter(|r| gauge.is_raised(*r))
-            .collect();
+        let raised: Vec<Rule> = Rule::ALL.into_iter().filter(|r| gauge.is_raised(*r)).collect();
         (!raised.is_empty()).then_some((c + 1, raised))
     })
 }
@@ -151,14 +137,9 @@ fn detection_table(s: &Analysis) {
     println!("|---:|---:|---:|---:|---:|---:|");
     for leak in LEAKS {
         let (seed, all, trend) = rates(leak, s);
-        let raised: Vec<usize> = (0..SOAKS)
-            .filter_map(|k| first_raise(&mut Target::new(1000 + k, leak), s, SOAK_CYCLES))
-            .collect();
-        println!(
-            "| {leak:.0} | {seed:.2} | {all:.2} | {trend:.2} | {}/{SOAKS} | {} |",
-            raised.len(),
-            median(raised)
-        );
+        let raised: Vec<usize> =
+            (0..SOAKS).filter_map(|k| first_raise(&mut Target::new(1000 + k, leak), s, SOAK_CYCLES)).collect();
+        println!("| {leak:.0} | {seed:.2} | {all:.2} | {trend:.2} | {}/{SOAKS} | {} |", raised.len(), median(raised));
     }
 }
 
@@ -184,29 +165,14 @@ fn false_raise_table() {
     const CYCLES: usize = 100_000;
     let variants: [(&str, Analysis); 3] = [
         ("defaults", Analysis::default()),
-        (
-            "confirm_cycles = 3",
-            Analysis {
-                confirm_cycles: 3,
-                ..Analysis::default()
-            },
-        ),
+        ("confirm_cycles = 3", Analysis { confirm_cycles: 3, ..Analysis::default() }),
         (
             "confirm_cycles = 3, trend_cycles = 8",
-            Analysis {
-                confirm_cycles: 3,
-                trend_cycles: 8,
-                ..Analysis::default()
-            },
+            Analysis { confirm_cycles: 3, trend_cycles: 8, ..Analysis::default() },
         ),
     ];
-    println!(
-        "\nFalse gauge raises per 10,000 clean cycles ({CYCLES} cycles each, i.i.d. Gaussian-ish noise):\n"
-    );
-    println!(
-        "| noise σ (% of 50 MiB) | {} | {} | {} |",
-        variants[0].0, variants[1].0, variants[2].0
-    );
+    println!("\nFalse gauge raises per 10,000 clean cycles ({CYCLES} cycles each, i.i.d. Gaussian-ish noise):\n");
+    println!("| noise σ (% of 50 MiB) | {} | {} | {} |", variants[0].0, variants[1].0, variants[2].0);
     println!("|---:|---:|---:|---:|");
     for pct in [0.33, 0.67, 1.0, 2.0] {
         let cells: Vec<String> = variants
@@ -221,10 +187,7 @@ fn false_raise_table() {
     let mut realistic = Target::new(4242, 0.0);
     let raises = false_raises(&mut realistic, &Analysis::default(), CYCLES);
     let per = |n: usize| n as f64 * 10_000.0 / CYCLES as f64;
-    let by: Vec<String> = Rule::ALL
-        .iter()
-        .map(|r| format!("{r} {:.2}", per(raises[r.index()])))
-        .collect();
+    let by: Vec<String> = Rule::ALL.iter().map(|r| format!("{r} {:.2}", per(raises[r.index()]))).collect();
     println!(
         "\nRealistic RSS-shaped noise, defaults: {:.2} false raises per 10,000 clean cycles (by rule: {}).",
         per(raises[5]),

@@ -10,12 +10,9 @@ use tokio_util::sync::CancellationToken;
 /// Runs a parsed command line to its exit code.
 pub fn dispatch(command: Option<Command>) -> ExitCode {
     let code = match command {
-        None => {
-            eprintln!(
-                "leaksoak: `run` arrives with the cycle engine; use `leaksoak --help` for the commands"
-            );
-            exit::INCONCLUSIVE
-        }
+        None => run(None),
+        Some(Command::Run { config }) => run(config.as_deref()),
+        Some(Command::Once { config, junit, json }) => once(config.as_deref(), junit.as_deref(), json.as_deref()),
         Some(Command::CheckConfig { file }) => check_config(&file),
         Some(Command::PrintConfig { config }) => print_config(config.as_deref()),
         Some(Command::FakeLlm(args)) => fake_llm(&args),
@@ -55,17 +52,18 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
         Err(code) => return code,
     };
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let judged = match runtime().and_then(|rt| Ok(rt.block_on(crate::app::once(settings, progress, wait_for_signal()))?)) {
-        Ok(Some(judged)) => judged,
-        Ok(None) => {
-            eprintln!("leaksoak once: interrupted before every scenario finished a cycle");
-            return exit::INCONCLUSIVE;
-        }
-        Err(e) => {
-            eprintln!("leaksoak once: {e:#}");
-            return exit::INCONCLUSIVE;
-        }
-    };
+    let judged =
+        match runtime().and_then(|rt| Ok(rt.block_on(crate::app::once(settings, progress, wait_for_signal()))?)) {
+            Ok(Some(judged)) => judged,
+            Ok(None) => {
+                eprintln!("leaksoak once: interrupted before every scenario finished a cycle");
+                return exit::INCONCLUSIVE;
+            }
+            Err(e) => {
+                eprintln!("leaksoak once: {e:#}");
+                return exit::INCONCLUSIVE;
+            }
+        };
     for j in &judged {
         println!("{}", j.report);
     }
@@ -105,12 +103,7 @@ fn check_config(file: &Path) -> u8 {
     match settings::load(Some(file)) {
         Ok(s) => {
             let names: Vec<&str> = s.scenarios.iter().map(|s| s.name.as_str()).collect();
-            println!(
-                "{}: valid ({} scenario(s): {})",
-                file.display(),
-                names.len(),
-                names.join(", ")
-            );
+            println!("{}: valid ({} scenario(s): {})", file.display(), names.len(), names.join(", "));
             exit::OK
         }
         Err(e) => report_bad_config(&e),
@@ -136,19 +129,13 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
         f.listen = listen.to_string();
     }
     if let Some(latency) = &args.latency {
-        let d = humantime::parse_duration(latency).map_err(|e| {
-            SettingsError::one(
-                "fake_llm.latency",
-                format!("invalid duration {latency:?} ({e})"),
-            )
-        })?;
+        let d = humantime::parse_duration(latency)
+            .map_err(|e| SettingsError::one("fake_llm.latency", format!("invalid duration {latency:?} ({e})")))?;
         f.latency = settings::HumaneDuration(d);
     }
     f.stream_chunks = args.stream_chunks.unwrap_or(f.stream_chunks);
     f.error_rate = args.error_rate.unwrap_or(f.error_rate);
-    f.leak_bytes_per_request = args
-        .leak_bytes_per_request
-        .unwrap_or(f.leak_bytes_per_request);
+    f.leak_bytes_per_request = args.leak_bytes_per_request.unwrap_or(f.leak_bytes_per_request);
     f.leak_bytes_per_error = args.leak_bytes_per_error.unwrap_or(f.leak_bytes_per_error);
     Ok(())
 }
@@ -183,11 +170,7 @@ async fn serve_fake(fake: settings::FakeLlm) -> anyhow::Result<()> {
     std::io::stdout().flush()?;
     tracing::info!(%addr, "fake OpenAI-compatible endpoint started");
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn(crate::fake_llm::serve(
-        listener,
-        fake,
-        shutdown.clone().cancelled_owned(),
-    ));
+    let server = tokio::spawn(crate::fake_llm::serve(listener, fake, shutdown.clone().cancelled_owned()));
     wait_for_signal().await;
     shutdown.cancel();
     server.await.context("the fake endpoint task failed")?;
@@ -212,7 +195,5 @@ pub async fn wait_for_signal() {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
 }

@@ -14,8 +14,5 @@ pub fn builder() -> reqwest::ClientBuilder {
     PROVIDER.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    reqwest::Client::builder()
-        .no_proxy()
-        .user_agent(USER_AGENT)
-        .tcp_nodelay(true)
+    reqwest::Client::builder().no_proxy().user_agent(USER_AGENT).tcp_nodelay(true)
 }

@@ -12,11 +12,7 @@ const MIB: u64 = 1024 * 1024;
 
 #[tokio::test]
 async fn live_heap_rises_by_an_allocation_and_falls_back() {
-    let settings = Memory {
-        source: MemorySource::OwnHeap,
-        samples_per_batch: 1,
-        settle: Duration::ZERO,
-    };
+    let settings = Memory { source: MemorySource::OwnHeap, samples_per_batch: 1, settle: Duration::ZERO };
     let mut sampler = Sampler::new(&settings).expect("a sampler");
     let before = sampler.sample().await.expect("counted").bytes;
     assert!(before > 0);
@@ -28,9 +24,6 @@ async fn live_heap_rises_by_an_allocation_and_falls_back() {
     assert!(after < before + MIB, "{before} -> {during} -> {after}");
     let mut grown: Vec<u8> = Vec::with_capacity(1024);
     grown.resize(4 * MIB as usize, 2);
-    assert!(
-        sampler.sample().await.expect("counted").bytes >= before + 4 * MIB,
-        "realloc is counted"
-    );
+    assert!(sampler.sample().await.expect("counted").bytes >= before + 4 * MIB, "realloc is counted");
     drop(grown);
 }

@@ -60,10 +60,7 @@ pub fn cycle(samples: &[Sample], settings: &Analysis) -> CycleAnalysis {
     }
     let memory: Vec<f64> = samples.iter().map(|s| s.memory_bytes).collect();
     let x = cumulative_requests(samples);
-    let ends = endpoints(
-        &rolling_average(&memory, settings.rolling_window),
-        settings.rolling_window,
-    );
+    let ends = endpoints(&rolling_average(&memory, settings.rolling_window), settings.rolling_window);
     let line = stats::theil_sen(&x, &memory);
     let fit = Fit {
         slope: finite(line.slope),
@@ -83,12 +80,7 @@ pub fn cycle(samples: &[Sample], settings: &Analysis) -> CycleAnalysis {
     .collect();
     let verdict = decide(!findings.is_empty(), noise_cv, fit.p_value, settings);
     let summary = summary(verdict, &findings, noise_cv, settings);
-    CycleAnalysis {
-        findings,
-        spikes,
-        summary,
-        ..CycleAnalysis::judged(samples, verdict, ends, fit, noise_cv)
-    }
+    CycleAnalysis { findings, spikes, summary, ..CycleAnalysis::judged(samples, verdict, ends, fit, noise_cv) }
 }
 
 /// x[i] = requests of batches 0..=i.
@@ -106,11 +98,7 @@ fn cumulative_requests(samples: &[Sample]) -> Vec<f64> {
 fn noise_cv(x: &[f64], memory: &[f64], line: Line) -> f64 {
     let residuals: Vec<f64> = x.iter().zip(memory).map(|(x, m)| m - line.at(*x)).collect();
     let mean = stats::mean(memory);
-    if mean > 0.0 {
-        stats::stdev(&residuals) / mean
-    } else {
-        0.0
-    }
+    if mean > 0.0 { stats::stdev(&residuals) / mean } else { 0.0 }
 }
 
 /// Findings make a leak, except above the noise threshold where they must also be significant (the
@@ -134,24 +122,14 @@ fn summary(verdict: Verdict, findings: &[Finding], noise_cv: f64, settings: &Ana
             "Measurements too noisy to judge: CV {:.1}% (>{}% threshold){}",
             noise_cv * 100.0,
             settings.max_noise_cv_percent,
-            if rules.is_empty() {
-                String::new()
-            } else {
-                format!("; not significant: {}", rules.join(", "))
-            }
+            if rules.is_empty() { String::new() } else { format!("; not significant: {}", rules.join(", ")) }
         ),
         _ => STABLE_SUMMARY.to_string(),
     }
 }
 
 impl CycleAnalysis {
-    fn judged(
-        samples: &[Sample],
-        verdict: Verdict,
-        ends: Endpoints,
-        fit: Fit,
-        noise_cv: f64,
-    ) -> Self {
+    fn judged(samples: &[Sample], verdict: Verdict, ends: Endpoints, fit: Fit, noise_cv: f64) -> Self {
         Self {
             verdict,
             initial_avg: finite(ends.initial_avg),
@@ -160,11 +138,7 @@ impl CycleAnalysis {
             growth_ratio: finite(ends.growth_ratio),
             noise_cv: finite(noise_cv),
             slope_bytes_per_request: finite(fit.slope),
-            slope_p_value: if fit.p_value.is_finite() {
-                fit.p_value
-            } else {
-                1.0
-            },
+            slope_p_value: if fit.p_value.is_finite() { fit.p_value } else { 1.0 },
             slope_growth_bytes: finite(fit.growth_bytes),
             ..Self::empty(samples, verdict, String::new())
         }
@@ -181,11 +155,7 @@ impl CycleAnalysis {
 
     /// A discarded cycle (target restart, failed memory reads): verdict `error`, counts kept, no figures.
     pub fn error(samples: &[Sample], reason: &str) -> Self {
-        Self::empty(
-            samples,
-            Verdict::Error,
-            format!("Cycle discarded: {reason}"),
-        )
+        Self::empty(samples, Verdict::Error, format!("Cycle discarded: {reason}"))
     }
 
     fn empty(samples: &[Sample], verdict: Verdict, summary: String) -> Self {
@@ -201,9 +171,7 @@ impl CycleAnalysis {
             slope_p_value: 1.0,
             slope_growth_bytes: 0.0,
             errors: samples.iter().fold(0u64, |n, s| n.saturating_add(s.errors)),
-            requests: samples
-                .iter()
-                .fold(0u64, |n, s| n.saturating_add(s.requests)),
+            requests: samples.iter().fold(0u64, |n, s| n.saturating_add(s.requests)),
             spikes: Vec::new(),
             findings: Vec::new(),
             summary,
@@ -217,11 +185,7 @@ impl CycleAnalysis {
 
     /// The growth line of the report: `0.22 MiB (1.4%)`.
     pub fn growth_text(&self) -> String {
-        format!(
-            "{:.2} MiB ({:.1}%)",
-            mib(self.growth_bytes),
-            self.growth_ratio * 100.0
-        )
+        format!("{:.2} MiB ({:.1}%)", mib(self.growth_bytes), self.growth_ratio * 100.0)
     }
 }
 

@@ -19,13 +19,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in label order.
-    pub const ALL: [Rule; 5] = [
-        Rule::Growth,
-        Rule::Tail,
-        Rule::ErrorSpike,
-        Rule::Slope,
-        Rule::Trend,
-    ];
+    pub const ALL: [Rule; 5] = [Rule::Growth, Rule::Tail, Rule::ErrorSpike, Rule::Slope, Rule::Trend];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {
@@ -94,12 +88,7 @@ pub struct Finding {
 impl Finding {
     /// A confirmed finding.
     pub fn new(rule: Rule, message: String) -> Self {
-        Self {
-            rule,
-            message,
-            confirmed: true,
-            progress: None,
-        }
+        Self { rule, message, confirmed: true, progress: None }
     }
 
     /// `unconfirmed (1 of 2 cycles)` for an unconfirmed finding, None for a confirmed one.

@@ -38,12 +38,7 @@ impl Gauge {
 
     /// Takes one cycle (and the trend finding checked after it, if any) and returns the cycle's findings
     /// plus the trend one, each marked confirmed or not as the gauge sees them.
-    pub fn observe(
-        &mut self,
-        a: &CycleAnalysis,
-        trend: Option<&Finding>,
-        settings: &Analysis,
-    ) -> Vec<Finding> {
+    pub fn observe(&mut self, a: &CycleAnalysis, trend: Option<&Finding>, settings: &Analysis) -> Vec<Finding> {
         if a.verdict == Verdict::Error {
             return a.findings.clone();
         }
@@ -55,11 +50,7 @@ impl Gauge {
         for (streak, fired) in self.streaks.iter_mut().zip(fired) {
             *streak = if fired { streak.saturating_add(1) } else { 0 };
         }
-        let mut findings: Vec<Finding> = a
-            .findings
-            .iter()
-            .map(|f| self.confirm(f, leak, settings))
-            .collect();
+        let mut findings: Vec<Finding> = a.findings.iter().map(|f| self.confirm(f, leak, settings)).collect();
         findings.extend(trend.cloned());
         let mut now = [false; 5];
         for f in findings.iter().filter(|f| f.confirmed) {
@@ -78,16 +69,11 @@ impl Gauge {
             f.progress = None;
             return f;
         }
-        let needs_streak =
-            matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope) || !f.confirmed;
+        let needs_streak = matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope) || !f.confirmed;
         if needs_streak {
             let (seen, needed) = (self.streaks[f.rule.index()], settings.confirm_cycles.max(1));
             f.confirmed = seen >= needed;
-            f.progress = (!f.confirmed).then_some(Progress {
-                seen,
-                needed,
-                over: Over::Cycles,
-            });
+            f.progress = (!f.confirmed).then_some(Progress { seen, needed, over: Over::Cycles });
         }
         f
     }

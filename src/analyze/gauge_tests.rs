@@ -15,17 +15,12 @@ fn stable_cycle() -> CycleAnalysis {
 }
 
 fn error_spike_cycle() -> CycleAnalysis {
-    let levels = [
-        15.23, 15.23, 15.23, 15.23, 23.45, 23.48, 23.52, 23.50, 23.50, 23.50,
-    ];
+    let levels = [15.23, 15.23, 15.23, 15.23, 23.45, 23.48, 23.52, 23.50, 23.50, 23.50];
     cycle(&with_errors(batches(&levels), 5, 12), &Analysis::default())
 }
 
 fn latching() -> Analysis {
-    Analysis {
-        latch: true,
-        ..Analysis::default()
-    }
+    Analysis { latch: true, ..Analysis::default() }
 }
 
 #[test]
@@ -34,10 +29,7 @@ fn one_leak_cycle_does_not_raise_two_consecutive_do() {
     let mut gauge = Gauge::new();
     let first = gauge.observe(&leak_cycle(), None, &s);
     assert!(!gauge.any_raised());
-    assert_eq!(
-        first[0].status().as_deref(),
-        Some("unconfirmed (1 of 2 cycles)")
-    );
+    assert_eq!(first[0].status().as_deref(), Some("unconfirmed (1 of 2 cycles)"));
     let second = gauge.observe(&leak_cycle(), None, &s);
     assert!(gauge.is_raised(Rule::Growth) && gauge.is_raised(Rule::Slope));
     assert!(second.iter().all(|f| f.confirmed));
@@ -50,22 +42,13 @@ fn a_stable_or_noisy_cycle_breaks_the_streak_an_error_cycle_does_not() {
     gauge.observe(&leak_cycle(), None, &s);
     gauge.observe(&stable_cycle(), None, &s);
     gauge.observe(&leak_cycle(), None, &s);
-    assert!(
-        !gauge.any_raised(),
-        "leak, stable, leak is not two consecutive leak cycles"
-    );
+    assert!(!gauge.any_raised(), "leak, stable, leak is not two consecutive leak cycles");
     gauge.observe(&CycleAnalysis::error(&[], "target restarted"), None, &s);
     assert_eq!(gauge.streak(Rule::Growth), 1);
     gauge.observe(&leak_cycle(), None, &s);
-    assert!(
-        gauge.is_raised(Rule::Growth),
-        "an error cycle neither counts nor breaks the streak"
-    );
+    assert!(gauge.is_raised(Rule::Growth), "an error cycle neither counts nor breaks the streak");
     gauge.observe(&CycleAnalysis::error(&[], "target restarted"), None, &s);
-    assert!(
-        gauge.is_raised(Rule::Growth),
-        "an error cycle leaves the gauge as it was"
-    );
+    assert!(gauge.is_raised(Rule::Growth), "an error cycle leaves the gauge as it was");
     let mut noisy = leak_cycle();
     noisy.verdict = Verdict::Noisy;
     gauge.observe(&noisy, None, &s);
@@ -74,10 +57,7 @@ fn a_stable_or_noisy_cycle_breaks_the_streak_an_error_cycle_does_not() {
 
 #[test]
 fn confirm_cycles_one_raises_at_once() {
-    let s = Analysis {
-        confirm_cycles: 1,
-        ..Analysis::default()
-    };
+    let s = Analysis { confirm_cycles: 1, ..Analysis::default() };
     let mut gauge = Gauge::new();
     gauge.observe(&leak_cycle(), None, &s);
     assert!(gauge.is_raised(Rule::Growth));
@@ -89,10 +69,7 @@ fn error_spike_raises_at_once_and_clears_without_latch() {
     let mut gauge = Gauge::new();
     gauge.observe(&error_spike_cycle(), None, &s);
     assert!(gauge.is_raised(Rule::ErrorSpike));
-    assert!(
-        !gauge.is_raised(Rule::Growth),
-        "growth in the same cycle still needs confirmation"
-    );
+    assert!(!gauge.is_raised(Rule::Growth), "growth in the same cycle still needs confirmation");
     gauge.observe(&stable_cycle(), None, &s);
     assert!(!gauge.any_raised());
 }
@@ -118,10 +95,7 @@ fn unconfirmed_error_spike_needs_confirmation_over_cycles() {
     let mut gauge = Gauge::new();
     let findings = gauge.observe(&late, None, &s);
     assert!(!gauge.is_raised(Rule::ErrorSpike));
-    assert_eq!(
-        findings[0].status().as_deref(),
-        Some("unconfirmed (1 of 2 cycles)")
-    );
+    assert_eq!(findings[0].status().as_deref(), Some("unconfirmed (1 of 2 cycles)"));
 }
 
 #[test]
@@ -135,21 +109,12 @@ fn trend_finding_raises_at_once() {
 
 /// Runs `cycles` cycles of a `leak_per_request` leak under noise of standard deviation `sigma`, through
 /// trend and gauge as the daemon does; returns the 1-based cycle the gauge first rose on, if it did.
-fn soak(
-    s: &Analysis,
-    seed: u64,
-    cycles: usize,
-    leak_per_request: f64,
-    sigma: f64,
-) -> Option<usize> {
+fn soak(s: &Analysis, seed: u64, cycles: usize, leak_per_request: f64, sigma: f64) -> Option<usize> {
     let (mut rng, mut trend, mut gauge) = (Rng::new(seed), Trend::new(), Gauge::new());
     let per_cycle = 13 * BATCH; // warmup + measured requests
     (0..cycles).find_map(|c| {
         let before = c as u64 * per_cycle + 3 * BATCH;
-        let a = cycle(
-            &leaking_cycle(&mut rng, BASELINE, leak_per_request, sigma, 10, before),
-            s,
-        );
+        let a = cycle(&leaking_cycle(&mut rng, BASELINE, leak_per_request, sigma, 10, before), s);
         trend.push(&a);
         gauge.observe(&a, trend.check(s).as_ref(), s);
         gauge.any_raised().then_some(c + 1)
@@ -174,10 +139,7 @@ fn one_kib_per_request_raises_within_two_cycles_at_low_noise() {
     let sigma = 0.0005 * BASELINE;
     for seed in 1..=20 {
         let raised = soak(&Analysis::default(), seed, 10, 1024.0, sigma);
-        assert!(
-            raised.is_some_and(|c| c <= 2),
-            "seed {seed}: raised at {raised:?}"
-        );
+        assert!(raised.is_some_and(|c| c <= 2), "seed {seed}: raised at {raised:?}");
     }
 }
 
@@ -190,32 +152,15 @@ fn trend_catches_a_slow_leak_no_single_cycle_shows() {
     for seed in 1..=10 {
         let (mut rng, mut trend) = (Rng::new(seed), Trend::new());
         let caught = (0..8u64).find_map(|c| {
-            let samples = leaking_cycle(
-                &mut rng,
-                BASELINE,
-                256.0,
-                sigma,
-                10,
-                c * 13 * BATCH + 3 * BATCH,
-            );
+            let samples = leaking_cycle(&mut rng, BASELINE, 256.0, sigma, 10, c * 13 * BATCH + 3 * BATCH);
             let a = cycle(&samples, &s);
-            assert_eq!(
-                a.verdict,
-                Verdict::Stable,
-                "seed {seed} cycle {c}: {:?}",
-                a.findings
-            );
+            assert_eq!(a.verdict, Verdict::Stable, "seed {seed} cycle {c}: {:?}", a.findings);
             trend.push(&a);
             trend.check(&s).map(|f| (c + 1, f))
         });
-        let (at, finding) =
-            caught.unwrap_or_else(|| panic!("seed {seed}: trend did not fire in 8 cycles"));
+        let (at, finding) = caught.unwrap_or_else(|| panic!("seed {seed}: trend did not fire in 8 cycles"));
         assert!(at <= 8 && finding.rule == Rule::Trend);
-        assert!(
-            finding.message.starts_with("Final averages rose by"),
-            "{}",
-            finding.message
-        );
+        assert!(finding.message.starts_with("Final averages rose by"), "{}", finding.message);
     }
 }
 
@@ -224,10 +169,7 @@ fn trend_needs_a_full_window_and_reset_forgets() {
     let s = Analysis::default();
     let mut trend = Trend::new();
     for i in 0..5 {
-        trend.push(&cycle(
-            &plateau(50.0 + f64::from(i), 50.0 + f64::from(i)),
-            &s,
-        ));
+        trend.push(&cycle(&plateau(50.0 + f64::from(i), 50.0 + f64::from(i)), &s));
     }
     assert!(trend.check(&s).is_none(), "five of six cycles");
     trend.push(&cycle(&plateau(55.0, 55.0), &s));

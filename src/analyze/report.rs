@@ -27,21 +27,9 @@ pub fn render(scenario: &str, a: &CycleAnalysis, samples: &[Sample]) -> String {
     let _ = writeln!(out, "Initial avg: {:.2} MiB", mib(a.initial_avg));
     let _ = writeln!(out, "Final avg:   {:.2} MiB", mib(a.final_avg));
     let _ = writeln!(out, "Growth:      {}", a.growth_text());
-    let _ = writeln!(
-        out,
-        "Noise CV:    {:.1}% (around the fitted trend)",
-        a.noise_cv * 100.0
-    );
-    let _ = writeln!(
-        out,
-        "Slope:       {:.1} bytes/request (p = {:.4})",
-        a.slope_bytes_per_request, a.slope_p_value
-    );
-    let _ = writeln!(
-        out,
-        "Requests:    {} in {} batch(es), {} error(s)",
-        a.requests, a.batches, a.errors
-    );
+    let _ = writeln!(out, "Noise CV:    {:.1}% (around the fitted trend)", a.noise_cv * 100.0);
+    let _ = writeln!(out, "Slope:       {:.1} bytes/request (p = {:.4})", a.slope_bytes_per_request, a.slope_p_value);
+    let _ = writeln!(out, "Requests:    {} in {} batch(es), {} error(s)", a.requests, a.batches, a.errors);
     let _ = writeln!(out, "Verdict:     {}", a.verdict);
     let _ = writeln!(out, "\n{}", a.summary);
     for finding in &a.findings {
@@ -53,10 +41,7 @@ pub fn render(scenario: &str, a: &CycleAnalysis, samples: &[Sample]) -> String {
 }
 
 fn finding_text(a: &CycleAnalysis, finding: &Finding) -> String {
-    let status = finding
-        .status()
-        .map(|s| format!(" [{s}]"))
-        .unwrap_or_default();
+    let status = finding.status().map(|s| format!(" [{s}]")).unwrap_or_default();
     if finding.rule != Rule::ErrorSpike {
         return format!("{}{status}\n", finding.message);
     }
@@ -77,12 +62,7 @@ fn last_samples(samples: &[Sample]) -> String {
             m if m.is_finite() => format!("{:.2} MiB", mib(m)),
             _ => "unreadable".to_string(),
         };
-        out.push_str(&format!(
-            "  Batch {:>2}: {memory} ({} requests, {} error(s))\n",
-            i + 1,
-            s.requests,
-            s.errors
-        ));
+        out.push_str(&format!("  Batch {:>2}: {memory} ({} requests, {} error(s))\n", i + 1, s.requests, s.errors));
     }
     out
 }

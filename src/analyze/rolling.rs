@@ -35,17 +35,8 @@ pub fn endpoints(rolling: &[f64], window: usize) -> Endpoints {
     let initial_avg = mean(&rolling[..n]);
     let final_avg = mean(&rolling[rolling.len() - n..]);
     let growth_bytes = final_avg - initial_avg;
-    let growth_ratio = if initial_avg > 0.0 {
-        growth_bytes / initial_avg
-    } else {
-        0.0
-    };
-    Endpoints {
-        initial_avg,
-        final_avg,
-        growth_bytes,
-        growth_ratio,
-    }
+    let growth_ratio = if initial_avg > 0.0 { growth_bytes / initial_avg } else { 0.0 };
+    Endpoints { initial_avg, final_avg, growth_bytes, growth_ratio }
 }
 
 #[cfg(test)]
@@ -77,10 +68,7 @@ mod tests {
     #[test]
     fn endpoints_use_at_least_one_value_and_never_divide_by_zero() {
         let e = endpoints(&[0.0, 5.0], 5);
-        assert_eq!(
-            (e.initial_avg, e.final_avg, e.growth_ratio),
-            (0.0, 5.0, 0.0)
-        );
+        assert_eq!((e.initial_avg, e.final_avg, e.growth_ratio), (0.0, 5.0, 0.0));
         assert_eq!(endpoints(&[], 5), Endpoints::default());
     }
 }

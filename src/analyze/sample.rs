@@ -42,10 +42,6 @@ pub struct Sample {
 impl Sample {
     /// A sample from its three figures.
     pub fn new(memory_bytes: f64, requests: u64, errors: u64) -> Self {
-        Self {
-            memory_bytes,
-            requests,
-            errors,
-        }
+        Self { memory_bytes, requests, errors }
     }
 }

@@ -31,16 +31,9 @@ fn bad_leak_detected() {
     let rules: Vec<Rule> = a.findings.iter().map(|f| f.rule).collect();
     // A one-step jump of 7 MiB is also a significant slope; the seed's growth message comes first.
     assert_eq!(rules, vec![Rule::Growth, Rule::Slope]);
-    assert_eq!(
-        a.findings[0].message,
-        "Memory grew by 37.0% (>25% threshold) — possible leak"
-    );
+    assert_eq!(a.findings[0].message, "Memory grew by 37.0% (>25% threshold) — possible leak");
     let report = render("sync-plain", &a, &samples);
-    for line in [
-        "Initial avg: 15.23 MiB",
-        "Final avg:   20.87 MiB",
-        "Growth:      5.64 MiB (37.0%)",
-    ] {
+    for line in ["Initial avg: 15.23 MiB", "Final avg:   20.87 MiB", "Growth:      5.64 MiB (37.0%)"] {
         assert!(report.contains(line), "missing {line:?} in\n{report}");
     }
 }
@@ -48,17 +41,11 @@ fn bad_leak_detected() {
 #[test]
 fn error_induced_leak() {
     // Batch 5: 15.23 MB → 23.45 MB (+54.0%) with 12 error(s) → stabilized at 23.50 MB.
-    let levels = [
-        15.23, 15.23, 15.23, 15.23, 23.45, 23.48, 23.52, 23.50, 23.50, 23.50,
-    ];
+    let levels = [15.23, 15.23, 15.23, 15.23, 23.45, 23.48, 23.52, 23.50, 23.50, 23.50];
     let samples = with_errors(batches(&levels), 5, 12);
     let a = cycle(&samples, &Analysis::default());
     assert_eq!(a.verdict, Verdict::Leak);
-    assert_eq!(
-        a.findings[0].rule,
-        Rule::ErrorSpike,
-        "the error spike is checked (and listed) first"
-    );
+    assert_eq!(a.findings[0].rule, Rule::ErrorSpike, "the error spike is checked (and listed) first");
     assert!(a.findings[0].confirmed);
     assert_eq!(a.spikes.len(), 1);
     assert_eq!(
@@ -70,26 +57,19 @@ fn error_induced_leak() {
         Memory spikes occurred in batch(es) with errors and did not fully recover:\n  \
         • Batch 5: 15.23 MiB → 23.45 MiB (+54.0%) with 12 error(s) → stabilized at 23.50 MiB\n\n\
         This indicates that error handling is not properly releasing resources.\n";
-    assert!(
-        report.contains(block),
-        "missing the error-induced block in\n{report}"
-    );
+    assert!(report.contains(block), "missing the error-induced block in\n{report}");
 }
 
 #[test]
 fn spike_that_recovers_is_not_a_leak() {
-    let levels = [
-        15.23, 15.23, 15.23, 15.23, 23.45, 15.30, 15.25, 15.23, 15.23, 15.23,
-    ];
+    let levels = [15.23, 15.23, 15.23, 15.23, 23.45, 15.30, 15.25, 15.23, 15.23, 15.23];
     let a = cycle(&with_errors(batches(&levels), 5, 12), &Analysis::default());
     assert!(a.finding(Rule::ErrorSpike).is_none(), "{a:#?}");
 }
 
 #[test]
 fn spike_without_errors_is_not_error_induced() {
-    let levels = [
-        15.23, 15.23, 15.23, 15.23, 23.45, 23.48, 23.52, 23.50, 23.50, 23.50,
-    ];
+    let levels = [15.23, 15.23, 15.23, 15.23, 23.45, 23.48, 23.52, 23.50, 23.50, 23.50];
     let a = cycle(&batches(&levels), &Analysis::default());
     assert!(a.finding(Rule::ErrorSpike).is_none());
 }
@@ -100,28 +80,13 @@ fn spike_in_the_last_batch_is_reported_unconfirmed() {
     levels[9] = 23.45;
     let samples = with_errors(batches(&levels), 10, 3);
     let a = cycle(&samples, &Analysis::default());
-    assert_eq!(
-        a.verdict,
-        Verdict::Leak,
-        "a spike at the end is still a leak for `once`"
-    );
+    assert_eq!(a.verdict, Verdict::Leak, "a spike at the end is still a leak for `once`");
     let f = a.finding(Rule::ErrorSpike).expect("error_spike fired");
     assert!(!f.confirmed);
-    assert_eq!(
-        f.status().as_deref(),
-        Some("unconfirmed (0 of 2 batches after the spike)")
-    );
-    assert!(
-        a.spikes[0]
-            .line()
-            .ends_with("→ unconfirmed (0 of 2 batches after it)"),
-        "{}",
-        a.spikes[0].line()
-    );
+    assert_eq!(f.status().as_deref(), Some("unconfirmed (0 of 2 batches after the spike)"));
+    assert!(a.spikes[0].line().ends_with("→ unconfirmed (0 of 2 batches after it)"), "{}", a.spikes[0].line());
     let report = render("async-streaming", &a, &samples);
-    assert!(report.contains(
-        "ERROR-INDUCED MEMORY LEAK DETECTED [unconfirmed (0 of 2 batches after the spike)]"
-    ));
+    assert!(report.contains("ERROR-INDUCED MEMORY LEAK DETECTED [unconfirmed (0 of 2 batches after the spike)]"));
 }
 
 #[test]
@@ -130,10 +95,7 @@ fn fewer_than_two_windows_is_insufficient() {
     let a = cycle(&samples, &Analysis::default());
     assert_eq!(a.verdict, Verdict::Insufficient);
     assert!(a.findings.is_empty());
-    assert_eq!(
-        (a.initial_avg, a.growth_ratio, a.slope_p_value),
-        (0.0, 0.0, 1.0)
-    );
+    assert_eq!((a.initial_avg, a.growth_ratio, a.slope_p_value), (0.0, 0.0, 1.0));
     assert_eq!(a.requests, 900);
     assert!(render("s", &a, &samples).contains("at least 10 needed"));
 }
@@ -141,9 +103,7 @@ fn fewer_than_two_windows_is_insufficient() {
 #[test]
 fn steady_small_leak_fires_the_slope_rule_only() {
     // 1 KiB per request on a 50 MiB process: 2 % growth, far below the growth threshold.
-    let levels: Vec<f64> = (1..=10)
-        .map(|b| 50.0 + f64::from(b) * 100.0 * 1024.0 / MIB)
-        .collect();
+    let levels: Vec<f64> = (1..=10).map(|b| 50.0 + f64::from(b) * 100.0 * 1024.0 / MIB).collect();
     let a = cycle(&batches(&levels), &Analysis::default());
     assert_eq!(a.verdict, Verdict::Leak);
     assert!(a.finding(Rule::Slope).is_some(), "{a:#?}");
@@ -176,12 +136,7 @@ fn noise_guard_holds_when_a_rule_fires_without_significance() {
     let levels = [40.0, 5.0, 38.0, 4.0, 36.0, 3.0, 10.0, 20.0, 30.0, 45.0];
     let a = cycle(&batches(&levels), &Analysis::default());
     assert!(a.finding(Rule::Tail).is_some(), "{a:#?}");
-    assert!(
-        a.noise_cv > 0.40 && a.slope_p_value >= 0.01,
-        "cv {} p {}",
-        a.noise_cv,
-        a.slope_p_value
-    );
+    assert!(a.noise_cv > 0.40 && a.slope_p_value >= 0.01, "cv {} p {}", a.noise_cv, a.slope_p_value);
     assert_eq!(a.verdict, Verdict::Noisy);
 }
 
@@ -190,8 +145,5 @@ fn zero_memory_and_empty_input_stay_finite() {
     let a = cycle(&batches(&[0.0; 10]), &Analysis::default());
     assert_eq!(a.verdict, Verdict::Stable);
     assert_eq!((a.growth_ratio, a.noise_cv), (0.0, 0.0));
-    assert_eq!(
-        cycle(&[], &Analysis::default()).verdict,
-        Verdict::Insufficient
-    );
+    assert_eq!(cycle(&[], &Analysis::default()).verdict, Verdict::Insufficient);
 }

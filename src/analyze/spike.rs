@@ -35,11 +35,7 @@ impl Spike {
 
     /// The jump in percent of the previous batch.
     pub fn percent(&self) -> f64 {
-        if self.before > 0.0 {
-            (self.after - self.before) / self.before * 100.0
-        } else {
-            0.0
-        }
+        if self.before > 0.0 { (self.after - self.before) / self.before * 100.0 } else { 0.0 }
     }
 
     /// `Batch 5: 15.23 MiB → 23.45 MiB (+54.0%) with 12 error(s) → stabilized at 23.50 MiB`.
@@ -54,39 +50,26 @@ impl Spike {
         );
         match self.stabilized_at {
             Some(level) => format!("{head} → stabilized at {:.2} MiB", mib(level)),
-            None => format!(
-                "{head} → unconfirmed ({} of {} batches after it)",
-                self.batches_after, self.needed_after
-            ),
+            None => format!("{head} → unconfirmed ({} of {} batches after it)", self.batches_after, self.needed_after),
         }
     }
 }
 
 /// Every error spike of the measured batches that did not (yet) recover.
 pub fn find(samples: &[Sample], settings: &Analysis) -> Vec<Spike> {
-    (1..samples.len())
-        .filter_map(|i| spike_at(samples, i, settings))
-        .collect()
+    (1..samples.len()).filter_map(|i| spike_at(samples, i, settings)).collect()
 }
 
 fn spike_at(samples: &[Sample], i: usize, settings: &Analysis) -> Option<Spike> {
     let (before, at) = (samples[i - 1].memory_bytes, samples[i]);
-    let jumped =
-        before > 0.0 && at.memory_bytes >= before * (1.0 + settings.error_spike_percent / 100.0);
+    let jumped = before > 0.0 && at.memory_bytes >= before * (1.0 + settings.error_spike_percent / 100.0);
     if at.errors == 0 || !jumped {
         return None;
     }
     let needed = settings.error_spike_min_stable_batches;
-    let after: Vec<f64> = samples[i + 1..]
-        .iter()
-        .take(needed)
-        .map(|s| s.memory_bytes)
-        .collect();
+    let after: Vec<f64> = samples[i + 1..].iter().take(needed).map(|s| s.memory_bytes).collect();
     let tolerance = at.memory_bytes * settings.error_spike_tolerance_percent / 100.0;
-    if after
-        .iter()
-        .any(|m| (m - at.memory_bytes).abs() > tolerance)
-    {
+    if after.iter().any(|m| (m - at.memory_bytes).abs() > tolerance) {
         return None; // it came back down (or moved on): recovered
     }
     Some(Spike {
@@ -112,11 +95,8 @@ pub fn rule(spikes: &[Spike]) -> Option<Finding> {
     let mut finding = Finding::new(Rule::ErrorSpike, message);
     if !spikes.iter().any(Spike::is_confirmed) {
         finding.confirmed = false;
-        finding.progress = Some(Progress {
-            seen: count(last.batches_after),
-            needed: count(last.needed_after),
-            over: Over::Batches,
-        });
+        finding.progress =
+            Some(Progress { seen: count(last.batches_after), needed: count(last.needed_after), over: Over::Batches });
     }
     Some(finding)
 }

@@ -24,11 +24,7 @@ pub fn median_in_place(values: &mut [f64]) -> f64 {
     if n % 2 == 1 {
         return upper;
     }
-    let below = lower
-        .iter()
-        .copied()
-        .max_by(f64::total_cmp)
-        .unwrap_or(upper);
+    let below = lower.iter().copied().max_by(f64::total_cmp).unwrap_or(upper);
     (below + upper) / 2.0
 }
 
@@ -128,10 +124,7 @@ fn variance_of_s(y: &[f64]) -> f64 {
     };
     let mut sorted = y.to_vec();
     sorted.sort_unstable_by(f64::total_cmp);
-    let ties: f64 = sorted
-        .chunk_by(|a, b| a == b)
-        .map(|group| term(group.len()))
-        .sum();
+    let ties: f64 = sorted.chunk_by(|a, b| a == b).map(|group| term(group.len())).sum();
     (term(y.len()) - ties) / 18.0
 }
 
@@ -149,9 +142,7 @@ mod tests {
     #[test]
     fn mean_and_sample_stdev() {
         assert_eq!(mean(&[1.0, 2.0, 3.0, 4.0]), 2.5);
-        assert!(
-            (stdev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]) - 2.138089935299395).abs() < 1e-12
-        );
+        assert!((stdev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]) - 2.138089935299395).abs() < 1e-12);
         assert_eq!(stdev(&[5.0]), 0.0);
     }
 

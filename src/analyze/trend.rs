@@ -59,12 +59,7 @@ impl Trend {
         if k < 2 || self.history.len() < k {
             return None;
         }
-        let y: Vec<f64> = self
-            .history
-            .iter()
-            .skip(self.history.len() - k)
-            .copied()
-            .collect();
+        let y: Vec<f64> = self.history.iter().skip(self.history.len() - k).copied().collect();
         let x: Vec<f64> = (0..k).map(|i| i as f64).collect();
         let slope = stats::theil_sen(&x, &y).slope;
         let growth = slope * (k - 1) as f64;

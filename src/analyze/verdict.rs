@@ -20,13 +20,8 @@ pub enum Verdict {
 
 impl Verdict {
     /// Every verdict: the label values of `leaksoak_cycle_verdict` and `leaksoak_cycles_total`.
-    pub const ALL: [Verdict; 5] = [
-        Verdict::Stable,
-        Verdict::Leak,
-        Verdict::Noisy,
-        Verdict::Insufficient,
-        Verdict::Error,
-    ];
+    pub const ALL: [Verdict; 5] =
+        [Verdict::Stable, Verdict::Leak, Verdict::Noisy, Verdict::Insufficient, Verdict::Error];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {

@@ -53,7 +53,10 @@ async fn run_batches(
     observer: &dyn Observer,
 ) -> (Vec<BatchRecord>, CycleEnd) {
     let name = lane.scenario.name.as_str();
-    let plan = [(Phase::Warmup, Activity::Warmup, cycle.warmup_batches), (Phase::Measure, Activity::Measure, cycle.measure_batches)];
+    let plan = [
+        (Phase::Warmup, Activity::Warmup, cycle.warmup_batches),
+        (Phase::Measure, Activity::Measure, cycle.measure_batches),
+    ];
     let mut batches = Vec::with_capacity((cycle.warmup_batches + cycle.measure_batches) as usize);
     for (phase, activity, count) in plan {
         for index in 0..count {

@@ -31,9 +31,25 @@ impl Observer for LogObserver {
     fn batch(&self, scenario: &str, r: &BatchRecord, stats: &BatchStats) {
         let p50_ms = stats.latency.value_at_quantile(0.5) as f64 / 1000.0;
         if self.batches_at_info {
-            tracing::info!(scenario, phase = r.phase.as_str(), memory_bytes = r.memory_bytes, requests = r.requests, errors = r.errors, p50_ms, "batch");
+            tracing::info!(
+                scenario,
+                phase = r.phase.as_str(),
+                memory_bytes = r.memory_bytes,
+                requests = r.requests,
+                errors = r.errors,
+                p50_ms,
+                "batch"
+            );
         } else {
-            tracing::debug!(scenario, phase = r.phase.as_str(), memory_bytes = r.memory_bytes, requests = r.requests, errors = r.errors, p50_ms, "batch");
+            tracing::debug!(
+                scenario,
+                phase = r.phase.as_str(),
+                memory_bytes = r.memory_bytes,
+                requests = r.requests,
+                errors = r.errors,
+                p50_ms,
+                "batch"
+            );
         }
     }
 
@@ -46,7 +62,9 @@ impl Observer for LogObserver {
         let was_known = last.is_some();
         *last = Some(down);
         match result {
-            Err(reason) => tracing::warn!(scenario, %reason, "memory source down: cycles end as `error` until it is back"),
+            Err(reason) => {
+                tracing::warn!(scenario, %reason, "memory source down: cycles end as `error` until it is back")
+            }
             Ok(()) if was_known => tracing::info!(scenario, "memory source back up"),
             Ok(()) => {}
         }

@@ -61,7 +61,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
-    let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(LogObserver::new(false, true)))?;
+    let engine =
+        Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(LogObserver::new(false, true)))?;
     tracker.spawn(engine.run(token.clone()));
     tracker.close();
     tokio::select! {
@@ -81,6 +82,9 @@ pub async fn once(
 ) -> Result<Option<Vec<Judged>>, Error> {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let mut settings = settings;
+    // `once` keeps the seed's semantics: a rule that fires on its single cycle counts, unconfirmed or not.
+    settings.analysis.confirm_cycles = 1;
     let settings = Arc::new(settings);
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let observer: Arc<dyn Observer> = if progress {

@@ -24,8 +24,7 @@ pub struct BatchRecord {
 
 impl BatchRecord {
     pub fn new(phase: Phase, memory_bytes: u64, requests: u64, errors: &ErrorCounts) -> Self {
-        let errors_by_kind =
-            errors.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.as_str().to_owned(), n)).collect();
+        let errors_by_kind = errors.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.as_str().to_owned(), n)).collect();
         Self { phase, memory_bytes, requests, errors: errors.total(), errors_by_kind }
     }
 

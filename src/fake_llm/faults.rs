@@ -24,11 +24,9 @@ pub fn decide(model: &str, error_rate: f64) -> Option<Injected> {
     match model {
         MODEL_ERROR_500 => Some(Injected::Server),
         MODEL_ERROR_429 => Some(Injected::RateLimit),
-        _ if error_rate > 0.0 && fastrand::f64() < error_rate => Some(if fastrand::bool() {
-            Injected::Server
-        } else {
-            Injected::RateLimit
-        }),
+        _ if error_rate > 0.0 && fastrand::f64() < error_rate => {
+            Some(if fastrand::bool() { Injected::Server } else { Injected::RateLimit })
+        }
         _ => None,
     }
 }
@@ -50,10 +48,7 @@ impl LeakStore {
             return;
         }
         let block = vec![0xA5u8; n].into_boxed_slice();
-        self.blocks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(block);
+        self.blocks.lock().unwrap_or_else(|e| e.into_inner()).push(block);
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
     }
 
@@ -65,11 +60,7 @@ impl LeakStore {
 
 /// Bytes to leak for one request, by outcome.
 pub fn leak_for(settings: &FakeLlm, failed: bool) -> usize {
-    if failed {
-        settings.leak_bytes_per_error
-    } else {
-        settings.leak_bytes_per_request
-    }
+    if failed { settings.leak_bytes_per_error } else { settings.leak_bytes_per_request }
 }
 
 #[cfg(test)]

@@ -13,13 +13,7 @@ pub enum Route {
 }
 
 impl Route {
-    const ALL: [Route; 5] = [
-        Route::Chat,
-        Route::Completions,
-        Route::Embeddings,
-        Route::Models,
-        Route::Other,
-    ];
+    const ALL: [Route; 5] = [Route::Chat, Route::Completions, Route::Embeddings, Route::Models, Route::Other];
 
     fn as_str(self) -> &'static str {
         match self {
@@ -47,31 +41,16 @@ impl Metrics {
     pub fn new() -> Self {
         let registry = Registry::new();
         let vec = IntCounterVec::new(
-            Opts::new(
-                "fake_llm_requests_total",
-                "Requests answered by the fake OpenAI endpoint",
-            ),
+            Opts::new("fake_llm_requests_total", "Requests answered by the fake OpenAI endpoint"),
             &["route", "outcome"],
         )
         .expect("valid metric definition");
-        let leaked = IntGauge::new(
-            "fake_llm_leaked_bytes",
-            "Bytes kept alive by the deliberate leak knobs",
-        )
-        .expect("valid metric definition");
-        registry
-            .register(Box::new(vec.clone()))
-            .expect("registered once");
-        registry
-            .register(Box::new(leaked.clone()))
-            .expect("registered once");
-        let requests = Route::ALL
-            .map(|r| ["success", "error"].map(|o| vec.with_label_values(&[r.as_str(), o])));
-        Self {
-            registry,
-            requests,
-            leaked,
-        }
+        let leaked = IntGauge::new("fake_llm_leaked_bytes", "Bytes kept alive by the deliberate leak knobs")
+            .expect("valid metric definition");
+        registry.register(Box::new(vec.clone())).expect("registered once");
+        registry.register(Box::new(leaked.clone())).expect("registered once");
+        let requests = Route::ALL.map(|r| ["success", "error"].map(|o| vec.with_label_values(&[r.as_str(), o])));
+        Self { registry, requests, leaked }
     }
 
     pub fn count(&self, route: Route, failed: bool) {
@@ -80,8 +59,7 @@ impl Metrics {
 
     /// The text exposition, with the leak gauge brought up to date.
     pub fn render(&self, leaked_bytes: u64) -> Vec<u8> {
-        self.leaked
-            .set(i64::try_from(leaked_bytes).unwrap_or(i64::MAX));
+        self.leaked.set(i64::try_from(leaked_bytes).unwrap_or(i64::MAX));
         let mut out = Vec::with_capacity(1024);
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out

@@ -55,11 +55,7 @@ impl State {
             .map(|i| {
                 let (lo, hi) = (i * words.len() / n, (i + 1) * words.len() / n);
                 let piece = words[lo.min(words.len())..hi.min(words.len())].join(" ");
-                if lo == 0 || piece.is_empty() {
-                    piece
-                } else {
-                    format!(" {piece}")
-                }
+                if lo == 0 || piece.is_empty() { piece } else { format!(" {piece}") }
             })
             .collect();
         Self {
@@ -73,16 +69,11 @@ impl State {
     }
 
     fn created(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
     }
 
     fn stamp(&self) -> wire::Stamp {
-        wire::Stamp {
-            serial: self.serial.fetch_add(1, Ordering::Relaxed),
-            created: self.created(),
-        }
+        wire::Stamp { serial: self.serial.fetch_add(1, Ordering::Relaxed), created: self.created() }
     }
 }
 
@@ -114,10 +105,7 @@ pub async fn serve(listener: TcpListener, settings: FakeLlm, shutdown: impl Futu
         }
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
         tracing::debug!("fake endpoint: connections still open after the grace period");
     }
 }
@@ -129,10 +117,7 @@ mod tests {
     #[test]
     fn pieces_rebuild_the_text() {
         for n in [1, 3, 10, 40] {
-            let s = State::new(FakeLlm {
-                stream_chunks: n,
-                ..FakeLlm::default()
-            });
+            let s = State::new(FakeLlm { stream_chunks: n, ..FakeLlm::default() });
             assert_eq!(s.pieces.len(), n);
             assert_eq!(s.pieces.concat().trim(), s.text);
         }

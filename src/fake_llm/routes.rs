@@ -18,10 +18,7 @@ pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 /// Requests larger than this are refused with 413: the fake endpoint's memory stays bounded too.
 pub const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
-pub async fn handle(
-    state: Arc<State>,
-    req: http::Request<Incoming>,
-) -> Result<http::Response<Body>, Infallible> {
+pub async fn handle(state: Arc<State>, req: http::Request<Incoming>) -> Result<http::Response<Body>, Infallible> {
     if !state.settings.latency.is_zero() {
         tokio::time::sleep(state.settings.latency).await;
     }
@@ -33,35 +30,17 @@ pub async fn handle(
         "/embeddings" => Route::Embeddings,
         "/models" => Route::Models,
         "/metrics" if req.method() == Method::GET => {
-            return Ok(respond(
-                StatusCode::OK,
-                "text/plain; version=0.0.4",
-                state.metrics.render(state.leaks.bytes()),
-            ));
+            return Ok(respond(StatusCode::OK, "text/plain; version=0.0.4", state.metrics.render(state.leaks.bytes())));
         }
         _ => {
             state.metrics.count(Route::Other, true);
-            return Ok(error(
-                StatusCode::NOT_FOUND,
-                "Unknown request URL",
-                "invalid_request_error",
-                None,
-            ));
+            return Ok(error(StatusCode::NOT_FOUND, "Unknown request URL", "invalid_request_error", None));
         }
     };
-    let expected = if route == Route::Models {
-        Method::GET
-    } else {
-        Method::POST
-    };
+    let expected = if route == Route::Models { Method::GET } else { Method::POST };
     if req.method() != expected {
         state.metrics.count(route, true);
-        return Ok(error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Method not allowed",
-            "invalid_request_error",
-            None,
-        ));
+        return Ok(error(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "invalid_request_error", None));
     }
     if route == Route::Models {
         state.metrics.count(route, false);
@@ -70,25 +49,13 @@ pub async fn handle(
     Ok(completion(&state, route, req).await)
 }
 
-async fn completion(
-    state: &State,
-    route: Route,
-    req: http::Request<Incoming>,
-) -> http::Response<Body> {
-    let body = match Limited::new(req.into_body(), MAX_REQUEST_BYTES)
-        .collect()
-        .await
-    {
+async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -> http::Response<Body> {
+    let body = match Limited::new(req.into_body(), MAX_REQUEST_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
             state.metrics.count(route, true);
             let msg = "Request body too large or unreadable";
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                msg,
-                "invalid_request_error",
-                None,
-            );
+            return error(StatusCode::PAYLOAD_TOO_LARGE, msg, "invalid_request_error", None);
         }
     };
     let parsed: Request = match serde_json::from_slice(&body) {
@@ -100,17 +67,12 @@ async fn completion(
         }
     };
     let injected = faults::decide(&parsed.model, state.settings.error_rate);
-    state
-        .leaks
-        .keep(faults::leak_for(&state.settings, injected.is_some()));
+    state.leaks.keep(faults::leak_for(&state.settings, injected.is_some()));
     state.metrics.count(route, injected.is_some());
     if let Some(kind) = injected {
         return injected_error(kind);
     }
-    let usage = Usage::new(
-        (body.len() as u64 / 4).max(1),
-        state.settings.stream_chunks as u64,
-    );
+    let usage = Usage::new((body.len() as u64 / 4).max(1), state.settings.stream_chunks as u64);
     let stamp = state.stamp();
     match (route, parsed.stream) {
         (Route::Embeddings, _) => json_ok(wire::embeddings(&parsed.model, &parsed, usage)),
@@ -123,19 +85,9 @@ async fn completion(
 
 fn chat_stream(state: &State, stamp: Stamp, model: &str) -> Vec<Bytes> {
     let mut events = Vec::with_capacity(state.pieces.len() + 3);
-    events.push(wire::chat_chunk(
-        stamp,
-        model,
-        json!({"role": "assistant", "content": ""}),
-        None,
-    ));
+    events.push(wire::chat_chunk(stamp, model, json!({"role": "assistant", "content": ""}), None));
     for piece in &state.pieces {
-        events.push(wire::chat_chunk(
-            stamp,
-            model,
-            json!({"content": piece}),
-            None,
-        ));
+        events.push(wire::chat_chunk(stamp, model, json!({"content": piece}), None));
     }
     events.push(wire::chat_chunk(stamp, model, json!({}), Some("stop")));
     events.push(Bytes::from_static(wire::DONE));
@@ -169,12 +121,7 @@ fn injected_error(kind: Injected) -> http::Response<Body> {
     }
 }
 
-fn error(
-    status: StatusCode,
-    message: &str,
-    kind: &str,
-    code: Option<&str>,
-) -> http::Response<Body> {
+fn error(status: StatusCode, message: &str, kind: &str, code: Option<&str>) -> http::Response<Body> {
     respond(status, "application/json", wire::error(message, kind, code))
 }
 
@@ -182,35 +129,18 @@ fn json_ok(body: Bytes) -> http::Response<Body> {
     respond(StatusCode::OK, "application/json", body)
 }
 
-fn respond(
-    status: StatusCode,
-    content_type: &'static str,
-    body: impl Into<Bytes>,
-) -> http::Response<Body> {
+fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> http::Response<Body> {
     let mut resp = http::Response::new(Full::new(body.into()).boxed_unsync());
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static(content_type),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     resp
 }
 
 fn sse_ok(events: Vec<Bytes>) -> http::Response<Body> {
-    let frames = futures_util::stream::iter(
-        events
-            .into_iter()
-            .map(|b| Ok::<_, Infallible>(Frame::data(b))),
-    );
+    let frames = futures_util::stream::iter(events.into_iter().map(|b| Ok::<_, Infallible>(Frame::data(b))));
     let mut resp = http::Response::new(StreamBody::new(frames).boxed_unsync());
     let headers = resp.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        header::HeaderValue::from_static("no-cache"),
-    );
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
     resp
 }

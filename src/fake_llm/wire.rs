@@ -41,11 +41,7 @@ pub struct Usage {
 
 impl Usage {
     pub fn new(prompt_tokens: u64, completion_tokens: u64) -> Self {
-        Self {
-            prompt_tokens,
-            completion_tokens,
-            total_tokens: prompt_tokens + completion_tokens,
-        }
+        Self { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens }
     }
 }
 
@@ -70,12 +66,7 @@ pub fn chat(stamp: Stamp, model: &str, content: &str, usage: Usage) -> Bytes {
 }
 
 /// One `data:` event of a streamed chat completion: the first carries the role, the last the finish reason.
-pub fn chat_chunk(
-    stamp: Stamp,
-    model: &str,
-    delta: serde_json::Value,
-    finish: Option<&str>,
-) -> Bytes {
+pub fn chat_chunk(stamp: Stamp, model: &str, delta: serde_json::Value, finish: Option<&str>) -> Bytes {
     sse(&json!({
         "id": format!("chatcmpl-{:016x}", stamp.serial), "object": "chat.completion.chunk",
         "created": stamp.created, "model": model, "system_fingerprint": FINGERPRINT,
@@ -121,9 +112,7 @@ pub fn embeddings(model: &str, req: &Request, usage: Usage) -> Bytes {
     let base64 = req.encoding_format.as_deref() == Some("base64");
     let data: Vec<_> = (0..count)
         .map(|i| {
-            let v: Vec<f32> = (0..EMBEDDING_DIMENSIONS)
-                .map(|d| ((i + d) as f32 * 0.37).sin())
-                .collect();
+            let v: Vec<f32> = (0..EMBEDDING_DIMENSIONS).map(|d| ((i + d) as f32 * 0.37).sin()).collect();
             let embedding = if base64 {
                 let raw: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
                 json!(base64::engine::general_purpose::STANDARD.encode(raw))
@@ -141,17 +130,9 @@ pub fn embeddings(model: &str, req: &Request, usage: Usage) -> Bytes {
 
 /// `GET /v1/models`.
 pub fn models(created: u64) -> Bytes {
-    let ids = [
-        "gpt-3.5-turbo",
-        "gpt-4o-mini",
-        "text-embedding-3-small",
-        "error-500",
-        "error-429",
-    ];
-    let data: Vec<_> = ids
-        .iter()
-        .map(|id| json!({"id": id, "object": "model", "created": created, "owned_by": "leaksoak"}))
-        .collect();
+    let ids = ["gpt-3.5-turbo", "gpt-4o-mini", "text-embedding-3-small", "error-500", "error-429"];
+    let data: Vec<_> =
+        ids.iter().map(|id| json!({"id": id, "object": "model", "created": created, "owned_by": "leaksoak"})).collect();
     to_bytes(&json!({"object": "list", "data": data}))
 }
 
@@ -168,10 +149,7 @@ mod tests {
         serde_json::from_slice(b).expect("valid JSON")
     }
 
-    const STAMP: Stamp = Stamp {
-        serial: 7,
-        created: 1_700_000_000,
-    };
+    const STAMP: Stamp = Stamp { serial: 7, created: 1_700_000_000 };
 
     #[test]
     fn chat_has_the_openai_shape() {
@@ -186,10 +164,7 @@ mod tests {
     fn chunks_are_sse_events() {
         let b = chat_chunk(STAMP, "m", json!({"content": "x"}), None);
         let text = std::str::from_utf8(&b).expect("utf-8");
-        assert!(
-            text.starts_with("data: {") && text.ends_with("}\n\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("data: {") && text.ends_with("}\n\n"), "{text}");
         let v = parse(&b[6..b.len() - 2]);
         assert_eq!(v["object"], "chat.completion.chunk");
         assert!(v["choices"][0]["finish_reason"].is_null());
@@ -197,21 +172,14 @@ mod tests {
 
     #[test]
     fn embeddings_as_floats_and_base64() {
-        let req: Request =
-            serde_json::from_str(r#"{"model":"e","input":["a","b"]}"#).expect("request");
+        let req: Request = serde_json::from_str(r#"{"model":"e","input":["a","b"]}"#).expect("request");
         let v = parse(&embeddings("e", &req, Usage::new(2, 0)));
         assert_eq!(v["data"].as_array().map(Vec::len), Some(2));
-        assert_eq!(
-            v["data"][1]["embedding"].as_array().map(Vec::len),
-            Some(EMBEDDING_DIMENSIONS)
-        );
-        let req: Request =
-            serde_json::from_str(r#"{"input":"a","encoding_format":"base64"}"#).expect("request");
+        assert_eq!(v["data"][1]["embedding"].as_array().map(Vec::len), Some(EMBEDDING_DIMENSIONS));
+        let req: Request = serde_json::from_str(r#"{"input":"a","encoding_format":"base64"}"#).expect("request");
         let v = parse(&embeddings("e", &req, Usage::new(1, 0)));
         let encoded = v["data"][0]["embedding"].as_str().expect("a base64 string");
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .expect("base64");
+        let raw = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64");
         assert_eq!(raw.len(), EMBEDDING_DIMENSIONS * 4);
     }
 }

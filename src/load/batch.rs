@@ -37,7 +37,5 @@ pub async fn run(client: &Arc<Client>, requests: u64, concurrency: usize) -> Bat
 }
 
 fn claim(remaining: &AtomicU64) -> bool {
-    remaining
-        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
-        .is_ok()
+    remaining.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok()
 }

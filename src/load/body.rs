@@ -29,11 +29,7 @@ pub fn classify_send(e: &reqwest::Error) -> ErrorKind {
 }
 
 fn classify_body(e: &reqwest::Error, otherwise: ErrorKind) -> ErrorKind {
-    if e.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        otherwise
-    }
+    if e.is_timeout() { ErrorKind::Timeout } else { otherwise }
 }
 
 /// The fields a JSON body must have to count as an answer.
@@ -45,12 +41,7 @@ struct Envelope {
 
 /// Reads a whole (non-streamed) body. A non-2xx status is drained (so the connection can be reused) and
 /// counted as `status`.
-pub async fn read_whole(
-    mut response: reqwest::Response,
-    cap: u64,
-    api: Api,
-    ok_status: bool,
-) -> Read {
+pub async fn read_whole(mut response: reqwest::Response, cap: u64, api: Api, ok_status: bool) -> Read {
     let mut body = Vec::new();
     let mut bytes = 0u64;
     loop {
@@ -58,16 +49,8 @@ pub async fn read_whole(
             Ok(Some(chunk)) => {
                 bytes += chunk.len() as u64;
                 if bytes > cap {
-                    let kind = if ok_status {
-                        ErrorKind::Decode
-                    } else {
-                        ErrorKind::Status
-                    };
-                    return Read {
-                        bytes,
-                        first_event: None,
-                        result: Err(kind),
-                    };
+                    let kind = if ok_status { ErrorKind::Decode } else { ErrorKind::Status };
+                    return Read { bytes, first_event: None, result: Err(kind) };
                 }
                 if ok_status && api != Api::Http {
                     body.extend_from_slice(&chunk);
@@ -75,16 +58,8 @@ pub async fn read_whole(
             }
             Ok(None) => break,
             Err(e) => {
-                let kind = if ok_status {
-                    classify_body(&e, ErrorKind::Decode)
-                } else {
-                    ErrorKind::Status
-                };
-                return Read {
-                    bytes,
-                    first_event: None,
-                    result: Err(kind),
-                };
+                let kind = if ok_status { classify_body(&e, ErrorKind::Decode) } else { ErrorKind::Status };
+                return Read { bytes, first_event: None, result: Err(kind) };
             }
         }
     }
@@ -95,20 +70,14 @@ pub async fn read_whole(
     } else {
         Err(ErrorKind::Decode)
     };
-    Read {
-        bytes,
-        first_event: None,
-        result,
-    }
+    Read { bytes, first_event: None, result }
 }
 
 fn valid_answer(api: Api, body: &[u8]) -> bool {
     match api {
         Api::Http => true,
         Api::Embeddings => serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.data.is_some()),
-        Api::Chat | Api::Completions => {
-            serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.choices.is_some())
-        }
+        Api::Chat | Api::Completions => serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.choices.is_some()),
     }
 }
 
@@ -137,18 +106,10 @@ pub async fn read_stream(response: reqwest::Response, cap: u64, started: Instant
     let counted = response.bytes_stream().map(move |chunk| {
         let chunk = chunk.map_err(Cut::Transport)?;
         bytes += chunk.len() as u64;
-        if bytes > cap {
-            Err(Cut::TooLarge)
-        } else {
-            Ok(chunk)
-        }
+        if bytes > cap { Err(Cut::TooLarge) } else { Ok(chunk) }
     });
     let mut events = counted.eventsource();
-    let mut read = Read {
-        bytes: 0,
-        first_event: None,
-        result: Err(ErrorKind::Stream),
-    };
+    let mut read = Read { bytes: 0, first_event: None, result: Err(ErrorKind::Stream) };
     while let Some(event) = events.next().await {
         let event = match event {
             Ok(ev) => ev,

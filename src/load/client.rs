@@ -14,19 +14,10 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("scenario {scenario}: cannot build the HTTP client: {source}")]
-    Build {
-        scenario: String,
-        source: reqwest::Error,
-    },
+    Build { scenario: String, source: reqwest::Error },
     #[error("scenario {scenario}: cannot form the request URL from {base}: {detail}")]
-    Url {
-        scenario: String,
-        base: String,
-        detail: String,
-    },
-    #[error(
-        "scenario {scenario} targets the built-in fake endpoint, but it is not running (fake_llm.enabled = false)"
-    )]
+    Url { scenario: String, base: String, detail: String },
+    #[error("scenario {scenario} targets the built-in fake endpoint, but it is not running (fake_llm.enabled = false)")]
     NoFakeEndpoint { scenario: String },
 }
 
@@ -60,14 +51,11 @@ impl Client {
         let name = scenario.name.to_string();
         let mut headers = scenario.headers.clone();
         if let Some(key) = &scenario.api_key {
-            let mut v =
-                http::HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
-                    Error::Url {
-                        scenario: name.clone(),
-                        base: "api key".into(),
-                        detail: "not a valid header value".into(),
-                    }
-                })?;
+            let mut v = http::HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| Error::Url {
+                scenario: name.clone(),
+                base: "api key".into(),
+                detail: "not a valid header value".into(),
+            })?;
             v.set_sensitive(true);
             headers.insert(http::header::AUTHORIZATION, v);
         }
@@ -75,10 +63,7 @@ impl Client {
             .default_headers(headers)
             .pool_max_idle_per_host(scenario.concurrency)
             .build()
-            .map_err(|source| Error::Build {
-                scenario: name.clone(),
-                source,
-            })?;
+            .map_err(|source| Error::Build { scenario: name.clone(), source })?;
         Ok(Self {
             http,
             urls: urls(scenario, fake)?,
@@ -128,20 +113,13 @@ impl Client {
 }
 
 fn failed(started: Instant, bytes: u64, kind: ErrorKind) -> Outcome {
-    Outcome {
-        latency: started.elapsed(),
-        time_to_first_token: None,
-        bytes,
-        result: Err(kind),
-    }
+    Outcome { latency: started.elapsed(), time_to_first_token: None, bytes, result: Err(kind) }
 }
 
 fn urls(scenario: &Scenario, fake: Option<&Url>) -> Result<Vec<Url>, Error> {
     let name = scenario.name.to_string();
     let bases: Vec<Url> = match &scenario.target {
-        Target::Fake => vec![fake.cloned().ok_or(Error::NoFakeEndpoint {
-            scenario: name.clone(),
-        })?],
+        Target::Fake => vec![fake.cloned().ok_or(Error::NoFakeEndpoint { scenario: name.clone() })?],
         Target::Urls(list) => list.clone(),
     };
     if scenario.api == Api::Http {

@@ -18,13 +18,8 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 5] = [
-        ErrorKind::Connect,
-        ErrorKind::Timeout,
-        ErrorKind::Status,
-        ErrorKind::Decode,
-        ErrorKind::Stream,
-    ];
+    pub const ALL: [ErrorKind; 5] =
+        [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Decode, ErrorKind::Stream];
 
     pub fn as_str(self) -> &'static str {
         match self {

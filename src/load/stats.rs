@@ -97,9 +97,7 @@ fn histogram() -> Histogram<u64> {
 }
 
 fn micros(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_micros())
-        .unwrap_or(u64::MAX)
-        .clamp(1, MAX_MICROS)
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX).clamp(1, MAX_MICROS)
 }
 
 #[cfg(test)]
@@ -108,12 +106,7 @@ mod tests {
     use std::time::Duration;
 
     fn outcome(ms: u64, result: Result<(), ErrorKind>) -> Outcome {
-        Outcome {
-            latency: Duration::from_millis(ms),
-            time_to_first_token: None,
-            bytes: 10,
-            result,
-        }
+        Outcome { latency: Duration::from_millis(ms), time_to_first_token: None, bytes: 10, result }
     }
 
     #[test]

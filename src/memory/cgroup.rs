@@ -36,24 +36,19 @@ impl Cgroup {
         if !meta.is_dir() {
             return Err(fail(&self.dir, "not a directory".into()));
         }
-        let identity = Some(Identity::Inode {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        });
+        let identity = Some(Identity::Inode { dev: meta.dev(), ino: meta.ino() });
         let order = match self.file {
-            Some(known) => [
-                known,
-                FILES.into_iter().find(|f| *f != known).unwrap_or(known),
-            ],
+            Some(known) => [known, FILES.into_iter().find(|f| *f != known).unwrap_or(known)],
             None => FILES,
         };
         for file in order {
             let path = self.dir.join(file);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    let bytes = text.trim().parse::<u64>().map_err(|_| {
-                        fail(&path, format!("holds {:?}, not a byte count", text.trim()))
-                    })?;
+                    let bytes = text
+                        .trim()
+                        .parse::<u64>()
+                        .map_err(|_| fail(&path, format!("holds {:?}, not a byte count", text.trim())))?;
                     self.file = Some(file);
                     return Ok(Read { bytes, identity });
                 }
@@ -71,8 +66,5 @@ impl Cgroup {
 }
 
 fn fail(path: &Path, detail: String) -> Error {
-    Error::Cgroup {
-        path: path.to_owned(),
-        detail,
-    }
+    Error::Cgroup { path: path.to_owned(), detail }
 }

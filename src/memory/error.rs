@@ -187,18 +187,11 @@ impl Error {
 }
 
 fn from_where(selected_by: &str) -> String {
-    if selected_by.is_empty() {
-        String::new()
-    } else {
-        format!(" ({selected_by})")
-    }
+    if selected_by.is_empty() { String::new() } else { format!(" ({selected_by})") }
 }
 
 fn list_matches(matches: &[(u32, String)]) -> String {
-    let shown: Vec<String> = matches
-        .iter()
-        .map(|(pid, cmd)| format!("{pid} ({cmd})"))
-        .collect();
+    let shown: Vec<String> = matches.iter().map(|(pid, cmd)| format!("{pid} ({cmd})")).collect();
     shown.join(", ")
 }
 

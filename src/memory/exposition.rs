@@ -21,10 +21,7 @@ pub struct Sample<'a> {
 impl Sample<'_> {
     /// The value of `label`, or "" when absent (Prometheus treats a missing label as empty).
     pub fn label(&self, name: &str) -> &str {
-        self.labels
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v)
+        self.labels.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v)
     }
 }
 
@@ -46,9 +43,7 @@ impl std::fmt::Display for ParseError {
 /// Every sample line of `body` with its 1-based line number; skips blank and comment lines. Accepts `\n`
 /// and `\r\n` line ends.
 pub fn samples(body: &str) -> impl Iterator<Item = (usize, Result<Sample<'_>, ParseError>)> {
-    body.split('\n')
-        .enumerate()
-        .filter_map(|(i, line)| parse_line(line).transpose().map(|r| (i + 1, r)))
+    body.split('\n').enumerate().filter_map(|(i, line)| parse_line(line).transpose().map(|r| (i + 1, r)))
 }
 
 /// Parses one line: `Ok(None)` for a blank or comment line.
@@ -60,16 +55,8 @@ pub fn parse_line(line: &str) -> Result<Option<Sample<'_>>, ParseError> {
         Some(b'\r') if c.rest().trim().is_empty() => return Ok(None),
         _ => {}
     }
-    let mut name = if c.peek() == Some(b'{') {
-        None
-    } else {
-        Some(Cow::Borrowed(c.metric_name()?))
-    };
-    let labels = if c.peek() == Some(b'{') {
-        c.labels(&mut name)?
-    } else {
-        vec![]
-    };
+    let mut name = if c.peek() == Some(b'{') { None } else { Some(Cow::Borrowed(c.metric_name()?)) };
+    let labels = if c.peek() == Some(b'{') { c.labels(&mut name)? } else { vec![] };
     let name = name.ok_or(c.error("metric name"))?;
     c.skip_spaces();
     let value = c.number("sample value")?;
@@ -80,16 +67,8 @@ pub fn parse_line(line: &str) -> Result<Option<Sample<'_>>, ParseError> {
     }
     // What may follow: nothing, a `\r` of a Windows line end, or an OpenMetrics exemplar (`# {...} 1`).
     match c.peek() {
-        None | Some(b'#') => Ok(Some(Sample {
-            name,
-            labels,
-            value,
-        })),
-        Some(b'\r') if c.pos + 1 == line.len() => Ok(Some(Sample {
-            name,
-            labels,
-            value,
-        })),
+        None | Some(b'#') => Ok(Some(Sample { name, labels, value })),
+        Some(b'\r') if c.pos + 1 == line.len() => Ok(Some(Sample { name, labels, value })),
         Some(_) => Err(c.error("end of line after the timestamp")),
     }
 }
@@ -110,10 +89,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn error(&self, expected: &'static str) -> ParseError {
-        ParseError {
-            column: self.pos,
-            reason: expected,
-        }
+        ParseError { column: self.pos, reason: expected }
     }
 
     fn skip_spaces(&mut self) {
@@ -137,10 +113,7 @@ impl<'a> Cursor<'a> {
 
     fn identifier(&mut self, colons: bool) -> Option<&'a str> {
         let ok = |b: u8, first: bool| {
-            b.is_ascii_alphabetic()
-                || b == b'_'
-                || (colons && b == b':')
-                || (!first && b.is_ascii_digit())
+            b.is_ascii_alphabetic() || b == b'_' || (colons && b == b':') || (!first && b.is_ascii_digit())
         };
         let start = self.pos;
         if !self.peek().is_some_and(|b| ok(b, true)) {
@@ -195,8 +168,7 @@ impl<'a> Cursor<'a> {
         while let Some((i, ch)) = chars.next() {
             match ch {
                 '"' => {
-                    let text = owned
-                        .map_or_else(|| Cow::Borrowed(&self.text[start..start + i]), Cow::Owned);
+                    let text = owned.map_or_else(|| Cow::Borrowed(&self.text[start..start + i]), Cow::Owned);
                     self.pos = start + i + 1;
                     return Ok(text);
                 }
@@ -222,17 +194,11 @@ impl<'a> Cursor<'a> {
     /// A number token up to the next space: decimal, exponent, `NaN`, `+Inf`, `-Inf`.
     fn number(&mut self, expected: &'static str) -> Result<f64, ParseError> {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\r'))
-        {
+        while self.peek().is_some_and(|b| !matches!(b, b' ' | b'\t' | b'\r')) {
             self.pos += 1;
         }
         let token = self.text.get(start..self.pos).unwrap_or("");
-        token.parse::<f64>().map_err(|_| ParseError {
-            column: start,
-            reason: expected,
-        })
+        token.parse::<f64>().map_err(|_| ParseError { column: start, reason: expected })
     }
 }
 
@@ -247,10 +213,7 @@ mod tests {
     #[test]
     fn plain_labelled_and_timestamped_samples() {
         let s = one("process_resident_memory_bytes 1.2345e+07");
-        assert_eq!(
-            (s.name.as_ref(), s.value),
-            ("process_resident_memory_bytes", 12_345_000.0)
-        );
+        assert_eq!((s.name.as_ref(), s.value), ("process_resident_memory_bytes", 12_345_000.0));
         let s = one(r#"http_requests_total{method="post",code="200"} 1027 1395066363000"#);
         assert_eq!(s.label("code"), "200");
         assert_eq!(s.label("absent"), "");
@@ -281,25 +244,13 @@ mod tests {
         assert_eq!(one("m -Inf").value, f64::NEG_INFINITY);
         assert_eq!(one("m 42\r").value, 42.0);
         assert_eq!(one("m{a=\"b\"} 42 1000\r").value, 42.0);
-        assert_eq!(
-            one(r#"m_bucket{le="0.5"} 3 # {trace_id="abc"} 0.4 1.6e9"#).value,
-            3.0
-        );
+        assert_eq!(one(r#"m_bucket{le="0.5"} 3 # {trace_id="abc"} 0.4 1.6e9"#).value, 3.0);
         assert_eq!(one(r#"{"my.metric", job="x"} 9"#).name, "my.metric");
     }
 
     #[test]
     fn skipped_lines() {
-        for line in [
-            "",
-            "   ",
-            "\r",
-            "# HELP m help text",
-            "# TYPE m gauge",
-            "#",
-            "# EOF",
-            "\t# indented",
-        ] {
+        for line in ["", "   ", "\r", "# HELP m help text", "# TYPE m gauge", "#", "# EOF", "\t# indented"] {
             assert_eq!(parse_line(line), Ok(None), "{line:?}");
         }
     }
@@ -342,11 +293,8 @@ mod tests {
 
     #[test]
     fn a_whole_body_with_windows_newlines() {
-        let body =
-            "# HELP m x\r\n# TYPE m gauge\r\nm{a=\"1\"} 10\r\n\r\nm{a=\"2\"} 20\r\nbroken{\r\n";
-        let got: Vec<_> = samples(body)
-            .map(|(n, r)| (n, r.map(|s| s.value)))
-            .collect();
+        let body = "# HELP m x\r\n# TYPE m gauge\r\nm{a=\"1\"} 10\r\n\r\nm{a=\"2\"} 20\r\nbroken{\r\n";
+        let got: Vec<_> = samples(body).map(|(n, r)| (n, r.map(|s| s.value))).collect();
         assert_eq!(got.len(), 3);
         assert_eq!(got[0], (3, Ok(10.0)));
         assert_eq!(got[1], (5, Ok(20.0)));

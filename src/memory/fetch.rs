@@ -17,9 +17,7 @@ pub fn client() -> Result<reqwest::Client, Error> {
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .build()
-        .map_err(|e| Error::Client {
-            detail: e.to_string(),
-        })
+        .map_err(|e| Error::Client { detail: e.to_string() })
 }
 
 /// A response: its status and its (capped) body.
@@ -33,24 +31,11 @@ pub struct Fetched {
 
 /// GETs `url` with `accept` as the `Accept` header.
 pub async fn get(client: &reqwest::Client, url: &Url, accept: &str) -> Result<Fetched, Error> {
-    let transport = |e: reqwest::Error| Error::Http {
-        url: shown(url),
-        detail: error_chain(e),
-    };
-    let mut response = client
-        .get(url.clone())
-        .header(reqwest::header::ACCEPT, accept)
-        .send()
-        .await
-        .map_err(transport)?;
-    let too_large = || Error::BodyTooLarge {
-        url: shown(url),
-        limit: MAX_BODY,
-    };
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY as u64)
-    {
+    let transport = |e: reqwest::Error| Error::Http { url: shown(url), detail: error_chain(e) };
+    let mut response =
+        client.get(url.clone()).header(reqwest::header::ACCEPT, accept).send().await.map_err(transport)?;
+    let too_large = || Error::BodyTooLarge { url: shown(url), limit: MAX_BODY };
+    if response.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(too_large());
     }
     let mut body = Vec::new();
@@ -60,10 +45,7 @@ pub async fn get(client: &reqwest::Client, url: &Url, accept: &str) -> Result<Fe
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Fetched {
-        status: response.status().as_u16(),
-        body,
-    })
+    Ok(Fetched { status: response.status().as_u16(), body })
 }
 
 /// `url` for logs and errors, without a password it may carry.

@@ -25,13 +25,7 @@ pub struct Process {
 
 impl Process {
     pub fn new(selector: ProcessSelector) -> Self {
-        Self {
-            selector,
-            system: None,
-            own_pid: std::process::id(),
-            resolved: None,
-            last_seen: None,
-        }
+        Self { selector, system: None, own_pid: std::process::id(), resolved: None, last_seen: None }
     }
 
     /// leaksoak's own process.
@@ -96,43 +90,26 @@ impl Process {
         let Some(process) = system.process(key) else {
             return Ok(None);
         };
-        if matches!(
-            process.status(),
-            ProcessStatus::Zombie | ProcessStatus::Dead
-        ) {
+        if matches!(process.status(), ProcessStatus::Zombie | ProcessStatus::Dead) {
             return Ok(None);
         }
         self.last_seen = Some((pid, process.name().to_string_lossy().into_owned()));
-        let identity = Identity::Process {
-            pid,
-            start_time: process.start_time(),
-        };
-        Ok(Some(Read {
-            bytes: process.memory(),
-            identity: Some(identity),
-        }))
+        let identity = Identity::Process { pid, start_time: process.start_time() };
+        Ok(Some(Read { bytes: process.memory(), identity: Some(identity) }))
     }
 }
 
 fn open_system() -> Result<System, Error> {
-    System::new().map_err(|e| Error::ProcessTable {
-        detail: e.to_string(),
-    })
+    System::new().map_err(|e| Error::ProcessTable { detail: e.to_string() })
 }
 
 fn read_pid_file(path: &Path) -> Result<u32, Error> {
-    let bad = |detail: String| Error::PidFile {
-        path: path.to_owned(),
-        detail,
-    };
+    let bad = |detail: String| Error::PidFile { path: path.to_owned(), detail };
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let text = text.trim();
     match text.parse::<u32>() {
         Ok(pid) if pid > 0 => Ok(pid),
-        _ => Err(bad(format!(
-            "holds {:?}, not a pid",
-            text.chars().take(40).collect::<String>()
-        ))),
+        _ => Err(bad(format!("holds {:?}, not a pid", text.chars().take(40).collect::<String>()))),
     }
 }
 
@@ -140,9 +117,7 @@ fn read_pid_file(path: &Path) -> Result<u32, Error> {
 fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
     // A throwaway table: the sampler's own keeps only the measured process.
     let mut system = open_system()?;
-    let with_cmd = ProcessRefreshKind::nothing()
-        .with_cmd(UpdateKind::Always)
-        .without_tasks();
+    let with_cmd = ProcessRefreshKind::nothing().with_cmd(UpdateKind::Always).without_tasks();
     system.refresh_processes_specifics(ProcessesToUpdate::All, true, with_cmd);
     let mut matches: Vec<(u32, String)> = system
         .processes()
@@ -155,10 +130,7 @@ fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
     match matches.as_slice() {
         [] => Err(Error::NoProcessNamed { name: name.into() }),
         [(pid, _)] => Ok(*pid),
-        _ => Err(Error::AmbiguousProcessName {
-            name: name.into(),
-            matches,
-        }),
+        _ => Err(Error::AmbiguousProcessName { name: name.into(), matches }),
     }
 }
 
@@ -171,9 +143,5 @@ fn named(process: &sysinfo::Process, name: &str) -> Option<String> {
     if own_name != name && !cmd.contains(name) {
         return None;
     }
-    Some(if cmd.is_empty() {
-        own_name.into_owned()
-    } else {
-        cmd
-    })
+    Some(if cmd.is_empty() { own_name.into_owned() } else { cmd })
 }

@@ -62,16 +62,8 @@ impl Promql {
         let mut endpoint = base.clone();
         let path = format!("{}/api/v1/query", base.path().trim_end_matches('/'));
         endpoint.set_path(&path);
-        endpoint
-            .query_pairs_mut()
-            .clear()
-            .append_pair("query", &query);
-        Self {
-            client,
-            endpoint,
-            base,
-            query,
-        }
+        endpoint.query_pairs_mut().clear().append_pair("query", &query);
+        Self { client, endpoint, base, query }
     }
 
     pub fn describe(&self) -> String {
@@ -83,38 +75,24 @@ impl Promql {
         // Prometheus reports bad queries as 400/422/503 with a JSON error body: prefer its message.
         let answer = match decode(&self.query, &fetched.body) {
             Err(Error::PromqlResponse { .. }) if !(200..300).contains(&fetched.status) => {
-                return Err(Error::HttpStatus {
-                    url: fetch::shown(&self.endpoint),
-                    status: fetched.status,
-                });
+                return Err(Error::HttpStatus { url: fetch::shown(&self.endpoint), status: fetched.status });
             }
             other => other?,
         };
         let bytes = to_bytes(answer.value, || format!("promql {:?}", self.query))?;
-        Ok(Read {
-            bytes,
-            identity: answer
-                .labels
-                .map(|l| Identity::Labels(l.into_iter().collect())),
-        })
+        Ok(Read { bytes, identity: answer.labels.map(|l| Identity::Labels(l.into_iter().collect())) })
     }
 }
 
 /// Decodes a `/api/v1/query` response body into its one sample.
 pub fn decode(query: &str, body: &[u8]) -> Result<Answer, Error> {
-    let bad = |detail: String| Error::PromqlResponse {
-        query: query.into(),
-        detail,
-    };
-    let response: Response =
-        serde_json::from_slice(body).map_err(|e| bad(format!("not Prometheus API JSON ({e})")))?;
+    let bad = |detail: String| Error::PromqlResponse { query: query.into(), detail };
+    let response: Response = serde_json::from_slice(body).map_err(|e| bad(format!("not Prometheus API JSON ({e})")))?;
     if response.status != "success" {
         return Err(Error::PromqlError {
             query: query.into(),
             error_type: response.error_type.unwrap_or_else(|| "unknown".into()),
-            message: response
-                .error
-                .unwrap_or_else(|| format!("status {:?}", response.status)),
+            message: response.error.unwrap_or_else(|| format!("status {:?}", response.status)),
         });
     }
     let (labels, value) = match response.data {
@@ -124,25 +102,17 @@ pub fn decode(query: &str, body: &[u8]) -> Result<Answer, Error> {
             (Some(one.metric), one.value.1)
         }
         Some(Data::Vector(series)) => {
-            return Err(Error::PromqlCount {
-                query: query.into(),
-                count: series.len(),
-            });
+            return Err(Error::PromqlCount { query: query.into(), count: series.len() });
         }
         Some(Data::Matrix(m)) => {
-            return Err(bad(format!(
-                "a range vector of {} series; an instant vector is needed",
-                m.len()
-            )));
+            return Err(bad(format!("a range vector of {} series; an instant vector is needed", m.len())));
         }
         Some(Data::String((_, s))) => {
             return Err(bad(format!("the string {s:?}; a number is needed")));
         }
         None => return Err(bad("no data".into())),
     };
-    let value = value
-        .parse::<f64>()
-        .map_err(|_| bad(format!("value {value:?} is not a number")))?;
+    let value = value.parse::<f64>().map_err(|_| bad(format!("value {value:?} is not a number")))?;
     Ok(Answer { value, labels })
 }
 
@@ -166,49 +136,28 @@ mod tests {
 
     #[test]
     fn scalar_has_no_labels() {
-        let answer =
-            decoded(r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"42"]}}"#);
-        assert_eq!(
-            answer,
-            Ok(Answer {
-                value: 42.0,
-                labels: None
-            })
-        );
+        let answer = decoded(r#"{"status":"success","data":{"resultType":"scalar","result":[1.5,"42"]}}"#);
+        assert_eq!(answer, Ok(Answer { value: 42.0, labels: None }));
     }
 
     #[test]
     fn empty_and_several_are_count_errors() {
         let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
-        assert_eq!(
-            decoded(empty),
-            Err(Error::PromqlCount {
-                query: "q".into(),
-                count: 0
-            })
-        );
+        assert_eq!(decoded(empty), Err(Error::PromqlCount { query: "q".into(), count: 0 }));
         let two = r#"{"status":"success","data":{"resultType":"vector","result":[
             {"metric":{"pod":"a"},"value":[1,"1"]},{"metric":{"pod":"b"},"value":[1,"2"]}]}}"#;
         let err = decoded(two).expect_err("two samples");
-        assert_eq!(
-            err,
-            Error::PromqlCount {
-                query: "q".into(),
-                count: 2
-            }
-        );
+        assert_eq!(err, Error::PromqlCount { query: "q".into(), count: 2 });
         assert!(err.to_string().contains("returned 2 samples"), "{err}");
     }
 
     #[test]
     fn prometheus_error_keeps_its_message() {
-        let body = r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error"}"#;
+        let body =
+            r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error"}"#;
         let err = decoded(body).expect_err("an error response");
         assert_eq!(err.kind(), "promql_error");
-        assert!(
-            err.to_string().contains("bad_data") && err.to_string().contains("parse error"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("bad_data") && err.to_string().contains("parse error"), "{err}");
     }
 
     #[test]
@@ -222,11 +171,7 @@ mod tests {
             r#"{"status":"success","data":{"resultType":"scalar","result":[1,"lots"]}}"#,
             r#"{"status":"success","data":{"resultType":"histogram","result":[]}}"#,
         ] {
-            assert_eq!(
-                decoded(body).map_err(|e| e.kind()),
-                Err("promql_response"),
-                "{body}"
-            );
+            assert_eq!(decoded(body).map_err(|e| e.kind()), Err("promql_response"), "{body}");
         }
     }
 
@@ -236,9 +181,6 @@ mod tests {
         let base = Url::parse("http://prom:9090/prometheus/").expect("url");
         let p = Promql::new(client, base, "sum(x{a=\"b\"})".into());
         assert_eq!(p.endpoint.path(), "/prometheus/api/v1/query");
-        assert_eq!(
-            p.endpoint.query_pairs().next().map(|(_, v)| v.into_owned()),
-            Some("sum(x{a=\"b\"})".into())
-        );
+        assert_eq!(p.endpoint.query_pairs().next().map(|(_, v)| v.into_owned()), Some("sum(x{a=\"b\"})".into()));
     }
 }

@@ -76,22 +76,14 @@ impl Sampler {
         let restarted = match (&self.identity, &latest) {
             (Some(before), Some(now)) => before != now,
             _ => false,
-        } || reads
-            .iter()
-            .any(|r| r.identity.is_some() && r.identity != latest);
+        } || reads.iter().any(|r| r.identity.is_some() && r.identity != latest);
         // A restart mid-sample: only the reads of the new target count.
-        let mut bytes: Vec<u64> = reads
-            .iter()
-            .filter(|r| r.identity.is_none() || r.identity == latest)
-            .map(|r| r.bytes)
-            .collect();
+        let mut bytes: Vec<u64> =
+            reads.iter().filter(|r| r.identity.is_none() || r.identity == latest).map(|r| r.bytes).collect();
         if latest.is_some() {
             self.identity = latest;
         }
-        Reading {
-            bytes: median(&mut bytes),
-            restarted,
-        }
+        Reading { bytes: median(&mut bytes), restarted }
     }
 }
 
@@ -115,18 +107,11 @@ mod tests {
     use crate::settings::{Memory, MemorySource};
 
     fn read(bytes: u64, pid: Option<u32>) -> Read {
-        Read {
-            bytes,
-            identity: pid.map(|pid| Identity::Process { pid, start_time: 1 }),
-        }
+        Read { bytes, identity: pid.map(|pid| Identity::Process { pid, start_time: 1 }) }
     }
 
     fn sampler() -> Sampler {
-        let settings = Memory {
-            source: MemorySource::OwnHeap,
-            samples_per_batch: 3,
-            settle: Duration::ZERO,
-        };
+        let settings = Memory { source: MemorySource::OwnHeap, samples_per_batch: 3, settle: Duration::ZERO };
         Sampler::new(&settings).expect("no I/O, no failure")
     }
 
@@ -144,15 +129,8 @@ mod tests {
     fn restart_is_a_change_of_identity_between_samples() {
         let mut s = sampler();
         assert_eq!(
-            s.conclude(vec![
-                read(10, Some(1)),
-                read(30, Some(1)),
-                read(20, Some(1))
-            ]),
-            Reading {
-                bytes: 20,
-                restarted: false
-            }
+            s.conclude(vec![read(10, Some(1)), read(30, Some(1)), read(20, Some(1))]),
+            Reading { bytes: 20, restarted: false }
         );
         assert!(!s.conclude(vec![read(10, Some(1))]).restarted);
         assert!(s.conclude(vec![read(10, Some(2))]).restarted);
@@ -167,26 +145,13 @@ mod tests {
     #[test]
     fn restart_within_a_sample_keeps_only_the_new_target() {
         let mut s = sampler();
-        let got = s.conclude(vec![
-            read(900, Some(1)),
-            read(100, Some(2)),
-            read(120, Some(2)),
-        ]);
-        assert_eq!(
-            got,
-            Reading {
-                bytes: 110,
-                restarted: true
-            }
-        );
+        let got = s.conclude(vec![read(900, Some(1)), read(100, Some(2)), read(120, Some(2))]);
+        assert_eq!(got, Reading { bytes: 110, restarted: true });
     }
 
     #[tokio::test]
     async fn self_heap_without_the_allocator_is_an_error() {
-        let err = sampler()
-            .sample()
-            .await
-            .expect_err("not installed in unit tests");
+        let err = sampler().sample().await.expect_err("not installed in unit tests");
         assert_eq!(err, Error::HeapNotCounted);
         assert!(err.to_string().contains("global_allocator"), "{err}");
     }

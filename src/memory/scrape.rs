@@ -35,39 +35,23 @@ pub struct Picked {
 
 impl Scrape {
     pub fn new(client: reqwest::Client, url: Url, metric: MetricSelector) -> Self {
-        Self {
-            client,
-            url,
-            metric,
-        }
+        Self { client, url, metric }
     }
 
     pub fn describe(&self) -> String {
-        format!(
-            "scrape {} {}",
-            fetch::shown(&self.url),
-            selector_text(&self.metric)
-        )
+        format!("scrape {} {}", fetch::shown(&self.url), selector_text(&self.metric))
     }
 
     pub async fn read(&self) -> Result<Read, Error> {
         let url = fetch::shown(&self.url);
         let fetched = fetch::get(&self.client, &self.url, ACCEPT).await?;
         if !(200..300).contains(&fetched.status) {
-            return Err(Error::HttpStatus {
-                url,
-                status: fetched.status,
-            });
+            return Err(Error::HttpStatus { url, status: fetched.status });
         }
         let body = String::from_utf8_lossy(&fetched.body);
         let picked = pick(&body, &self.metric, &url)?;
-        let bytes = to_bytes(picked.value, || {
-            format!("{url} {}", selector_text(&self.metric))
-        })?;
-        Ok(Read {
-            bytes,
-            identity: picked.start_time.map(|t| Identity::StartTime(t.to_bits())),
-        })
+        let bytes = to_bytes(picked.value, || format!("{url} {}", selector_text(&self.metric)))?;
+        Ok(Read { bytes, identity: picked.start_time.map(|t| Identity::StartTime(t.to_bits())) })
     }
 }
 
@@ -93,24 +77,14 @@ pub fn pick(body: &str, selector: &MetricSelector, url: &str) -> Result<Picked, 
         }
     }
     match found.as_slice() {
-        [value] => Ok(Picked {
-            value: *value,
-            start_time: start_time(&starts),
-        }),
-        [] if good == 0 && bad > 0 => Err(Error::NotExposition {
-            url: url.into(),
-            bad_lines: bad,
-            first: first_bad.unwrap_or_default(),
-        }),
-        [] => Err(Error::MetricMissing {
-            url: url.into(),
-            metric: selector_text(selector),
-        }),
-        several => Err(Error::MetricAmbiguous {
-            url: url.into(),
-            metric: selector_text(selector),
-            count: several.len(),
-        }),
+        [value] => Ok(Picked { value: *value, start_time: start_time(&starts) }),
+        [] if good == 0 && bad > 0 => {
+            Err(Error::NotExposition { url: url.into(), bad_lines: bad, first: first_bad.unwrap_or_default() })
+        }
+        [] => Err(Error::MetricMissing { url: url.into(), metric: selector_text(selector) }),
+        several => {
+            Err(Error::MetricAmbiguous { url: url.into(), metric: selector_text(selector), count: several.len() })
+        }
     }
 }
 
@@ -135,11 +109,7 @@ pub fn selector_text(selector: &MetricSelector) -> String {
     if selector.labels.is_empty() {
         return selector.name.clone();
     }
-    let labels: Vec<String> = selector
-        .labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v:?}"))
-        .collect();
+    let labels: Vec<String> = selector.labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     format!("{}{{{}}}", selector.name, labels.join(","))
 }
 
@@ -157,13 +127,7 @@ mod tests {
     #[test]
     fn picks_one_series_by_labels() {
         let got = pick(PAGE, &selector(r#"mem{area="heap",pod="b"}"#), "u").expect("one series");
-        assert_eq!(
-            got,
-            Picked {
-                value: 200.0,
-                start_time: Some(1.7e9)
-            }
-        );
+        assert_eq!(got, Picked { value: 200.0, start_time: Some(1.7e9) });
         let got = pick(PAGE, &selector(r#"mem{area="stack"}"#), "u").expect("one series");
         assert_eq!(got.value, 5.0);
     }
@@ -174,43 +138,23 @@ mod tests {
         assert_eq!(err.kind(), "metric_ambiguous");
         assert!(err.to_string().contains("2 series match"), "{err}");
         let err = pick(PAGE, &selector("other"), "u").expect_err("absent");
-        assert_eq!(
-            err,
-            Error::MetricMissing {
-                url: "u".into(),
-                metric: "other".into()
-            }
-        );
+        assert_eq!(err, Error::MetricMissing { url: "u".into(), metric: "other".into() });
         let err = pick("<html>\n<p>404</p>\n</html>", &selector("mem"), "u").expect_err("garbage");
         assert_eq!(err.kind(), "not_exposition");
-        assert_eq!(
-            pick("", &selector("mem"), "u").expect_err("empty").kind(),
-            "metric_missing"
-        );
+        assert_eq!(pick("", &selector("mem"), "u").expect_err("empty").kind(), "metric_missing");
     }
 
     #[test]
     fn start_time_follows_the_labels_when_there_are_several() {
         let page = "m{pod=\"a\"} 1\nm{pod=\"b\"} 2\nprocess_start_time_seconds{pod=\"a\"} 10\n\
                     process_start_time_seconds{pod=\"b\"} 20\n";
-        assert_eq!(
-            pick(page, &selector(r#"m{pod="b"}"#), "u")
-                .expect("one")
-                .start_time,
-            Some(20.0)
-        );
+        assert_eq!(pick(page, &selector(r#"m{pod="b"}"#), "u").expect("one").start_time, Some(20.0));
         let page = "m 1\nprocess_start_time_seconds{pod=\"a\"} 10\nprocess_start_time_seconds{pod=\"b\"} 20\n";
-        assert_eq!(
-            pick(page, &selector("m"), "u").expect("one").start_time,
-            None
-        );
+        assert_eq!(pick(page, &selector("m"), "u").expect("one").start_time, None);
     }
 
     #[test]
     fn selector_round_trips_for_messages() {
-        assert_eq!(
-            selector_text(&selector(r#"m{a="x", b="y"}"#)),
-            r#"m{a="x",b="y"}"#
-        );
+        assert_eq!(selector_text(&selector(r#"m{a="x", b="y"}"#)), r#"m{a="x",b="y"}"#);
     }
 }

@@ -47,9 +47,7 @@ impl Source {
         Ok(match source {
             MemorySource::OwnRss => Self::OwnRss(Box::new(Process::own())),
             MemorySource::OwnHeap => Self::OwnHeap,
-            MemorySource::Process(selector) => {
-                Self::Process(Box::new(Process::new(selector.clone())))
-            }
+            MemorySource::Process(selector) => Self::Process(Box::new(Process::new(selector.clone()))),
             MemorySource::Cgroup(dir) => Self::Cgroup(Cgroup::new(dir.clone())),
             MemorySource::Scrape { url, metric } => {
                 Self::Scrape(Scrape::new(fetch::client()?, url.clone(), metric.clone()))
@@ -62,14 +60,8 @@ impl Source {
 
     pub async fn read(&mut self) -> Result<Read, Error> {
         match self {
-            Self::OwnRss(p) => p.read().map(|r| Read {
-                identity: None,
-                ..r
-            }),
-            Self::OwnHeap => heap::live_heap_bytes().map(|bytes| Read {
-                bytes,
-                identity: None,
-            }),
+            Self::OwnRss(p) => p.read().map(|r| Read { identity: None, ..r }),
+            Self::OwnHeap => heap::live_heap_bytes().map(|bytes| Read { bytes, identity: None }),
             Self::Process(p) => p.read(),
             Self::Cgroup(c) => c.read(),
             Self::Scrape(s) => s.read().await,
@@ -104,10 +96,7 @@ pub fn to_bytes(value: f64, what: impl FnOnce() -> String) -> Result<u64, Error>
         // `as` saturates at u64::MAX, which no real memory reaches.
         Ok(value.round() as u64)
     } else {
-        Err(Error::BadValue {
-            source_name: what(),
-            value: value.to_string(),
-        })
+        Err(Error::BadValue { source_name: what(), value: value.to_string() })
     }
 }
 
@@ -120,10 +109,7 @@ mod tests {
         assert_eq!(to_bytes(1.2345e7, String::new), Ok(12_345_000));
         assert_eq!(to_bytes(0.6, String::new), Ok(1));
         for bad in [f64::NAN, f64::INFINITY, -1.0] {
-            assert_eq!(
-                to_bytes(bad, || "m".into()).map_err(|e| e.kind()),
-                Err("bad_value")
-            );
+            assert_eq!(to_bytes(bad, || "m".into()).map_err(|e| e.kind()), Err("bad_value"));
         }
     }
 }

@@ -124,29 +124,19 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
             raw.error_spike_min_stable_batches,
             1,
         ) as usize,
-        slope_min_bytes_per_request: p.non_negative(
-            &k("slope_min_bytes_per_request"),
-            raw.slope_min_bytes_per_request,
-        ),
-        slope_min_growth_bytes: p
-            .non_negative(&k("slope_min_growth_bytes"), raw.slope_min_growth_bytes),
+        slope_min_bytes_per_request: p.non_negative(&k("slope_min_bytes_per_request"), raw.slope_min_bytes_per_request),
+        slope_min_growth_bytes: p.non_negative(&k("slope_min_growth_bytes"), raw.slope_min_growth_bytes),
         trend_cycles: p.at_least(&k("trend_cycles"), raw.trend_cycles, 3) as usize,
-        trend_min_growth_bytes: p
-            .non_negative(&k("trend_min_growth_bytes"), raw.trend_min_growth_bytes),
+        trend_min_growth_bytes: p.non_negative(&k("trend_min_growth_bytes"), raw.trend_min_growth_bytes),
         trend_alpha: within_open_unit(p, &k("trend_alpha"), raw.trend_alpha),
-        confirm_cycles: p
-            .at_least(&k("confirm_cycles"), raw.confirm_cycles, 1)
-            .min(u64::from(u32::MAX)) as u32,
+        confirm_cycles: p.at_least(&k("confirm_cycles"), raw.confirm_cycles, 1).min(u64::from(u32::MAX)) as u32,
         latch: raw.latch,
     }
 }
 
 fn within_open_unit(p: &mut Problems, key: &str, value: f64) -> f64 {
     if !(value > 0.0 && value < 1.0) {
-        p.push(
-            key,
-            format!("must be a probability strictly between 0 and 1, got {value}"),
-        );
+        p.push(key, format!("must be a probability strictly between 0 and 1, got {value}"));
     }
     value
 }

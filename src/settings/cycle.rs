@@ -73,11 +73,7 @@ pub fn validate(raw: &RawCycle, rolling_window: u64, p: &mut Problems) -> Cycle 
             ),
         );
     }
-    p.one_of(
-        "cycle.scenario_order",
-        &raw.scenario_order,
-        &["round-robin"],
-    );
+    p.one_of("cycle.scenario_order", &raw.scenario_order, &["round-robin"]);
     Cycle {
         warmup_batches: raw.warmup_batches,
         measure_batches: raw.measure_batches,

@@ -29,13 +29,9 @@ impl Serialize for HumaneDuration {
 impl<'de> Deserialize<'de> for HumaneDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(text.trim())
-            .map(Self)
-            .map_err(|e| {
-                serde::de::Error::custom(format!(
-                    "invalid duration {text:?} ({e}); write e.g. \"250ms\" or \"10s\""
-                ))
-            })
+        humantime::parse_duration(text.trim()).map(Self).map_err(|e| {
+            serde::de::Error::custom(format!("invalid duration {text:?} ({e}); write e.g. \"250ms\" or \"10s\""))
+        })
     }
 }
 
@@ -50,16 +46,10 @@ mod tests {
 
     #[test]
     fn round_trips_humane_strings() {
-        for (text, ms) in [
-            ("250ms", 250),
-            ("10s", 10_000),
-            ("1m 30s", 90_000),
-            ("0ms", 0),
-        ] {
+        for (text, ms) in [("250ms", 250), ("10s", 10_000), ("1m 30s", 90_000), ("0ms", 0)] {
             let h: Holder = toml::from_str(&format!("d = {text:?}")).expect("parses");
             assert_eq!(h.d.0, Duration::from_millis(ms));
-            let back: Holder =
-                toml::from_str(&toml::to_string(&h).expect("serializes")).expect("parses again");
+            let back: Holder = toml::from_str(&toml::to_string(&h).expect("serializes")).expect("parses again");
             assert_eq!(back.d, h.d);
         }
     }

@@ -78,26 +78,18 @@ pub const MAX_LEAK_BYTES: u64 = 64 * 1024 * 1024;
 
 pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
     for (key, v) in [
-        (
-            "fake_llm.leak_bytes_per_request",
-            raw.leak_bytes_per_request,
-        ),
+        ("fake_llm.leak_bytes_per_request", raw.leak_bytes_per_request),
         ("fake_llm.leak_bytes_per_error", raw.leak_bytes_per_error),
     ] {
         if v > MAX_LEAK_BYTES {
-            p.push(
-                key,
-                format!("must be at most {MAX_LEAK_BYTES} (64 MiB), got {v}"),
-            );
+            p.push(key, format!("must be at most {MAX_LEAK_BYTES} (64 MiB), got {v}"));
         }
     }
     FakeLlm {
         enabled: raw.enabled,
         listen: socket_addr(p, "fake_llm.listen", &raw.listen),
         latency: raw.latency.0,
-        stream_chunks: p
-            .at_least("fake_llm.stream_chunks", raw.stream_chunks, 1)
-            .min(100_000) as usize,
+        stream_chunks: p.at_least("fake_llm.stream_chunks", raw.stream_chunks, 1).min(100_000) as usize,
         error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
         leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
         leak_bytes_per_error: raw.leak_bytes_per_error.min(MAX_LEAK_BYTES) as usize,

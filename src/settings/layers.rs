@@ -39,24 +39,13 @@ fn merged_tree(file: Option<&Path>) -> Result<Value, SettingsError> {
     let mut builder = Config::builder();
     if let Some(path) = file {
         if !path.is_file() {
-            return Err(SettingsError::one(
-                "--config",
-                format!("no such file: {}", path.display()),
-            ));
+            return Err(SettingsError::one("--config", format!("no such file: {}", path.display())));
         }
         builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
     }
-    let env = Environment::with_prefix(ENV_PREFIX)
-        .prefix_separator("__")
-        .separator("__")
-        .try_parsing(true);
-    let merged = builder
-        .add_source(env)
-        .build()
-        .map_err(|e| SettingsError::one(origin(file), e.to_string()))?;
-    merged
-        .try_deserialize::<Value>()
-        .map_err(|e| SettingsError::one(origin(file), e.to_string()))
+    let env = Environment::with_prefix(ENV_PREFIX).prefix_separator("__").separator("__").try_parsing(true);
+    let merged = builder.add_source(env).build().map_err(|e| SettingsError::one(origin(file), e.to_string()))?;
+    merged.try_deserialize::<Value>().map_err(|e| SettingsError::one(origin(file), e.to_string()))
 }
 
 fn origin(file: Option<&Path>) -> String {
@@ -108,8 +97,7 @@ fn section<T: DeserializeOwned>(value: &Value, at: &str, p: &mut Problems, out: 
     let mut unknown = vec![];
     let mut track = serde_path_to_error::Track::new();
     let tracked = serde_path_to_error::Deserializer::new(value, &mut track);
-    let result: Result<T, _> =
-        serde_ignored::deserialize(tracked, |path| unknown.push(path.to_string()));
+    let result: Result<T, _> = serde_ignored::deserialize(tracked, |path| unknown.push(path.to_string()));
     for path in unknown {
         p.push(format!("{at}.{path}"), "unknown key");
     }
@@ -121,8 +109,7 @@ fn section<T: DeserializeOwned>(value: &Value, at: &str, p: &mut Problems, out: 
 
 #[cfg(test)]
 pub(super) fn from_toml(text: &str) -> Result<RawSettings, SettingsError> {
-    let tree: Value =
-        toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.to_string()))?;
+    let tree: Value = toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.to_string()))?;
     let (raw, problems) = from_tree(&tree);
     problems.finish(raw)
 }

@@ -104,26 +104,19 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
             url: http_url(p, "memory.url", &raw.url),
             metric: MetricSelector::parse(&raw.metric).unwrap_or_else(|e| {
                 p.push("memory.metric", e);
-                MetricSelector {
-                    name: METRIC.into(),
-                    labels: vec![],
-                }
+                MetricSelector { name: METRIC.into(), labels: vec![] }
             }),
         },
         Some(_) => {
             if raw.query.trim().is_empty() {
                 p.push("memory.query", "required when memory.source = \"promql\"");
             }
-            MemorySource::Promql {
-                url: http_url(p, "memory.url", &raw.url),
-                query: raw.query.clone(),
-            }
+            MemorySource::Promql { url: http_url(p, "memory.url", &raw.url), query: raw.query.clone() }
         }
     };
     Memory {
         source,
-        samples_per_batch: p.at_least("memory.samples_per_batch", raw.samples_per_batch, 1)
-            as usize,
+        samples_per_batch: p.at_least("memory.samples_per_batch", raw.samples_per_batch, 1) as usize,
         settle: raw.settle.0,
     }
 }
@@ -150,10 +143,7 @@ fn process_selector(raw: &RawMemory, p: &mut Problems) -> ProcessSelector {
 
 fn cgroup_path(raw: &RawMemory, p: &mut Problems) -> PathBuf {
     if raw.cgroup_path.is_empty() {
-        p.push(
-            "memory.cgroup_path",
-            "required when memory.source = \"cgroup\"",
-        );
+        p.push("memory.cgroup_path", "required when memory.source = \"cgroup\"");
     }
     raw.cgroup_path.clone().into()
 }
@@ -163,22 +153,12 @@ pub fn http_url(p: &mut Problems, key: &str, text: &str) -> Url {
     match Url::parse(text) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
         Ok(_) => {
-            p.push(
-                key,
-                format!("must be an http:// or https:// URL, got {text:?}"),
-            );
+            p.push(key, format!("must be an http:// or https:// URL, got {text:?}"));
             placeholder_url()
         }
         Err(e) => {
-            let shown = if text.is_empty() {
-                "nothing".to_string()
-            } else {
-                format!("{text:?}")
-            };
-            p.push(
-                key,
-                format!("must be an http:// or https:// URL, got {shown} ({e})"),
-            );
+            let shown = if text.is_empty() { "nothing".to_string() } else { format!("{text:?}") };
+            p.push(key, format!("must be an http:// or https:// URL, got {shown} ({e})"));
             placeholder_url()
         }
     }
@@ -197,9 +177,7 @@ impl MetricSelector {
             None => (text, None),
         };
         let valid_name = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
             && !name.starts_with(|c: char| c.is_ascii_digit());
         if !valid_name {
             return Err(format!("not a metric name: {text:?}"));
@@ -208,23 +186,15 @@ impl MetricSelector {
             None => vec![],
             Some(body) => parse_matchers(body).map_err(|e| format!("{e} in {text:?}"))?,
         };
-        Ok(Self {
-            name: name.to_owned(),
-            labels,
-        })
+        Ok(Self { name: name.to_owned(), labels })
     }
 }
 
 fn parse_matchers(body: &str) -> Result<Vec<(String, String)>, String> {
-    let inner = body
-        .strip_prefix('{')
-        .and_then(|b| b.strip_suffix('}'))
-        .ok_or("unclosed '{'")?;
+    let inner = body.strip_prefix('{').and_then(|b| b.strip_suffix('}')).ok_or("unclosed '{'")?;
     let mut out = vec![];
     for part in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| format!("matcher {part:?} lacks '='"))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| format!("matcher {part:?} lacks '='"))?;
         let v = v.trim();
         let v = v
             .strip_prefix('"')
@@ -244,10 +214,7 @@ mod tests {
         let m = MetricSelector::parse("process_resident_memory_bytes").expect("plain name");
         assert!(m.labels.is_empty());
         let m = MetricSelector::parse(r#"mem{job="proxy", pod="a-1"}"#).expect("matchers");
-        assert_eq!(
-            m.labels,
-            vec![("job".into(), "proxy".into()), ("pod".into(), "a-1".into())]
-        );
+        assert_eq!(m.labels, vec![("job".into(), "proxy".into()), ("pod".into(), "a-1".into())]);
         assert!(MetricSelector::parse("1bad").is_err());
         assert!(MetricSelector::parse("m{job=proxy}").is_err());
         assert!(MetricSelector::parse("m{job=\"x\"").is_err());

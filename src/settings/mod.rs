@@ -97,9 +97,7 @@ impl RawSettings {
 impl Settings {
     /// The embedded default: the built-in fake endpoint, memory source `self`, the seed's four scenarios.
     pub fn embedded_default() -> Self {
-        RawSettings::default()
-            .validate()
-            .expect("the built-in defaults are valid")
+        RawSettings::default().validate().expect("the built-in defaults are valid")
     }
 }
 

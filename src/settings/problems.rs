@@ -30,11 +30,7 @@ pub struct SettingsError {
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.problems.len();
-        writeln!(
-            f,
-            "invalid configuration ({n} problem{}):",
-            if n == 1 { "" } else { "s" }
-        )?;
+        writeln!(f, "invalid configuration ({n} problem{}):", if n == 1 { "" } else { "s" })?;
         for p in &self.problems {
             writeln!(f, "  {p}")?;
         }
@@ -45,12 +41,7 @@ impl fmt::Display for SettingsError {
 impl SettingsError {
     /// An error with a single problem.
     pub fn one(key: impl Into<String>, detail: impl Into<String>) -> Self {
-        Self {
-            problems: vec![Problem {
-                key: key.into(),
-                detail: detail.into(),
-            }],
-        }
+        Self { problems: vec![Problem { key: key.into(), detail: detail.into() }] }
     }
 }
 
@@ -62,10 +53,7 @@ pub struct Problems {
 
 impl Problems {
     pub fn push(&mut self, key: impl Into<String>, detail: impl Into<String>) {
-        self.list.push(Problem {
-            key: key.into(),
-            detail: detail.into(),
-        });
+        self.list.push(Problem { key: key.into(), detail: detail.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -79,13 +67,7 @@ impl Problems {
 
     /// `Ok(value)` when nothing was found, else every problem.
     pub fn finish<T>(self, value: T) -> Result<T, SettingsError> {
-        if self.list.is_empty() {
-            Ok(value)
-        } else {
-            Err(SettingsError {
-                problems: self.list,
-            })
-        }
+        if self.list.is_empty() { Ok(value) } else { Err(SettingsError { problems: self.list }) }
     }
 
     /// An integer that must be at least `min`.
@@ -124,10 +106,7 @@ impl Problems {
     pub fn one_of(&mut self, key: &str, value: &str, allowed: &[&str]) -> Option<usize> {
         let found = allowed.iter().position(|a| *a == value);
         if found.is_none() {
-            self.push(
-                key,
-                format!("must be one of {}, got {value:?}", allowed.join(", ")),
-            );
+            self.push(key, format!("must be one of {}, got {value:?}", allowed.join(", ")));
         }
         found
     }

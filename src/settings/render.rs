@@ -7,176 +7,59 @@ use std::fmt::Write;
 
 /// What each key means, one line each. A test fails when a key lacks a comment.
 const COMMENTS: &[(&str, &str)] = &[
-    (
-        "server.listen",
-        "/metrics, /healthz, /readyz, /status, /report",
-    ),
+    ("server.listen", "/metrics, /healthz, /readyz, /status, /report"),
     ("server.enable_lifecycle", "serve POST /-/reload"),
-    (
-        "server.bearer_token_file",
-        "when set, every endpoint but /healthz requires this token",
-    ),
-    (
-        "cycle.warmup_batches",
-        "batches sent and exported, not analysed",
-    ),
-    (
-        "cycle.measure_batches",
-        "batches analysed (at least 2 x analysis.rolling_window)",
-    ),
+    ("server.bearer_token_file", "when set, every endpoint but /healthz requires this token"),
+    ("cycle.warmup_batches", "batches sent and exported, not analysed"),
+    ("cycle.measure_batches", "batches analysed (at least 2 x analysis.rolling_window)"),
     ("cycle.batch_size", "requests per batch"),
     ("cycle.pause", "idle time between cycles"),
-    (
-        "cycle.scenario_order",
-        "scenarios never overlap: they share one memory source",
-    ),
+    ("cycle.scenario_order", "scenarios never overlap: they share one memory source"),
     ("analysis.rolling_window", "seed rolling-average window"),
     ("analysis.max_growth_percent", "seed growth rule"),
-    (
-        "analysis.tail_samples",
-        "seed \"continuous growth in final batches\" rule",
-    ),
-    (
-        "analysis.tail_tolerance_bytes",
-        "0.05 MiB: smaller rises do not count",
-    ),
-    (
-        "analysis.max_noise_cv_percent",
-        "noise guard (detrended coefficient of variation)",
-    ),
-    (
-        "analysis.error_spike_percent",
-        "seed error-induced rule: jump of a batch with errors",
-    ),
-    (
-        "analysis.error_spike_tolerance_percent",
-        "later batches within this of the spike: not recovered",
-    ),
-    (
-        "analysis.error_spike_min_stable_batches",
-        "batches after the spike that must stay up",
-    ),
-    (
-        "analysis.slope_min_bytes_per_request",
-        "slope rule: Theil-Sen slope floor",
-    ),
-    (
-        "analysis.slope_min_growth_bytes",
-        "slope rule: fitted growth over the measured batches",
-    ),
-    (
-        "analysis.trend_cycles",
-        "trend rule: cycles fitted together",
-    ),
-    (
-        "analysis.trend_min_growth_bytes",
-        "trend rule: fitted growth across the window",
-    ),
-    (
-        "analysis.trend_alpha",
-        "one-sided Mann-Kendall significance (slope and trend rules)",
-    ),
-    (
-        "analysis.confirm_cycles",
-        "growth/tail/slope must fire in N consecutive cycles to raise the gauge",
-    ),
-    (
-        "analysis.latch",
-        "true: the leak gauge stays 1 until restart once raised",
-    ),
-    (
-        "memory.source",
-        "self | self-heap | process | cgroup | scrape | promql",
-    ),
-    (
-        "memory.pid",
-        "process: one of pid / pid_file / process_name",
-    ),
-    (
-        "memory.pid_file",
-        "process: a file holding the pid, read before every batch",
-    ),
-    (
-        "memory.process_name",
-        "process: matched against the name or command line",
-    ),
-    (
-        "memory.cgroup_path",
-        "cgroup: a directory; v2 memory.current or v1 memory.usage_in_bytes",
-    ),
-    (
-        "memory.url",
-        "scrape: a /metrics URL; promql: a Prometheus base URL",
-    ),
-    (
-        "memory.metric",
-        "scrape: metric name, optional {label=\"v\"} matchers",
-    ),
+    ("analysis.tail_samples", "seed \"continuous growth in final batches\" rule"),
+    ("analysis.tail_tolerance_bytes", "0.05 MiB: smaller rises do not count"),
+    ("analysis.max_noise_cv_percent", "noise guard (detrended coefficient of variation)"),
+    ("analysis.error_spike_percent", "seed error-induced rule: jump of a batch with errors"),
+    ("analysis.error_spike_tolerance_percent", "later batches within this of the spike: not recovered"),
+    ("analysis.error_spike_min_stable_batches", "batches after the spike that must stay up"),
+    ("analysis.slope_min_bytes_per_request", "slope rule: Theil-Sen slope floor"),
+    ("analysis.slope_min_growth_bytes", "slope rule: fitted growth over the measured batches"),
+    ("analysis.trend_cycles", "trend rule: cycles fitted together"),
+    ("analysis.trend_min_growth_bytes", "trend rule: fitted growth across the window"),
+    ("analysis.trend_alpha", "one-sided Mann-Kendall significance (slope and trend rules)"),
+    ("analysis.confirm_cycles", "growth/tail/slope must fire in N consecutive cycles to raise the gauge"),
+    ("analysis.latch", "true: the leak gauge stays 1 until restart once raised"),
+    ("memory.source", "self | self-heap | process | cgroup | scrape | promql"),
+    ("memory.pid", "process: one of pid / pid_file / process_name"),
+    ("memory.pid_file", "process: a file holding the pid, read before every batch"),
+    ("memory.process_name", "process: matched against the name or command line"),
+    ("memory.cgroup_path", "cgroup: a directory; v2 memory.current or v1 memory.usage_in_bytes"),
+    ("memory.url", "scrape: a /metrics URL; promql: a Prometheus base URL"),
+    ("memory.metric", "scrape: metric name, optional {label=\"v\"} matchers"),
     ("memory.query", "promql: instant query returning one sample"),
-    (
-        "memory.samples_per_batch",
-        "median of N reads after each batch",
-    ),
+    ("memory.samples_per_batch", "median of N reads after each batch"),
     ("memory.settle", "wait after a batch before reading"),
-    (
-        "fake_llm.enabled",
-        "start the built-in endpoint in-process; scenarios default to it",
-    ),
+    ("fake_llm.enabled", "start the built-in endpoint in-process; scenarios default to it"),
     ("fake_llm.listen", "port 0: a free port"),
     ("fake_llm.latency", "delay before each response"),
-    (
-        "fake_llm.stream_chunks",
-        "content chunks per streamed response",
-    ),
-    (
-        "fake_llm.error_rate",
-        "fraction answered with HTTP 500 or 429",
-    ),
-    (
-        "fake_llm.leak_bytes_per_request",
-        "deliberate leak, to prove detection end to end",
-    ),
-    (
-        "fake_llm.leak_bytes_per_error",
-        "deliberate leak on the error path",
-    ),
+    ("fake_llm.stream_chunks", "content chunks per streamed response"),
+    ("fake_llm.error_rate", "fraction answered with HTTP 500 or 429"),
+    ("fake_llm.leak_bytes_per_request", "deliberate leak, to prove detection end to end"),
+    ("fake_llm.leak_bytes_per_error", "deliberate leak on the error path"),
     ("telemetry.log_format", "text | json"),
-    (
-        "telemetry.otlp_endpoint",
-        "when set, spans per cycle and batch go out over OTLP/HTTP",
-    ),
+    ("telemetry.otlp_endpoint", "when set, spans per cycle and batch go out over OTLP/HTTP"),
     ("scenario.name", "label value; [a-z0-9_-]+, unique"),
-    (
-        "scenario.url",
-        "OpenAI base URL (http://host:4000/v1); empty: the built-in fake endpoint",
-    ),
-    (
-        "scenario.urls",
-        "instead of url: several backends, requests spread round-robin",
-    ),
-    (
-        "scenario.api",
-        "chat | completions | embeddings | http (GET of the full URL)",
-    ),
+    ("scenario.url", "OpenAI base URL (http://host:4000/v1); empty: the built-in fake endpoint"),
+    ("scenario.urls", "instead of url: several backends, requests spread round-robin"),
+    ("scenario.api", "chat | completions | embeddings | http (GET of the full URL)"),
     ("scenario.model", "model name sent in each request"),
-    (
-        "scenario.stream",
-        "ask for SSE streaming (chat and completions)",
-    ),
-    (
-        "scenario.concurrency",
-        "requests in flight; 1 = the seed's sequential (\"sync\") mode",
-    ),
+    ("scenario.stream", "ask for SSE streaming (chat and completions)"),
+    ("scenario.concurrency", "requests in flight; 1 = the seed's sequential (\"sync\") mode"),
     ("scenario.timeout", "whole-request timeout, stream included"),
-    (
-        "scenario.api_key_env",
-        "environment variable holding the API key",
-    ),
+    ("scenario.api_key_env", "environment variable holding the API key"),
     ("scenario.api_key_file", "or a file holding it"),
-    (
-        "scenario.max_response_bytes",
-        "larger bodies are cut and counted as errors",
-    ),
+    ("scenario.max_response_bytes", "larger bodies are cut and counted as errors"),
     ("scenario.headers", "extra request headers"),
 ];
 

@@ -82,14 +82,8 @@ impl ScenarioName {
     pub fn parse(text: &str) -> Result<Self, String> {
         let ok = !text.is_empty()
             && text.len() <= 64
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
-        if ok {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(format!("must match [a-z0-9_-]{{1,64}}, got {text:?}"))
-        }
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if ok { Ok(Self(text.to_owned())) } else { Err(format!("must match [a-z0-9_-]{{1,64}}, got {text:?}")) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -168,10 +162,7 @@ pub fn validate_all(raw: &[RawScenario], fake_enabled: bool, p: &mut Problems) -
     for (i, r) in raw.iter().enumerate() {
         let s = validate(r, &format!("scenario[{i}]"), fake_enabled, p);
         if !seen.insert(r.name.clone()) {
-            p.push(
-                format!("scenario[{i}].name"),
-                format!("{:?} is used by an earlier scenario", r.name),
-            );
+            p.push(format!("scenario[{i}].name"), format!("{:?} is used by an earlier scenario", r.name));
         }
         out.push(s);
     }
@@ -198,17 +189,11 @@ fn validate(raw: &RawScenario, at: &str, fake_enabled: bool, p: &mut Problems) -
         api,
         model: raw.model.clone(),
         stream: raw.stream && matches!(api, Api::Chat | Api::Completions),
-        concurrency: p
-            .at_least(&format!("{at}.concurrency"), raw.concurrency, 1)
-            .min(10_000) as usize,
+        concurrency: p.at_least(&format!("{at}.concurrency"), raw.concurrency, 1).min(10_000) as usize,
         timeout: positive(p, &format!("{at}.timeout"), raw.timeout.0),
         api_key: api_key(raw, at, p),
         headers: headers(&raw.headers, at, p),
-        max_response_bytes: p.at_least(
-            &format!("{at}.max_response_bytes"),
-            raw.max_response_bytes,
-            1024,
-        ),
+        max_response_bytes: p.at_least(&format!("{at}.max_response_bytes"), raw.max_response_bytes, 1024),
     }
 }
 
@@ -217,35 +202,20 @@ fn target(raw: &RawScenario, at: &str, fake_enabled: bool, api: Api, p: &mut Pro
         p.push(format!("{at}.urls"), "set either url or urls, not both");
     }
     let listed: Vec<(String, &String)> = if raw.urls.is_empty() {
-        (!raw.url.is_empty())
-            .then(|| (format!("{at}.url"), &raw.url))
-            .into_iter()
-            .collect()
+        (!raw.url.is_empty()).then(|| (format!("{at}.url"), &raw.url)).into_iter().collect()
     } else {
-        raw.urls
-            .iter()
-            .enumerate()
-            .map(|(j, u)| (format!("{at}.urls[{j}]"), u))
-            .collect()
+        raw.urls.iter().enumerate().map(|(j, u)| (format!("{at}.urls[{j}]"), u)).collect()
     };
     if listed.is_empty() {
         if !fake_enabled {
-            p.push(
-                format!("{at}.url"),
-                "required when fake_llm.enabled = false",
-            );
+            p.push(format!("{at}.url"), "required when fake_llm.enabled = false");
         }
         if api == Api::Http {
             p.push(format!("{at}.url"), "api = \"http\" needs a full URL");
         }
         return Target::Fake;
     }
-    Target::Urls(
-        listed
-            .into_iter()
-            .map(|(key, u)| http_url(p, &key, u))
-            .collect(),
-    )
+    Target::Urls(listed.into_iter().map(|(key, u)| http_url(p, &key, u)).collect())
 }
 
 fn positive(p: &mut Problems, key: &str, d: Duration) -> Duration {
@@ -259,25 +229,17 @@ fn api_key(raw: &RawScenario, at: &str, p: &mut Problems) -> Option<Secret> {
     match (raw.api_key_env.is_empty(), raw.api_key_file.is_empty()) {
         (true, true) => None,
         (false, false) => {
-            p.push(
-                format!("{at}.api_key_file"),
-                "set either api_key_env or api_key_file, not both",
-            );
+            p.push(format!("{at}.api_key_file"), "set either api_key_env or api_key_file, not both");
             None
         }
         (false, true) => match std::env::var(&raw.api_key_env) {
             Ok(v) if !v.is_empty() => Some(Secret::new(&v)),
             _ => {
-                p.push(
-                    format!("{at}.api_key_env"),
-                    format!("environment variable {} is not set", raw.api_key_env),
-                );
+                p.push(format!("{at}.api_key_env"), format!("environment variable {} is not set", raw.api_key_env));
                 None
             }
         },
-        (true, false) => {
-            super::server::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file)
-        }
+        (true, false) => super::server::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file),
     }
 }
 

@@ -31,20 +31,12 @@ impl fmt::Display for Secret {
 }
 
 /// Header names whose values are credentials; their values are redacted wherever settings are shown.
-pub const SENSITIVE_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "x-api-key",
-    "api-key",
-    "cookie",
-    "x-auth-token",
-];
+pub const SENSITIVE_HEADERS: &[&str] =
+    &["authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "x-auth-token"];
 
 /// Whether a header's value must be treated as a secret.
 pub fn is_sensitive_header(name: &str) -> bool {
-    SENSITIVE_HEADERS
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(name))
+    SENSITIVE_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]

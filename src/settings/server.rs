@@ -23,11 +23,7 @@ pub struct RawServer {
 
 impl Default for RawServer {
     fn default() -> Self {
-        Self {
-            listen: LISTEN.into(),
-            enable_lifecycle: ENABLE_LIFECYCLE,
-            bearer_token_file: BEARER_TOKEN_FILE.into(),
-        }
+        Self { listen: LISTEN.into(), enable_lifecycle: ENABLE_LIFECYCLE, bearer_token_file: BEARER_TOKEN_FILE.into() }
     }
 }
 
@@ -53,10 +49,7 @@ pub fn validate(raw: &RawServer, p: &mut Problems) -> Server {
 /// A `host:port` socket address; on error a placeholder is returned and the problem recorded.
 pub fn socket_addr(p: &mut Problems, key: &str, text: &str) -> SocketAddr {
     text.parse().unwrap_or_else(|e| {
-        p.push(
-            key,
-            format!("must be an address like 127.0.0.1:9477, got {text:?} ({e})"),
-        );
+        p.push(key, format!("must be an address like 127.0.0.1:9477, got {text:?} ({e})"));
         SocketAddr::from(([127, 0, 0, 1], 0))
     })
 }

@@ -19,10 +19,7 @@ pub struct RawTelemetry {
 
 impl Default for RawTelemetry {
     fn default() -> Self {
-        Self {
-            log_format: LOG_FORMAT.into(),
-            otlp_endpoint: OTLP_ENDPOINT.into(),
-        }
+        Self { log_format: LOG_FORMAT.into(), otlp_endpoint: OTLP_ENDPOINT.into() }
     }
 }
 
@@ -46,10 +43,7 @@ pub fn validate(raw: &RawTelemetry, p: &mut Problems) -> Telemetry {
         Some(1) => LogFormat::Json,
         _ => LogFormat::Text,
     };
-    let otlp_endpoint = (!raw.otlp_endpoint.is_empty())
-        .then(|| http_url(p, "telemetry.otlp_endpoint", &raw.otlp_endpoint));
-    Telemetry {
-        log_format,
-        otlp_endpoint,
-    }
+    let otlp_endpoint =
+        (!raw.otlp_endpoint.is_empty()).then(|| http_url(p, "telemetry.otlp_endpoint", &raw.otlp_endpoint));
+    Telemetry { log_format, otlp_endpoint }
 }

@@ -13,33 +13,15 @@ fn problems(toml_text: &str) -> Vec<String> {
 
 fn assert_problem(toml_text: &str, expected: &str) {
     let found = problems(toml_text);
-    assert!(
-        found.iter().any(|p| p == expected),
-        "expected {expected:?} in {found:#?}"
-    );
+    assert!(found.iter().any(|p| p == expected), "expected {expected:?} in {found:#?}");
 }
 
 #[test]
 fn embedded_default_is_the_seed() {
     let s = Settings::embedded_default();
     let names: Vec<&str> = s.scenarios.iter().map(|s| s.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "sync-non-streaming",
-            "sync-streaming",
-            "async-non-streaming",
-            "async-streaming"
-        ]
-    );
-    assert_eq!(
-        (
-            s.cycle.warmup_batches,
-            s.cycle.measure_batches,
-            s.cycle.batch_size
-        ),
-        (3, 10, 100)
-    );
+    assert_eq!(names, ["sync-non-streaming", "sync-streaming", "async-non-streaming", "async-streaming"]);
+    assert_eq!((s.cycle.warmup_batches, s.cycle.measure_batches, s.cycle.batch_size), (3, 10, 100));
     assert_eq!(s.memory.source, MemorySource::OwnRss);
     assert!(s.fake_llm.enabled);
     assert!(s.scenarios.iter().all(|s| s.target == Target::Fake));
@@ -60,10 +42,7 @@ fn default_toml_matches_the_code() {
         "config/default.toml drifted from the defaults in code; regenerate it with \
          `LEAKSOAK_BLESS=1 cargo test --lib default_toml_matches_the_code`"
     );
-    assert_eq!(
-        from_toml(&on_disk).expect("default.toml parses"),
-        RawSettings::default()
-    );
+    assert_eq!(from_toml(&on_disk).expect("default.toml parses"), RawSettings::default());
 }
 
 #[test]
@@ -79,10 +58,7 @@ fn shipped_examples_are_valid_toml_with_known_keys() {
         let raw = from_toml(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         // litellm-proxy.toml names an API key variable that is not set here: the only allowed problem.
         if let Err(e) = raw.validate() {
-            assert!(
-                e.problems.iter().all(|p| p.key.ends_with("api_key_env")),
-                "{name}: {e}"
-            );
+            assert!(e.problems.iter().all(|p| p.key.ends_with("api_key_env")), "{name}: {e}");
         }
     }
 }
@@ -98,27 +74,16 @@ fn unknown_keys_are_named_with_their_path() {
         "scenario[0].concurency: unknown key",
         "nope: unknown key",
     ] {
-        assert!(
-            found.iter().any(|p| p == expected),
-            "expected {expected:?} in {found:#?}"
-        );
+        assert!(found.iter().any(|p| p == expected), "expected {expected:?} in {found:#?}");
     }
 }
 
 #[test]
 fn type_errors_name_the_key() {
     let found = problems("[cycle]\nbatch_size = \"many\"\npause = \"10 parsecs\"\n");
-    assert!(
-        found
-            .iter()
-            .any(|p| p.starts_with("cycle.batch_size: invalid type")),
-        "{found:#?}"
-    );
+    assert!(found.iter().any(|p| p.starts_with("cycle.batch_size: invalid type")), "{found:#?}");
     let found = problems("[fake_llm]\nlatency = 5\n");
-    assert!(
-        found.iter().any(|p| p.starts_with("fake_llm.latency:")),
-        "{found:#?}"
-    );
+    assert!(found.iter().any(|p| p.starts_with("fake_llm.latency:")), "{found:#?}");
 }
 
 #[test]
@@ -132,38 +97,17 @@ fn every_validation_error_names_its_key() {
             "[server]\nbearer_token_file = \"/nonexistent/token\"",
             "server.bearer_token_file: cannot read \"/nonexistent/token\": No such file or directory (os error 2)",
         ),
-        (
-            "[cycle]\nbatch_size = 0",
-            "cycle.batch_size: must be at least 1, got 0",
-        ),
+        ("[cycle]\nbatch_size = 0", "cycle.batch_size: must be at least 1, got 0"),
         (
             "[cycle]\nmeasure_batches = 5",
             "cycle.measure_batches: must be at least 2 × analysis.rolling_window (10) or no cycle can be judged, got 5",
         ),
-        (
-            "[cycle]\nscenario_order = \"random\"",
-            "cycle.scenario_order: must be one of round-robin, got \"random\"",
-        ),
-        (
-            "[analysis]\nrolling_window = 0",
-            "analysis.rolling_window: must be at least 1, got 0",
-        ),
-        (
-            "[analysis]\nmax_growth_percent = -1.0",
-            "analysis.max_growth_percent: must be greater than 0, got -1",
-        ),
-        (
-            "[analysis]\ntail_samples = 1",
-            "analysis.tail_samples: must be at least 2, got 1",
-        ),
-        (
-            "[analysis]\nmax_noise_cv_percent = 0",
-            "analysis.max_noise_cv_percent: must be greater than 0, got 0",
-        ),
-        (
-            "[analysis]\nerror_spike_percent = 0",
-            "analysis.error_spike_percent: must be greater than 0, got 0",
-        ),
+        ("[cycle]\nscenario_order = \"random\"", "cycle.scenario_order: must be one of round-robin, got \"random\""),
+        ("[analysis]\nrolling_window = 0", "analysis.rolling_window: must be at least 1, got 0"),
+        ("[analysis]\nmax_growth_percent = -1.0", "analysis.max_growth_percent: must be greater than 0, got -1"),
+        ("[analysis]\ntail_samples = 1", "analysis.tail_samples: must be at least 2, got 1"),
+        ("[analysis]\nmax_noise_cv_percent = 0", "analysis.max_noise_cv_percent: must be greater than 0, got 0"),
+        ("[analysis]\nerror_spike_percent = 0", "analysis.error_spike_percent: must be greater than 0, got 0"),
         (
             "[analysis]\nerror_spike_tolerance_percent = 101",
             "analysis.error_spike_tolerance_percent: must be between 0 and 100, got 101",
@@ -176,18 +120,12 @@ fn every_validation_error_names_its_key() {
             "[analysis]\nslope_min_bytes_per_request = -5",
             "analysis.slope_min_bytes_per_request: must be 0 or more, got -5",
         ),
-        (
-            "[analysis]\ntrend_cycles = 2",
-            "analysis.trend_cycles: must be at least 3, got 2",
-        ),
+        ("[analysis]\ntrend_cycles = 2", "analysis.trend_cycles: must be at least 3, got 2"),
         (
             "[analysis]\ntrend_alpha = 1.5",
             "analysis.trend_alpha: must be a probability strictly between 0 and 1, got 1.5",
         ),
-        (
-            "[analysis]\nconfirm_cycles = 0",
-            "analysis.confirm_cycles: must be at least 1, got 0",
-        ),
+        ("[analysis]\nconfirm_cycles = 0", "analysis.confirm_cycles: must be at least 1, got 0"),
         (
             "[memory]\nsource = \"heap\"",
             "memory.source: must be one of self, self-heap, process, cgroup, scrape, promql, got \"heap\"",
@@ -200,10 +138,7 @@ fn every_validation_error_names_its_key() {
             "[memory]\nsource = \"process\"\npid = 1\nprocess_name = \"x\"",
             "memory.pid: memory.source = \"process\" needs exactly one of pid, pid_file, process_name; 2 set",
         ),
-        (
-            "[memory]\nsource = \"cgroup\"",
-            "memory.cgroup_path: required when memory.source = \"cgroup\"",
-        ),
+        ("[memory]\nsource = \"cgroup\"", "memory.cgroup_path: required when memory.source = \"cgroup\""),
         (
             "[memory]\nsource = \"scrape\"\nurl = \"ftp://x/metrics\"",
             "memory.url: must be an http:// or https:// URL, got \"ftp://x/metrics\"",
@@ -216,18 +151,9 @@ fn every_validation_error_names_its_key() {
             "[memory]\nsource = \"promql\"\nurl = \"http://prom:9090\"",
             "memory.query: required when memory.source = \"promql\"",
         ),
-        (
-            "[memory]\nsamples_per_batch = 0",
-            "memory.samples_per_batch: must be at least 1, got 0",
-        ),
-        (
-            "[fake_llm]\nerror_rate = 1.5",
-            "fake_llm.error_rate: must be between 0 and 1, got 1.5",
-        ),
-        (
-            "[fake_llm]\nstream_chunks = 0",
-            "fake_llm.stream_chunks: must be at least 1, got 0",
-        ),
+        ("[memory]\nsamples_per_batch = 0", "memory.samples_per_batch: must be at least 1, got 0"),
+        ("[fake_llm]\nerror_rate = 1.5", "fake_llm.error_rate: must be between 0 and 1, got 1.5"),
+        ("[fake_llm]\nstream_chunks = 0", "fake_llm.stream_chunks: must be at least 1, got 0"),
         (
             "[fake_llm]\nleak_bytes_per_request = 100000000000",
             "fake_llm.leak_bytes_per_request: must be at most 67108864 (64 MiB), got 100000000000",
@@ -236,42 +162,24 @@ fn every_validation_error_names_its_key() {
             "[fake_llm]\nlisten = \"localhost\"",
             "fake_llm.listen: must be an address like 127.0.0.1:9477, got \"localhost\" (invalid socket address syntax)",
         ),
-        (
-            "[telemetry]\nlog_format = \"xml\"",
-            "telemetry.log_format: must be one of text, json, got \"xml\"",
-        ),
+        ("[telemetry]\nlog_format = \"xml\"", "telemetry.log_format: must be one of text, json, got \"xml\""),
         (
             "[telemetry]\notlp_endpoint = \"collector\"",
             "telemetry.otlp_endpoint: must be an http:// or https:// URL, got \"collector\" (relative URL without a base)",
         ),
-        (
-            "scenario = []",
-            "scenario: at least one [[scenario]] is required",
-        ),
-        (
-            "[[scenario]]\nname = \"Bad Name\"",
-            "scenario[0].name: must match [a-z0-9_-]{1,64}, got \"Bad Name\"",
-        ),
+        ("scenario = []", "scenario: at least one [[scenario]] is required"),
+        ("[[scenario]]\nname = \"Bad Name\"", "scenario[0].name: must match [a-z0-9_-]{1,64}, got \"Bad Name\""),
         (
             "[[scenario]]\nname = \"a\"\n[[scenario]]\nname = \"a\"",
             "scenario[1].name: \"a\" is used by an earlier scenario",
         ),
-        (
-            "[[scenario]]\nname = \"a\"\nconcurrency = 0",
-            "scenario[0].concurrency: must be at least 1, got 0",
-        ),
+        ("[[scenario]]\nname = \"a\"\nconcurrency = 0", "scenario[0].concurrency: must be at least 1, got 0"),
         (
             "[[scenario]]\nname = \"a\"\napi = \"grpc\"",
             "scenario[0].api: must be one of chat, completions, embeddings, http, got \"grpc\"",
         ),
-        (
-            "[[scenario]]\nname = \"a\"\nmodel = \"\"",
-            "scenario[0].model: must not be empty",
-        ),
-        (
-            "[[scenario]]\nname = \"a\"\ntimeout = \"0s\"",
-            "scenario[0].timeout: must be longer than 0s",
-        ),
+        ("[[scenario]]\nname = \"a\"\nmodel = \"\"", "scenario[0].model: must not be empty"),
+        ("[[scenario]]\nname = \"a\"\ntimeout = \"0s\"", "scenario[0].timeout: must be longer than 0s"),
         (
             "[[scenario]]\nname = \"a\"\nurl = \"not a url\"",
             "scenario[0].url: must be an http:// or https:// URL, got \"not a url\" (relative URL without a base)",
@@ -288,10 +196,7 @@ fn every_validation_error_names_its_key() {
             "[fake_llm]\nenabled = false\n[[scenario]]\nname = \"a\"",
             "scenario[0].url: required when fake_llm.enabled = false",
         ),
-        (
-            "[[scenario]]\nname = \"a\"\napi = \"http\"",
-            "scenario[0].url: api = \"http\" needs a full URL",
-        ),
+        ("[[scenario]]\nname = \"a\"\napi = \"http\"", "scenario[0].url: api = \"http\" needs a full URL"),
         (
             "[[scenario]]\nname = \"a\"\napi_key_env = \"LEAKSOAK_TEST_SURELY_UNSET\"",
             "scenario[0].api_key_env: environment variable LEAKSOAK_TEST_SURELY_UNSET is not set",
@@ -332,10 +237,7 @@ fn a_files_scenarios_replace_the_default_list() {
     assert_eq!(raw.scenario.len(), 1);
     let s = raw.validate().expect("valid");
     assert_eq!(s.scenarios[0].name.as_str(), "only");
-    assert_eq!(
-        s.scenarios[0].concurrency, 8,
-        "missing keys take the scenario defaults"
-    );
+    assert_eq!(s.scenarios[0].concurrency, 8, "missing keys take the scenario defaults");
 }
 
 #[test]
@@ -349,15 +251,9 @@ fn secrets_are_read_from_files_and_redacted() {
     );
     let raw = from_toml(&text).expect("parses");
     let s = raw.validate().expect("valid");
-    assert_eq!(
-        s.scenarios[0].api_key.as_ref().map(Secret::expose),
-        Some("sk-top-secret")
-    );
+    assert_eq!(s.scenarios[0].api_key.as_ref().map(Secret::expose), Some("sk-top-secret"));
     let printed = redacted_toml(&raw);
-    assert!(
-        !printed.contains("sk-inline") && !printed.contains(":pw@"),
-        "{printed}"
-    );
+    assert!(!printed.contains("sk-inline") && !printed.contains(":pw@"), "{printed}");
     assert!(printed.contains("x-team = \"core\""), "{printed}");
     assert!(!format!("{s:?}").contains("sk-top-secret"));
 }

@@ -18,13 +18,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn check_config_accepts_the_shipped_default() {
-    let out = run(
-        &[
-            "check-config",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml"),
-        ],
-        &[],
-    );
+    let out = run(&["check-config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml")], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("valid (4 scenario(s)"));
 }
@@ -33,23 +27,14 @@ fn check_config_accepts_the_shipped_default() {
 fn check_config_prints_every_problem_and_exits_3() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("bad.toml");
-    std::fs::write(
-        &file,
-        "[cycle]\nbatch_size = 0\nbogus_key = 1\n[[scenario]]\nname = \"a\"\nconcurrency = 0\n",
-    )
-    .expect("write");
+    std::fs::write(&file, "[cycle]\nbatch_size = 0\nbogus_key = 1\n[[scenario]]\nname = \"a\"\nconcurrency = 0\n")
+        .expect("write");
     let out = run(&["check-config", file.to_str().expect("utf-8 path")], &[]);
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(err.contains("cycle.bogus_key: unknown key"), "{err}");
-    assert!(
-        err.contains("cycle.batch_size: must be at least 1, got 0"),
-        "{err}"
-    );
-    assert!(
-        err.contains("scenario[0].concurrency: must be at least 1, got 0"),
-        "{err}"
-    );
+    assert!(err.contains("cycle.batch_size: must be at least 1, got 0"), "{err}");
+    assert!(err.contains("scenario[0].concurrency: must be at least 1, got 0"), "{err}");
 }
 
 #[test]
@@ -65,36 +50,16 @@ fn environment_overrides_the_file_and_the_defaults() {
     let file = dir.path().join("c.toml");
     std::fs::write(&file, "[cycle]\nbatch_size = 20\npause = \"1s\"\n").expect("write");
     let path = file.to_str().expect("utf-8 path");
-    let out = run(
-        &["print-config", "--config", path],
-        &[("LEAKSOAK__CYCLE__BATCH_SIZE", "50")],
-    );
+    let out = run(&["print-config", "--config", path], &[("LEAKSOAK__CYCLE__BATCH_SIZE", "50")]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
-    assert!(
-        printed.contains("batch_size = 50"),
-        "env beats file: {printed}"
-    );
-    assert!(
-        printed.contains("pause = \"1s\""),
-        "file beats defaults: {printed}"
-    );
-    assert!(
-        printed.contains("measure_batches = 10"),
-        "defaults fill the rest: {printed}"
-    );
-    let out = run(
-        &["print-config"],
-        &[
-            ("LEAKSOAK__MEMORY__SOURCE", "self-heap"),
-            ("LEAKSOAK__ANALYSIS__LATCH", "true"),
-        ],
-    );
+    assert!(printed.contains("batch_size = 50"), "env beats file: {printed}");
+    assert!(printed.contains("pause = \"1s\""), "file beats defaults: {printed}");
+    assert!(printed.contains("measure_batches = 10"), "defaults fill the rest: {printed}");
+    let out =
+        run(&["print-config"], &[("LEAKSOAK__MEMORY__SOURCE", "self-heap"), ("LEAKSOAK__ANALYSIS__LATCH", "true")]);
     let printed = text(&out.stdout);
-    assert!(
-        printed.contains("source = \"self-heap\"") && printed.contains("latch = true"),
-        "{printed}"
-    );
+    assert!(printed.contains("source = \"self-heap\"") && printed.contains("latch = true"), "{printed}");
 }
 
 #[test]
@@ -104,11 +69,7 @@ fn bad_environment_values_name_the_key() {
     assert!(text(&out.stderr).contains("cycle.batch_size: must be at least 1, got 0"));
     let out = run(&["print-config"], &[("LEAKSOAK__CYCLE__BOGUS", "1")]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(
-        text(&out.stderr).contains("cycle.bogus: unknown key"),
-        "{}",
-        text(&out.stderr)
-    );
+    assert!(text(&out.stderr).contains("cycle.bogus: unknown key"), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -118,11 +79,7 @@ fn print_config_redacts_secrets() {
     let body = "[[scenario]]\nname = \"a\"\nurl = \"http://u:hunter2@127.0.0.1:4000/v1\"\napi_key_env = \"LEAKSOAK_TEST_KEY\"\nheaders = { x-api-key = \"sk-inline-secret\" }\n";
     std::fs::write(&file, body).expect("write");
     let out = run(
-        &[
-            "print-config",
-            "--config",
-            file.to_str().expect("utf-8 path"),
-        ],
+        &["print-config", "--config", file.to_str().expect("utf-8 path")],
         &[("LEAKSOAK_TEST_KEY", "sk-env-secret")],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

@@ -5,12 +5,7 @@ use leaksoak::settings::FakeLlm;
 use serde_json::{Value, json};
 
 async fn post(url: String, body: Value) -> (u16, String) {
-    let resp = crate::helpers::http()
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
+    let resp = crate::helpers::http().post(url).json(&body).send().await.expect("request");
     (resp.status().as_u16(), resp.text().await.expect("body"))
 }
 
@@ -19,62 +14,33 @@ async fn answers_every_openai_route() {
     let app = spawn_fake(FakeLlm::default()).await;
     let base = format!("http://{}", app.addr);
     for path in ["/v1/chat/completions", "/chat/completions"] {
-        let (status, body) = post(
-            format!("{base}{path}"),
-            json!({"model": "m", "messages": []}),
-        )
-        .await;
+        let (status, body) = post(format!("{base}{path}"), json!({"model": "m", "messages": []})).await;
         assert_eq!(status, 200);
         let v: Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v["object"], "chat.completion");
         assert_eq!(v["model"], "m");
         assert!(v["created"].as_u64().is_some_and(|c| c > 1_600_000_000));
     }
-    let (_, body) = post(
-        format!("{base}/v1/completions"),
-        json!({"model": "m", "prompt": "x"}),
-    )
-    .await;
+    let (_, body) = post(format!("{base}/v1/completions"), json!({"model": "m", "prompt": "x"})).await;
     assert!(body.contains("\"text_completion\""));
-    let (_, body) = post(
-        format!("{base}/v1/embeddings"),
-        json!({"model": "e", "input": ["a", "b", "c"]}),
-    )
-    .await;
+    let (_, body) = post(format!("{base}/v1/embeddings"), json!({"model": "e", "input": ["a", "b", "c"]})).await;
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["data"].as_array().map(Vec::len), Some(3));
     let models: Value =
-        serde_json::from_str(&crate::helpers::get_text(format!("{base}/v1/models")).await)
-            .expect("json");
-    assert!(
-        models["data"]
-            .as_array()
-            .is_some_and(|d| d.iter().any(|m| m["id"] == "error-500"))
-    );
+        serde_json::from_str(&crate::helpers::get_text(format!("{base}/v1/models")).await).expect("json");
+    assert!(models["data"].as_array().is_some_and(|d| d.iter().any(|m| m["id"] == "error-500")));
 }
 
 #[tokio::test]
 async fn streams_server_sent_events_to_done() {
-    let app = spawn_fake(FakeLlm {
-        stream_chunks: 4,
-        ..FakeLlm::default()
-    })
-    .await;
+    let app = spawn_fake(FakeLlm { stream_chunks: 4, ..FakeLlm::default() }).await;
     let url = format!("http://{}/v1/chat/completions", app.addr);
-    let resp = crate::helpers::http()
-        .post(url)
-        .json(&json!({"model": "m", "stream": true}))
-        .send()
-        .await
-        .expect("request");
+    let resp =
+        crate::helpers::http().post(url).json(&json!({"model": "m", "stream": true})).send().await.expect("request");
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let body = resp.text().await.expect("body");
     let events: Vec<&str> = body.split("\n\n").filter(|e| !e.is_empty()).collect();
-    assert_eq!(
-        events.len(),
-        1 + 4 + 1 + 1,
-        "role chunk, 4 content chunks, stop chunk, [DONE]: {body}"
-    );
+    assert_eq!(events.len(), 1 + 4 + 1 + 1, "role chunk, 4 content chunks, stop chunk, [DONE]: {body}");
     assert_eq!(events.last(), Some(&"data: [DONE]"));
     let stop: Value = serde_json::from_str(&events[5]["data: ".len()..]).expect("json chunk");
     assert_eq!(stop["choices"][0]["finish_reason"], "stop");
@@ -92,16 +58,8 @@ async fn error_models_and_error_rate_fail_the_openai_way() {
     assert_eq!(status, 429);
     assert!(body.contains("rate_limit_exceeded"), "{body}");
 
-    let app = spawn_fake(FakeLlm {
-        error_rate: 1.0,
-        ..FakeLlm::default()
-    })
-    .await;
-    let (status, _) = post(
-        format!("http://{}/v1/completions", app.addr),
-        json!({"model": "m"}),
-    )
-    .await;
+    let app = spawn_fake(FakeLlm { error_rate: 1.0, ..FakeLlm::default() }).await;
+    let (status, _) = post(format!("http://{}/v1/completions", app.addr), json!({"model": "m"})).await;
     assert!(status == 500 || status == 429, "{status}");
 }
 
@@ -110,45 +68,17 @@ async fn bad_requests_get_clear_errors() {
     let app = spawn_fake(FakeLlm::default()).await;
     let client = crate::helpers::http();
     let base = format!("http://{}", app.addr);
-    let resp = client
-        .post(format!("{base}/v1/chat/completions"))
-        .body("{not json")
-        .send()
-        .await
-        .expect("send");
+    let resp = client.post(format!("{base}/v1/chat/completions")).body("{not json").send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 400);
-    let resp = client
-        .get(format!("{base}/v1/chat/completions"))
-        .send()
-        .await
-        .expect("send");
+    let resp = client.get(format!("{base}/v1/chat/completions")).send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 405);
-    let resp = client
-        .get(format!("{base}/v2/nothing"))
-        .send()
-        .await
-        .expect("send");
+    let resp = client.get(format!("{base}/v2/nothing")).send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 404);
     let big = vec![b'x'; 2 * 1024 * 1024];
-    let resp = client
-        .post(format!("{base}/v1/chat/completions"))
-        .body(big)
-        .send()
-        .await
-        .expect("send");
+    let resp = client.post(format!("{base}/v1/chat/completions")).body(big).send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 413);
-    let metrics = client
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .expect("send")
-        .text()
-        .await
-        .expect("body");
-    assert!(
-        metrics.contains("fake_llm_requests_total{outcome=\"error\",route=\"chat\"} 3"),
-        "{metrics}"
-    );
+    let metrics = client.get(format!("{base}/metrics")).send().await.expect("send").text().await.expect("body");
+    assert!(metrics.contains("fake_llm_requests_total{outcome=\"error\",route=\"chat\"} 3"), "{metrics}");
 }
 
 /// Sends `n` chat requests to a fake endpoint process and returns its RSS growth.
@@ -162,12 +92,7 @@ async fn rss_growth_after(leak_per_request: u64, n: usize) -> i64 {
     }
     let before = rss_bytes(fake.child.id());
     for _ in 0..n {
-        let resp = client
-            .post(&url)
-            .json(&json!({"model": "m"}))
-            .send()
-            .await
-            .expect("request");
+        let resp = client.post(&url).json(&json!({"model": "m"})).send().await.expect("request");
         assert_eq!(resp.status().as_u16(), 200);
         resp.bytes().await.expect("body");
     }
@@ -178,13 +103,7 @@ async fn rss_growth_after(leak_per_request: u64, n: usize) -> i64 {
 #[tokio::test]
 async fn leak_knob_grows_the_resident_set_for_real() {
     let grown = rss_growth_after(65_536, 200).await;
-    assert!(
-        grown >= 10 * 1024 * 1024,
-        "65536 B x 200 requests grew RSS by only {grown} bytes"
-    );
+    assert!(grown >= 10 * 1024 * 1024, "65536 B x 200 requests grew RSS by only {grown} bytes");
     let flat = rss_growth_after(0, 200).await;
-    assert!(
-        flat.abs() <= 2 * 1024 * 1024,
-        "no leak, but RSS moved by {flat} bytes"
-    );
+    assert!(flat.abs() <= 2 * 1024 * 1024, "no leak, but RSS moved by {flat} bytes");
 }

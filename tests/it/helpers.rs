@@ -39,24 +39,17 @@ impl Drop for FakeApp {
 /// Starts the fake endpoint in-process on a free loopback port.
 pub async fn spawn_fake(settings: FakeLlm) -> FakeApp {
     init_logs();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let shutdown = CancellationToken::new();
-    tokio::spawn(leaksoak::fake_llm::serve(
-        listener,
-        settings,
-        shutdown.clone().cancelled_owned(),
-    ));
+    tokio::spawn(leaksoak::fake_llm::serve(listener, settings, shutdown.clone().cancelled_owned()));
     FakeApp { addr, shutdown }
 }
 
 /// Settings from a TOML snippet layered over the defaults; panics with the problems if invalid.
 pub fn settings(toml_text: &str) -> Settings {
     let raw: RawSettings = toml::from_str(toml_text).expect("test TOML parses");
-    raw.validate()
-        .unwrap_or_else(|e| panic!("test settings invalid: {e}"))
+    raw.validate().unwrap_or_else(|e| panic!("test settings invalid: {e}"))
 }
 
 /// The `leaksoak` binary built for these tests.
@@ -88,9 +81,7 @@ pub fn spawn_fake_process(args: &[&str]) -> FakeProcess {
         .expect("spawn leaksoak fake-llm");
     let mut line = String::new();
     let stdout = child.stdout.take().expect("piped stdout");
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("read the address line");
+    BufReader::new(stdout).read_line(&mut line).expect("read the address line");
     let addr = line
         .trim()
         .strip_prefix("fake-llm listening on http://")
@@ -119,12 +110,5 @@ pub fn http() -> reqwest::Client {
 
 /// GET a URL and return its body as text.
 pub async fn get_text(url: String) -> String {
-    http()
-        .get(url)
-        .send()
-        .await
-        .expect("get")
-        .text()
-        .await
-        .expect("text")
+    http().get(url).send().await.expect("get").text().await.expect("text")
 }

@@ -11,9 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 fn client_for(url: &str, extra: &str) -> Arc<Client> {
-    let s = settings(&format!(
-        "[[scenario]]\nname = \"t\"\nurl = \"{url}\"\n{extra}\n"
-    ));
+    let s = settings(&format!("[[scenario]]\nname = \"t\"\nurl = \"{url}\"\n{extra}\n"));
     Arc::new(Client::new(&s.scenarios[0], None).expect("client"))
 }
 
@@ -33,25 +31,11 @@ async fn every_api_kind_succeeds_against_the_fake_endpoint() {
         "api = \"embeddings\"",
     ] {
         let stats = batch(&base, extra, 40).await;
-        assert_eq!(
-            (stats.requests, stats.failed()),
-            (40, 0),
-            "{extra}: {:?}",
-            stats.errors
-        );
+        assert_eq!((stats.requests, stats.failed()), (40, 0), "{extra}: {:?}", stats.errors);
         let streaming = extra.contains("stream = true");
-        assert_eq!(
-            stats.time_to_first_token.len(),
-            if streaming { 40 } else { 0 },
-            "{extra}"
-        );
+        assert_eq!(stats.time_to_first_token.len(), if streaming { 40 } else { 0 }, "{extra}");
     }
-    let stats = batch(
-        &format!("http://{}/v1/models", app.addr),
-        "api = \"http\"",
-        10,
-    )
-    .await;
+    let stats = batch(&format!("http://{}/v1/models", app.addr), "api = \"http\"", 10).await;
     assert_eq!((stats.requests, stats.failed()), (10, 0));
 }
 
@@ -69,28 +53,17 @@ async fn sequential_mode_and_round_robin_urls() {
     assert_eq!((stats.requests, stats.failed()), (10, 0));
     for app in [&a, &b] {
         let m = crate::helpers::get_text(format!("http://{}/metrics", app.addr)).await;
-        assert!(
-            m.contains("fake_llm_requests_total{outcome=\"success\",route=\"chat\"} 5"),
-            "{m}"
-        );
+        assert!(m.contains("fake_llm_requests_total{outcome=\"success\",route=\"chat\"} 5"), "{m}");
     }
 }
 
 #[tokio::test]
 async fn injected_errors_are_status_errors() {
-    let app = spawn_fake(FakeLlm {
-        error_rate: 0.5,
-        ..FakeLlm::default()
-    })
-    .await;
+    let app = spawn_fake(FakeLlm { error_rate: 0.5, ..FakeLlm::default() }).await;
     let stats = batch(app.base().as_ref(), "stream = true", 200).await;
     assert_eq!(stats.requests, 200);
     let status = stats.errors.get(ErrorKind::Status);
-    assert!(
-        (50..150).contains(&status) && stats.failed() == status,
-        "{:?}",
-        stats.errors
-    );
+    assert!((50..150).contains(&status) && stats.failed() == status, "{:?}", stats.errors);
 }
 
 /// A server that answers every connection with `respond`.
@@ -128,32 +101,18 @@ fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
 }
 
 fn sse_response(body: &str) -> Vec<u8> {
-    format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}")
-        .into_bytes()
+    format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}").into_bytes()
 }
 
 fn only(stats: &BatchStats, kind: ErrorKind, n: u64) {
     assert_eq!(stats.requests, n, "every request is counted");
-    assert_eq!(
-        stats.errors.get(kind),
-        n,
-        "expected {n} x {kind:?}, got {:?}",
-        stats.errors
-    );
+    assert_eq!(stats.errors.get(kind), n, "expected {n} x {kind:?}, got {:?}", stats.errors);
 }
 
 #[tokio::test]
 async fn connection_refused_is_connect() {
-    let addr = TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind")
-        .local_addr()
-        .expect("addr");
-    only(
-        &batch(&format!("http://{addr}/v1"), "", 20).await,
-        ErrorKind::Connect,
-        20,
-    );
+    let addr = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr");
+    only(&batch(&format!("http://{addr}/v1"), "", 20).await, ErrorKind::Connect, 20);
 }
 
 #[tokio::test]
@@ -163,80 +122,37 @@ async fn accept_and_hang_is_timeout() {
         drop(stream);
     })
     .await;
-    only(
-        &batch(&format!("http://{addr}/v1"), "timeout = \"300ms\"", 8).await,
-        ErrorKind::Timeout,
-        8,
-    );
+    only(&batch(&format!("http://{addr}/v1"), "timeout = \"300ms\"", 8).await, ErrorKind::Timeout, 8);
 }
 
 #[tokio::test]
 async fn server_errors_are_status() {
-    let addr = hostile(|s| {
-        reply_with(
-            s,
-            http_response("500 Internal Server Error", "application/json", "{}"),
-        )
-    })
-    .await;
-    only(
-        &batch(&format!("http://{addr}/v1"), "stream = true", 20).await,
-        ErrorKind::Status,
-        20,
-    );
+    let addr = hostile(|s| reply_with(s, http_response("500 Internal Server Error", "application/json", "{}"))).await;
+    only(&batch(&format!("http://{addr}/v1"), "stream = true", 20).await, ErrorKind::Status, 20);
 }
 
 #[tokio::test]
 async fn invalid_json_is_decode() {
-    let addr = hostile(|s| {
-        reply_with(
-            s,
-            http_response("200 OK", "application/json", "{\"choices\": [tru"),
-        )
-    })
-    .await;
-    only(
-        &batch(&format!("http://{addr}/v1"), "stream = false", 20).await,
-        ErrorKind::Decode,
-        20,
-    );
-    let addr = hostile(|s| {
-        reply_with(
-            s,
-            http_response("200 OK", "application/json", "{\"other\": 1}"),
-        )
-    })
-    .await;
-    only(
-        &batch(&format!("http://{addr}/v1"), "stream = false", 5).await,
-        ErrorKind::Decode,
-        5,
-    );
+    let addr = hostile(|s| reply_with(s, http_response("200 OK", "application/json", "{\"choices\": [tru"))).await;
+    only(&batch(&format!("http://{addr}/v1"), "stream = false", 20).await, ErrorKind::Decode, 20);
+    let addr = hostile(|s| reply_with(s, http_response("200 OK", "application/json", "{\"other\": 1}"))).await;
+    only(&batch(&format!("http://{addr}/v1"), "stream = false", 5).await, ErrorKind::Decode, 5);
 }
 
 #[tokio::test]
 async fn a_stream_cut_before_done_is_stream() {
     let chunk = r#"data: {"choices":[{"delta":{"content":"hi"}}]}"#;
-    let addr =
-        hostile(move |s| reply_with(s, sse_response(&format!("{chunk}\n\n{chunk}\n\n")))).await;
+    let addr = hostile(move |s| reply_with(s, sse_response(&format!("{chunk}\n\n{chunk}\n\n")))).await;
     let stats = batch(&format!("http://{addr}/v1"), "stream = true", 20).await;
     only(&stats, ErrorKind::Stream, 20);
-    assert_eq!(
-        stats.time_to_first_token.len(),
-        20,
-        "the first event still counts as the first token"
-    );
+    assert_eq!(stats.time_to_first_token.len(), 20, "the first event still counts as the first token");
 }
 
 #[tokio::test]
 async fn garbage_events_are_stream() {
     let body = "data: this is not json\n\ndata: [DONE]\n\n";
     let addr = hostile(move |s| reply_with(s, sse_response(body))).await;
-    only(
-        &batch(&format!("http://{addr}/v1"), "stream = true", 20).await,
-        ErrorKind::Stream,
-        20,
-    );
+    only(&batch(&format!("http://{addr}/v1"), "stream = true", 20).await, ErrorKind::Stream, 20);
     // Lines that are not SSE fields are ignored, as the SSE spec says; the stream is judged by its events.
     let body = "garbage line\n: comment\n\ndata: {\"choices\":[]}\n\ndata: [DONE]\n\n";
     let addr = hostile(move |s| reply_with(s, sse_response(body))).await;
@@ -248,10 +164,7 @@ async fn garbage_events_are_stream() {
 async fn hundred_mib(mut stream: TcpStream, content_type: &'static str) {
     let mut buf = vec![0u8; 64 * 1024];
     let _ = stream.read(&mut buf).await;
-    let head = format!(
-        "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n",
-        100 << 20
-    );
+    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n", 100 << 20);
     if stream.write_all(head.as_bytes()).await.is_err() {
         return;
     }
@@ -271,29 +184,12 @@ fn own_rss() -> u64 {
 async fn a_hundred_mib_body_is_cut_at_the_cap_and_memory_stays_bounded() {
     let addr = hostile(|s| hundred_mib(s, "application/json")).await;
     let before = own_rss();
-    let stats = batch(
-        &format!("http://{addr}/v1"),
-        "stream = false\nmax_response_bytes = 1048576",
-        8,
-    )
-    .await;
+    let stats = batch(&format!("http://{addr}/v1"), "stream = false\nmax_response_bytes = 1048576", 8).await;
     only(&stats, ErrorKind::Decode, 8);
-    assert!(
-        stats.bytes < 8 * (2 << 20),
-        "reading stopped near the cap: {} bytes",
-        stats.bytes
-    );
+    assert!(stats.bytes < 8 * (2 << 20), "reading stopped near the cap: {} bytes", stats.bytes);
     let addr = hostile(|s| hundred_mib(s, "text/event-stream")).await;
-    let stats = batch(
-        &format!("http://{addr}/v1"),
-        "stream = true\nmax_response_bytes = 1048576",
-        8,
-    )
-    .await;
+    let stats = batch(&format!("http://{addr}/v1"), "stream = true\nmax_response_bytes = 1048576", 8).await;
     only(&stats, ErrorKind::Stream, 8);
     let grown = own_rss().saturating_sub(before);
-    assert!(
-        grown < 64 << 20,
-        "RSS grew by {grown} bytes reading capped bodies"
-    );
+    assert!(grown < 64 << 20, "RSS grew by {grown} bytes reading capped bodies");
 }

@@ -19,19 +19,8 @@ async fn cgroup_v2_and_v1_files_are_detected() {
     assert_eq!(s.sample().await.expect("v2").bytes, 12345);
     std::fs::write(v2.join("memory.current"), "100").expect("write");
     let reading = s.sample().await.expect("v2 again");
-    assert_eq!(
-        (reading.bytes, reading.restarted),
-        (100, false),
-        "a drop is not a restart"
-    );
-    assert_eq!(
-        sampler(MemorySource::Cgroup(v1))
-            .sample()
-            .await
-            .expect("v1")
-            .bytes,
-        67890
-    );
+    assert_eq!((reading.bytes, reading.restarted), (100, false), "a drop is not a restart");
+    assert_eq!(sampler(MemorySource::Cgroup(v1)).sample().await.expect("v1").bytes, 67890);
 }
 
 #[tokio::test]
@@ -53,24 +42,12 @@ async fn a_recreated_cgroup_is_a_restart() {
 #[tokio::test]
 async fn cgroup_errors_name_the_path() {
     let root = tempfile::tempdir().expect("tempdir");
-    let err = sampler(MemorySource::Cgroup(root.path().into()))
-        .sample()
-        .await
-        .expect_err("no usage file");
+    let err = sampler(MemorySource::Cgroup(root.path().into())).sample().await.expect_err("no usage file");
     assert!(err.to_string().contains("memory.current"), "{err}");
     fake_cgroup(root.path(), "memory.current", "max");
-    let err = sampler(MemorySource::Cgroup(root.path().into()))
-        .sample()
-        .await
-        .expect_err("not a number");
-    assert!(
-        err.to_string().contains("memory.current") && err.to_string().contains("max"),
-        "{err}"
-    );
-    let err = sampler(MemorySource::Cgroup(root.path().join("absent")))
-        .sample()
-        .await
-        .expect_err("absent");
+    let err = sampler(MemorySource::Cgroup(root.path().into())).sample().await.expect_err("not a number");
+    assert!(err.to_string().contains("memory.current") && err.to_string().contains("max"), "{err}");
+    let err = sampler(MemorySource::Cgroup(root.path().join("absent"))).sample().await.expect_err("absent");
     assert_eq!(err.kind(), "cgroup");
 }
 
@@ -81,9 +58,6 @@ async fn the_real_cgroup_v1_memory_root_when_present() {
         eprintln!("no cgroup v1 memory controller here; skipped");
         return;
     }
-    let reading = sampler(MemorySource::Cgroup(root.into()))
-        .sample()
-        .await
-        .expect("v1 root");
+    let reading = sampler(MemorySource::Cgroup(root.into())).sample().await.expect("v1 root");
     assert!(reading.bytes > MIB, "{reading:?}");
 }

@@ -40,11 +40,7 @@ fn unique_sleep(tag: u32) -> String {
 async fn process_rss_follows_a_child_that_allocates_50_mib() {
     let script = "import sys\nprint('base', flush=True)\nsys.stdin.readline()\n\
                   b = b'x' * (50 * 1024 * 1024)\nprint('ready', flush=True)\nsys.stdin.readline()\n";
-    let Ok(child) = Command::new("python3")
-        .args(["-c", script])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
+    let Ok(child) = Command::new("python3").args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn()
     else {
         eprintln!("python3 not available; skipped");
         return;
@@ -59,18 +55,9 @@ async fn process_rss_follows_a_child_that_allocates_50_mib() {
     stdin.write_all(b"go\n").expect("go");
     stdout.read_line(&mut line).expect("ready");
     let after = s.sample().await.expect("a reading");
-    assert!(
-        after.bytes >= before.bytes + 45 * MIB,
-        "{} -> {}",
-        before.bytes,
-        after.bytes
-    );
+    assert!(after.bytes >= before.bytes + 45 * MIB, "{} -> {}", before.bytes, after.bytes);
     assert!(!after.restarted);
-    assert!(
-        s.describe().contains(&format!("process {}", kid.pid())),
-        "{}",
-        s.describe()
-    );
+    assert!(s.describe().contains(&format!("process {}", kid.pid())), "{}", s.describe());
 }
 
 #[tokio::test]
@@ -79,9 +66,7 @@ async fn pid_file_pointing_to_a_new_child_is_a_restart() {
     let pid_file = dir.path().join("target.pid");
     let first = Kid::sleep("30");
     std::fs::write(&pid_file, format!("{}\n", first.pid())).expect("write pid");
-    let mut s = sampler(MemorySource::Process(ProcessSelector::PidFile(
-        pid_file.clone(),
-    )));
+    let mut s = sampler(MemorySource::Process(ProcessSelector::PidFile(pid_file.clone())));
     let reading = s.sample().await.expect("a reading");
     assert!(reading.bytes > 0 && !reading.restarted);
     assert!(!s.sample().await.expect("same child").restarted);
@@ -89,11 +74,7 @@ async fn pid_file_pointing_to_a_new_child_is_a_restart() {
     std::fs::write(&pid_file, second.pid().to_string()).expect("write pid");
     assert!(s.sample().await.expect("new child").restarted);
     assert!(!s.sample().await.expect("same new child").restarted);
-    assert!(
-        s.describe().contains(&second.pid().to_string()),
-        "{}",
-        s.describe()
-    );
+    assert!(s.describe().contains(&second.pid().to_string()), "{}", s.describe());
 }
 
 #[tokio::test]
@@ -104,30 +85,18 @@ async fn a_vanished_process_is_an_error() {
     s.sample().await.expect("running");
     kid.stop();
     let err = s.sample().await.expect_err("gone");
-    assert_eq!(
-        err,
-        Error::ProcessGone {
-            pid,
-            selected_by: String::new()
-        }
-    );
+    assert_eq!(err, Error::ProcessGone { pid, selected_by: String::new() });
 }
 
 #[tokio::test]
 async fn bad_pid_files_are_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("missing.pid");
-    let err = sampler(MemorySource::Process(ProcessSelector::PidFile(missing)))
-        .sample()
-        .await
-        .expect_err("missing");
+    let err = sampler(MemorySource::Process(ProcessSelector::PidFile(missing))).sample().await.expect_err("missing");
     assert_eq!(err.kind(), "pid_file");
     let garbage = dir.path().join("garbage.pid");
     std::fs::write(&garbage, "not a pid").expect("write");
-    let err = sampler(MemorySource::Process(ProcessSelector::PidFile(garbage)))
-        .sample()
-        .await
-        .expect_err("garbage");
+    let err = sampler(MemorySource::Process(ProcessSelector::PidFile(garbage))).sample().await.expect_err("garbage");
     assert!(err.to_string().contains("not a pid"), "{err}");
 }
 
@@ -142,49 +111,27 @@ async fn process_name_matches_the_command_line_and_must_be_unique() {
     match s.sample().await.expect_err("two matches") {
         Error::AmbiguousProcessName { matches, .. } => {
             let pids: Vec<u32> = matches.iter().map(|(pid, _)| *pid).collect();
-            assert!(
-                pids.contains(&a.pid()) && pids.contains(&b.pid()) && pids.len() == 2,
-                "{matches:?}"
-            );
+            assert!(pids.contains(&a.pid()) && pids.contains(&b.pid()) && pids.len() == 2, "{matches:?}");
         }
         other => panic!("expected an ambiguity error, got {other}"),
     }
     a.stop();
     assert!(!s.sample().await.expect("one match").restarted);
-    assert!(
-        s.describe().contains(&b.pid().to_string()),
-        "{}",
-        s.describe()
-    );
+    assert!(s.describe().contains(&b.pid().to_string()), "{}", s.describe());
     drop(b);
     let c = Kid::sleep(&arg);
     let reading = s.sample().await.expect("found again by name");
-    assert!(
-        reading.restarted,
-        "a new pid under the same name is a restart"
-    );
-    assert!(
-        s.describe().contains(&c.pid().to_string()),
-        "{}",
-        s.describe()
-    );
+    assert!(reading.restarted, "a new pid under the same name is a restart");
+    assert!(s.describe().contains(&c.pid().to_string()), "{}", s.describe());
 }
 
 #[tokio::test]
 async fn own_rss_is_read_with_a_median_of_three() {
-    let settings = Memory {
-        source: MemorySource::OwnRss,
-        samples_per_batch: 3,
-        settle: Duration::from_millis(1),
-    };
+    let settings = Memory { source: MemorySource::OwnRss, samples_per_batch: 3, settle: Duration::from_millis(1) };
     let mut s = Sampler::new(&settings).expect("a sampler");
     let reading = s.sample().await.expect("own rss");
     assert!(reading.bytes > MIB && !reading.restarted, "{reading:?}");
-    assert!(
-        s.describe().contains(&std::process::id().to_string()),
-        "{}",
-        s.describe()
-    );
+    assert!(s.describe().contains(&std::process::id().to_string()), "{}", s.describe());
 }
 
 #[tokio::test]

@@ -8,10 +8,7 @@ use url::Url;
 
 fn scrape(server: &Server, metric: &str) -> Sampler {
     let metric = MetricSelector::parse(metric).expect("selector");
-    sampler(MemorySource::Scrape {
-        url: server.url("/metrics"),
-        metric,
-    })
+    sampler(MemorySource::Scrape { url: server.url("/metrics"), metric })
 }
 
 const PAGE: &str = "# HELP mem bytes\n# TYPE mem gauge\nmem{pod=\"a\"} 100\nmem{pod=\"b\"} 2.5e+08\n\
@@ -20,24 +17,11 @@ const PAGE: &str = "# HELP mem bytes\n# TYPE mem gauge\nmem{pod=\"a\"} 100\nmem{
 #[tokio::test]
 async fn scrape_takes_one_sample_with_label_matchers() {
     let server = Server::start(200, PAGE).await;
-    let reading = scrape(&server, "process_resident_memory_bytes")
-        .sample()
-        .await
-        .expect("plain");
+    let reading = scrape(&server, "process_resident_memory_bytes").sample().await.expect("plain");
     assert_eq!(reading.bytes, 52_428_800);
-    let reading = scrape(&server, r#"mem{pod="b"}"#)
-        .sample()
-        .await
-        .expect("matched");
+    let reading = scrape(&server, r#"mem{pod="b"}"#).sample().await.expect("matched");
     assert_eq!(reading.bytes, 250_000_000);
-    assert!(
-        server
-            .requests
-            .lock()
-            .expect("lock")
-            .iter()
-            .all(|r| r.starts_with("GET /metrics "))
-    );
+    assert!(server.requests.lock().expect("lock").iter().all(|r| r.starts_with("GET /metrics ")));
 }
 
 #[tokio::test]
@@ -54,68 +38,25 @@ async fn scrape_restart_is_a_new_process_start_time() {
 #[tokio::test]
 async fn scrape_errors_several_missing_status_garbage_refused() {
     let server = Server::start(200, PAGE).await;
-    let err = scrape(&server, "mem")
-        .sample()
-        .await
-        .expect_err("two series");
-    assert!(
-        matches!(err, Error::MetricAmbiguous { count: 2, .. }),
-        "{err}"
-    );
+    let err = scrape(&server, "mem").sample().await.expect_err("two series");
+    assert!(matches!(err, Error::MetricAmbiguous { count: 2, .. }), "{err}");
     assert!(err.to_string().contains("label matchers"), "{err}");
-    let err = scrape(&server, "nope_bytes")
-        .sample()
-        .await
-        .expect_err("missing");
-    assert!(
-        matches!(&err, Error::MetricMissing { metric, .. } if metric == "nope_bytes"),
-        "{err}"
-    );
+    let err = scrape(&server, "nope_bytes").sample().await.expect_err("missing");
+    assert!(matches!(&err, Error::MetricMissing { metric, .. } if metric == "nope_bytes"), "{err}");
     server.set(500, "oops");
     let err = scrape(&server, "mem").sample().await.expect_err("500");
-    assert!(
-        matches!(err, Error::HttpStatus { status: 500, .. }),
-        "{err}"
-    );
+    assert!(matches!(err, Error::HttpStatus { status: 500, .. }), "{err}");
     server.set(200, "<html>\n<body>hello</body>\n</html>\n");
-    assert_eq!(
-        scrape(&server, "mem")
-            .sample()
-            .await
-            .expect_err("garbage")
-            .kind(),
-        "not_exposition"
-    );
+    assert_eq!(scrape(&server, "mem").sample().await.expect_err("garbage").kind(), "not_exposition");
     server.set(200, "mem NaN\n");
-    assert_eq!(
-        scrape(&server, "mem")
-            .sample()
-            .await
-            .expect_err("NaN")
-            .kind(),
-        "bad_value"
-    );
+    assert_eq!(scrape(&server, "mem").sample().await.expect_err("NaN").kind(), "bad_value");
     server.set(200, &"x".repeat(9 * MIB as usize));
-    assert_eq!(
-        scrape(&server, "mem")
-            .sample()
-            .await
-            .expect_err("huge")
-            .kind(),
-        "body_too_large"
-    );
+    assert_eq!(scrape(&server, "mem").sample().await.expect_err("huge").kind(), "body_too_large");
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = Url::parse(&format!(
-        "http://{}/metrics",
-        closed.local_addr().expect("addr")
-    ))
-    .expect("url");
+    let url = Url::parse(&format!("http://{}/metrics", closed.local_addr().expect("addr"))).expect("url");
     drop(closed);
     let metric = MetricSelector::parse("mem").expect("selector");
-    let err = sampler(MemorySource::Scrape { url, metric })
-        .sample()
-        .await
-        .expect_err("refused");
+    let err = sampler(MemorySource::Scrape { url, metric }).sample().await.expect_err("refused");
     assert_eq!(err.kind(), "http");
 }

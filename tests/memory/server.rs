@@ -24,15 +24,9 @@ pub struct Server {
 
 impl Server {
     pub async fn start(status: u16, body: &str) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base =
-            Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
-        let reply = Arc::new(Mutex::new(Canned {
-            status,
-            body: body.into(),
-        }));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = Url::parse(&format!("http://{}/", listener.local_addr().expect("addr"))).expect("url");
+        let reply = Arc::new(Mutex::new(Canned { status, body: body.into() }));
         let requests = Arc::new(Mutex::new(vec![]));
         let (r, q) = (reply.clone(), requests.clone());
         tokio::spawn(async move {
@@ -41,18 +35,11 @@ impl Server {
                 tokio::spawn(answer(socket, canned, q.clone()));
             }
         });
-        Self {
-            base,
-            reply,
-            requests,
-        }
+        Self { base, reply, requests }
     }
 
     pub fn set(&self, status: u16, body: &str) {
-        *self.reply.lock().expect("lock") = Canned {
-            status,
-            body: body.into(),
-        };
+        *self.reply.lock().expect("lock") = Canned { status, body: body.into() };
     }
 
     pub fn url(&self, path: &str) -> Url {
@@ -60,11 +47,7 @@ impl Server {
     }
 }
 
-async fn answer(
-    mut socket: tokio::net::TcpStream,
-    canned: Canned,
-    requests: Arc<Mutex<Vec<String>>>,
-) {
+async fn answer(mut socket: tokio::net::TcpStream, canned: Canned, requests: Arc<Mutex<Vec<String>>>) {
     let mut head = Vec::new();
     let mut buf = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -73,11 +56,7 @@ async fn answer(
             Ok(n) => head.extend_from_slice(&buf[..n]),
         }
     }
-    let first = String::from_utf8_lossy(&head)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_owned();
+    let first = String::from_utf8_lossy(&head).lines().next().unwrap_or_default().to_owned();
     requests.lock().expect("lock").push(first);
     let response = format!(
         "HTTP/1.1 {} Canned\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",

@@ -70,10 +70,13 @@ impl Drop for FakeProcess {
     }
 }
 
-/// Starts `leaksoak fake-llm --listen 127.0.0.1:0 ARGS…` and reads the address it prints.
+/// Starts `leaksoak fake-llm ARGS…` (on a free loopback port unless ARGS has `--listen`) and reads the
+/// address it prints.
 pub fn spawn_fake_process(args: &[&str]) -> FakeProcess {
+    let listen: &[&str] = if args.contains(&"--listen") { &[] } else { &["--listen", "127.0.0.1:0"] };
     let mut child = bin()
-        .args(["fake-llm", "--listen", "127.0.0.1:0"])
+        .arg("fake-llm")
+        .args(listen)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

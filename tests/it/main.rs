@@ -2,6 +2,8 @@
 //! Set `TEST_LOG=1` to see the logs of in-process servers.
 
 mod cli;
+mod engine;
 mod fake_llm;
 mod helpers;
 mod load;
+mod memory;

@@ -1,6 +1,6 @@
 //! `cgroup`: temp dirs that mimic v2 and v1, and the real v1 root when present.
 
-use crate::{MIB, sampler};
+use super::{MIB, sampler};
 use leaksoak::settings::MemorySource;
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! Memory sources against real processes, cgroup-like directories and tiny local HTTP servers.
-//! Network: 127.0.0.1 only. Helpers are self-contained (these files will move into the one `tests/it/`).
+//! Network: 127.0.0.1 only. Helpers are self-contained (the module `memory` of the one integration binary).
 
 mod cgroup;
 mod process;

@@ -1,6 +1,6 @@
 //! `process` and `self`: children this test spawns.
 
-use crate::{MIB, sampler};
+use super::{MIB, sampler};
 use leaksoak::memory::{Error, Sampler};
 use leaksoak::settings::{Memory, MemorySource, ProcessSelector};
 use std::io::{BufRead, BufReader, Write};

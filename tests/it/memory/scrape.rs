@@ -1,7 +1,7 @@
 //! `scrape` against the canned server.
 
-use crate::server::Server;
-use crate::{MIB, sampler};
+use super::server::Server;
+use super::{MIB, sampler};
 use leaksoak::memory::{Error, Sampler};
 use leaksoak::settings::{MemorySource, MetricSelector};
 use url::Url;

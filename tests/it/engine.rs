@@ -1,0 +1,176 @@
+//! The cycle engine end to end: `once` against the fake endpoint with and without a deliberate leak, the
+//! daemon's shutdown on SIGTERM, target restarts and failing memory sources.
+
+use crate::helpers::{FakeProcess, bin, settings, spawn_fake_process};
+use leaksoak::analyze::Verdict;
+use leaksoak::app::{CycleEnd, Engine, Judged, Observer};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// A quick cycle: one async scenario, small batches, no settling, one read per sample.
+const QUICK: &str = "[cycle]\nwarmup_batches = 2\nbatch_size = 40\npause = \"0s\"\n\
+                     [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
+                     [[scenario]]\nname = \"quick\"\nstream = true\nconcurrency = 4\n";
+
+fn write_config(dir: &tempfile::TempDir, text: &str) -> String {
+    let path = dir.path().join("leaksoak.toml");
+    std::fs::write(&path, text).expect("write config");
+    path.to_str().expect("utf-8 path").to_owned()
+}
+
+#[test]
+fn once_catches_a_deliberate_leak_and_writes_junit_and_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(&dir, &format!("{QUICK}[fake_llm]\nleak_bytes_per_request = 16384\n"));
+    let (junit, json) = (dir.path().join("junit.xml"), dir.path().join("samples.json"));
+    let out = bin()
+        .args(["once", "--config", &config, "--junit"])
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("run once");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "a leak exits 1: {stdout}");
+    assert!(stdout.contains("Memory Growth Analysis") && stdout.contains("Verdict:     leak"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(
+        xml.contains("<testcase classname=\"leaksoak.memory\" name=\"quick\"") && xml.contains("<failure"),
+        "{xml}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    let cycle = &doc[0]["cycles"][0];
+    assert_eq!(doc[0]["scenario"], "quick");
+    assert_eq!(cycle["verdict"], "leak");
+    assert!(cycle["rules"].as_array().is_some_and(|r| r.iter().any(|r| r == "slope")), "{cycle}");
+    assert_eq!(cycle["batches"].as_array().map(Vec::len), Some(12));
+    assert_eq!(cycle["batches"][0]["phase"], "warmup");
+    let slope = cycle["slope_bytes_per_request"].as_f64().expect("slope");
+    assert!((14_000.0..24_000.0).contains(&slope), "16 KiB/request leak measured as {slope} B/request");
+}
+
+#[test]
+fn once_without_a_leak_is_stable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(&dir, QUICK);
+    let out = bin().args(["once", "--config", &config]).output().expect("run once");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("Memory stabilized — no leak detected"), "{stdout}");
+}
+
+#[test]
+fn once_with_a_bad_config_exits_3() {
+    let out = bin().args(["once"]).env("LEAKSOAK__CYCLE__BATCH_SIZE", "0").output().expect("run once");
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn sigterm_stops_the_daemon_mid_batch_within_two_seconds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Slow responses: a batch of 100 at concurrency 1 takes 20 s, so the signal lands mid-batch.
+    let config = write_config(&dir, &format!("{QUICK}[fake_llm]\nlatency = \"200ms\"\n"));
+    let mut child =
+        bin().args(["run", "--config", &config]).stderr(std::process::Stdio::null()).spawn().expect("spawn run");
+    std::thread::sleep(Duration::from_millis(1500));
+    let sent = Instant::now();
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    assert!(status.is_ok_and(|s| s.success()));
+    let exit = loop {
+        if let Some(exit) = child.try_wait().expect("wait") {
+            break exit;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?}", sent.elapsed());
+}
+
+/// Collects what the engine reports.
+#[derive(Default)]
+struct Recorder {
+    cycles: Mutex<Vec<Judged>>,
+    restarts: Mutex<u32>,
+    source_errors: Mutex<Vec<String>>,
+}
+
+impl Observer for Recorder {
+    fn cycle(&self, judged: &Judged) {
+        self.cycles.lock().expect("lock").push(judged.clone());
+    }
+    fn restart(&self, _scenario: &str) {
+        *self.restarts.lock().expect("lock") += 1;
+    }
+    fn source(&self, _scenario: &str, result: Result<(), &str>) {
+        if let Err(e) = result {
+            self.source_errors.lock().expect("lock").push(e.to_owned());
+        }
+    }
+}
+
+fn process_engine(port: u16, pid_file: &std::path::Path, recorder: &Arc<Recorder>) -> Engine {
+    let s = settings(&format!(
+        "[cycle]\nwarmup_batches = 1\nbatch_size = 10\n[fake_llm]\nenabled = false\n\
+         [memory]\nsource = \"process\"\npid_file = {:?}\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
+         [[scenario]]\nname = \"target\"\nurl = \"http://127.0.0.1:{port}/v1\"\nstream = false\n",
+        pid_file.display()
+    ));
+    Engine::new(Arc::new(s), None, Arc::clone(recorder) as Arc<dyn Observer>).expect("engine")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+fn start_target(port: u16, pid_file: &std::path::Path) -> FakeProcess {
+    let fake = spawn_fake_process(&["--listen", &format!("127.0.0.1:{port}")]);
+    std::fs::write(pid_file, fake.child.id().to_string()).expect("write pid file");
+    fake
+}
+
+#[tokio::test]
+async fn a_target_restart_discards_the_cycle_and_soaking_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("target.pid");
+    let port = free_port();
+    let recorder = Arc::new(Recorder::default());
+    let mut engine = process_engine(port, &pid_file, &recorder);
+    let token = CancellationToken::new();
+
+    let first = start_target(port, &pid_file);
+    let judged = engine.once(&token).await.expect("cycle");
+    assert_eq!(judged[0].end, CycleEnd::Completed);
+    assert_ne!(judged[0].analysis.verdict, Verdict::Error);
+    drop(first);
+
+    let _second = start_target(port, &pid_file);
+    let judged = engine.once(&token).await.expect("cycle");
+    assert_eq!(judged[0].end, CycleEnd::Restarted);
+    assert_eq!(judged[0].analysis.verdict, Verdict::Error);
+    assert_eq!(*recorder.restarts.lock().expect("lock"), 1);
+
+    let judged = engine.once(&token).await.expect("cycle");
+    assert_eq!(judged[0].end, CycleEnd::Completed, "the new target is soaked");
+    assert_eq!(recorder.cycles.lock().expect("lock").len(), 3);
+}
+
+#[tokio::test]
+async fn a_failing_memory_source_marks_cycles_error_and_the_engine_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("missing.pid");
+    let fake = spawn_fake_process(&[]);
+    let recorder = Arc::new(Recorder::default());
+    let mut engine = process_engine(fake.addr.port(), &pid_file, &recorder);
+    let token = CancellationToken::new();
+    for _ in 0..2 {
+        let judged = engine.once(&token).await.expect("cycle");
+        assert!(matches!(judged[0].end, CycleEnd::SourceFailed(_)), "{:?}", judged[0].end);
+        assert_eq!(judged[0].analysis.verdict, Verdict::Error);
+        assert!(judged[0].report.contains("memory source failed"), "{}", judged[0].report);
+    }
+    let errors = recorder.source_errors.lock().expect("lock");
+    assert_eq!(errors.len(), 2);
+    assert!(errors[0].contains("missing.pid"), "the error names the pid file: {}", errors[0]);
+}

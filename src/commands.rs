@@ -37,7 +37,9 @@ fn run(file: Option<&Path>) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match runtime().and_then(|rt| Ok(rt.block_on(crate::app::run(settings, wait_for_signal()))?)) {
+    match runtime()
+        .and_then(|rt| Ok(rt.block_on(crate::app::run(settings, file.map(Path::to_path_buf), wait_for_signal()))?))
+    {
         Ok(()) => exit::OK,
         Err(e) => {
             tracing::error!("{e:#}");

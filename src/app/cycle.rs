@@ -3,7 +3,7 @@
 
 use super::observer::{Activity, Observer};
 use super::record::{BatchRecord, CycleEnd, Judged, measured_samples};
-use crate::analyze::{self, CycleAnalysis, Gauge, Phase, Trend};
+use crate::analyze::{self, CycleAnalysis, Gauge, Phase, Rule, Trend};
 use crate::load::{self, Client};
 use crate::memory::Sampler;
 use crate::settings::{Analysis, Cycle, Scenario};
@@ -112,6 +112,7 @@ pub fn judge(lane: &mut Lane, cycle: &Cycle, settings: &Analysis, batches: Vec<B
         end,
         analysis,
         trend,
+        raised: Rule::ALL.map(|r| lane.gauge.is_raised(r)),
         duration: std::time::Duration::ZERO,
         finished_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
         report,

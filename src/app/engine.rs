@@ -1,5 +1,5 @@
 //! The cycle engine: scenarios take turns (they share one memory source), cycle after cycle, with a pause
-//! between cycles, until shutdown.
+//! between cycles, until shutdown. New settings from a reload are applied between cycles.
 
 use super::cycle::{self, Lane};
 use super::observer::Observer;
@@ -8,6 +8,7 @@ use crate::load::Client;
 use crate::memory::Sampler;
 use crate::settings::Settings;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -20,6 +21,8 @@ pub enum Error {
     Memory(#[from] crate::memory::Error),
     #[error("cannot start the built-in fake endpoint on {addr}: {source}")]
     FakeEndpoint { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot listen on {addr} (server.listen): {source}")]
+    Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 /// Runs cycles; one per daemon (or per `once`).
@@ -30,6 +33,8 @@ pub struct Engine {
     lanes: Vec<Lane>,
     /// The one memory sampler all scenarios share.
     sampler: Sampler,
+    /// Base URL of the in-process fake endpoint, for scenarios added by a reload.
+    fake: Option<Url>,
     /// Who hears about phases, batches and cycles.
     observer: Arc<dyn Observer>,
 }
@@ -43,13 +48,10 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds clients and the sampler; `fake` is the base URL of the in-process fake endpoint, if it runs.
     pub fn new(settings: Arc<Settings>, fake: Option<&Url>, observer: Arc<dyn Observer>) -> Result<Self, Error> {
-        let lanes = settings
-            .scenarios
-            .iter()
-            .map(|s| Ok(Lane::new(s.clone(), Client::new(s, fake)?)))
-            .collect::<Result<Vec<_>, Error>>()?;
+        let lanes = lanes(&settings, fake, &mut Vec::new())?;
         let sampler = Sampler::new(&settings.memory)?;
-        Ok(Self { settings, lanes, sampler, observer })
+        observer.configured(&names(&settings));
+        Ok(Self { settings, lanes, sampler, fake: fake.cloned(), observer })
     }
 
     /// One cycle of every scenario, in order; `None` when shutdown came first.
@@ -61,19 +63,59 @@ impl Engine {
         Some(out)
     }
 
-    /// Cycles forever, scenario after scenario, pausing `cycle.pause` after each cycle, until shutdown.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    /// Cycles until shutdown, scenario after scenario, pausing `cycle.pause` after each cycle. Settings
+    /// arriving on `reloads` are applied before the next cycle.
+    pub async fn run(mut self, shutdown: CancellationToken, mut reloads: mpsc::Receiver<Settings>) {
         tracing::info!(scenarios = self.lanes.len(), source = %self.sampler.describe(), "soak started");
-        for i in (0..self.lanes.len()).cycle() {
-            if self.cycle(i, &shutdown).await.is_none() {
+        let mut next = 0;
+        loop {
+            if self.cycle(next, &shutdown).await.is_none() {
                 break;
             }
+            next += 1;
             tokio::select! {
                 () = tokio::time::sleep(self.settings.cycle.pause) => {}
+                Some(new) = reloads.recv() => self.apply(new),
                 () = shutdown.cancelled() => break,
             }
+            while let Ok(new) = reloads.try_recv() {
+                self.apply(new);
+            }
+            next %= self.lanes.len().max(1);
         }
         tracing::info!("soak stopped");
+    }
+
+    /// Switches to `new` settings. Scenarios whose settings did not change keep their state (trend,
+    /// gauge, connection pool); the sampler is rebuilt only when `[memory]` changed.
+    pub fn apply(&mut self, new: Settings) {
+        for (section, changed) in [
+            ("server", new.server != self.settings.server),
+            ("fake_llm", new.fake_llm != self.settings.fake_llm),
+            ("telemetry", new.telemetry != self.settings.telemetry),
+        ] {
+            if changed {
+                tracing::warn!(section, "this section changed but applies only at restart");
+            }
+        }
+        let sampler = if new.memory == self.settings.memory {
+            None
+        } else {
+            match Sampler::new(&new.memory) {
+                Ok(sampler) => Some(sampler),
+                Err(e) => return tracing::error!(error = %e, "cannot apply the new configuration; keeping the old"),
+            }
+        };
+        match lanes(&new, self.fake.as_ref(), &mut self.lanes) {
+            Ok(lanes) => self.lanes = lanes,
+            Err(e) => return tracing::error!(error = %e, "cannot apply the new configuration; keeping the old"),
+        }
+        if let Some(sampler) = sampler {
+            self.sampler = sampler;
+        }
+        self.observer.configured(&names(&new));
+        self.settings = Arc::new(new);
+        tracing::info!(scenarios = self.lanes.len(), "new configuration in force");
     }
 
     async fn cycle(&mut self, i: usize, shutdown: &CancellationToken) -> Option<Judged> {
@@ -84,4 +126,32 @@ impl Engine {
             () = shutdown.cancelled() => None,
         }
     }
+}
+
+fn names(settings: &Settings) -> Vec<String> {
+    settings.scenarios.iter().map(|s| s.name.to_string()).collect()
+}
+
+/// Lanes for `settings`, taking from `old` those whose scenario is unchanged. Fallible work (building
+/// clients) happens first, so on error `old` is left untouched.
+fn lanes(settings: &Settings, fake: Option<&Url>, old: &mut Vec<Lane>) -> Result<Vec<Lane>, Error> {
+    let fresh = settings
+        .scenarios
+        .iter()
+        .map(|s| match old.iter().any(|l| l.scenario == *s) {
+            true => Ok(None),
+            false => Client::new(s, fake).map(|c| Some(Lane::new(s.clone(), c))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::with_capacity(fresh.len());
+    for (s, lane) in settings.scenarios.iter().zip(fresh) {
+        match lane {
+            Some(lane) => out.push(lane),
+            None => {
+                let i = old.iter().position(|l| l.scenario == *s).expect("present: checked above");
+                out.push(old.swap_remove(i));
+            }
+        }
+    }
+    Ok(out)
 }

@@ -8,6 +8,7 @@ mod log;
 mod observer;
 mod progress;
 mod record;
+mod reload;
 
 pub use cycle::{Lane, judge};
 pub use engine::{Engine, Error};
@@ -16,10 +17,14 @@ pub use observer::{Activity, Fanout, Observer};
 pub use progress::Progress;
 pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
 
+use crate::export::{Board, Endpoints, Metrics};
 use crate::settings::{FakeLlm, Settings};
+use reload::Reloader;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
@@ -55,24 +60,45 @@ pub async fn start_fake(
     Ok(Some(FakeEndpoint { addr, base }))
 }
 
-/// The daemon: cycles forever until `shutdown` completes, then stops the batch in flight and returns.
-pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+/// The daemon: serves the endpoints and cycles until `shutdown` completes, then stops the batch in flight,
+/// lets in-flight scrapes finish and returns. `config` is the file reloads read again.
+pub async fn run(settings: Settings, config: Option<PathBuf>, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
+    let metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
+    metrics.reloaded(true);
+    let board = Arc::new(Board::default());
+    let (reload_tx, reload_rx) = mpsc::channel(RELOAD_QUEUE);
+    let reloader = Arc::new(Reloader::new(config, metrics.clone(), reload_tx));
+    let endpoints = Endpoints {
+        metrics: metrics.clone(),
+        board: Arc::clone(&board),
+        bearer: settings.server.bearer_token.clone(),
+        reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
+    };
+    let listen = settings.server.listen;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|source| Error::Listen { addr: listen, source })?;
+    tracing::info!(addr = %listener.local_addr().unwrap_or(listen), "serving /metrics, /healthz, /readyz, /status, /report");
+    tracker.spawn(crate::export::server::serve(listener, Arc::new(endpoints), token.clone().cancelled_owned()));
+    tracker.spawn(reload::on_sighup(reloader, token.clone()));
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
-    let engine =
-        Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(LogObserver::new(false, true)))?;
-    tracker.spawn(engine.run(token.clone()));
+    let observer = Fanout(vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board]);
+    let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(observer))?;
+    let engine_done = tracker.spawn(engine.run(token.clone(), reload_rx));
     tracker.close();
     tokio::select! {
         () = shutdown => {}
-        () = tracker.wait() => {}
+        _ = engine_done => {}
     }
     token.cancel();
     tracker.wait().await;
     Ok(())
 }
+
+/// Reloads waiting for the engine; more are refused until it takes one (it applies the newest anyway).
+const RELOAD_QUEUE: usize = 4;
 
 /// One cycle per scenario; `None` when `shutdown` came first. `progress` draws bars (on a terminal).
 pub async fn once(

@@ -27,6 +27,8 @@ impl Activity {
 /// Receives the engine's events. Every method has an empty default, so a listener implements what it uses.
 /// Calls come from the engine's task, in order; they must not block.
 pub trait Observer: Send + Sync {
+    /// The configured scenarios, at start and after every reload that changes them.
+    fn configured(&self, _scenarios: &[String]) {}
     /// A scenario entered `activity`; `batch` is the index of the batch about to run within that phase.
     fn activity(&self, _scenario: &str, _activity: Activity, _batch: u64) {}
     /// A batch finished and was sampled.
@@ -40,15 +42,18 @@ pub trait Observer: Send + Sync {
 }
 
 /// Several observers as one.
-pub struct Fanout<'a>(pub Vec<&'a dyn Observer>);
+pub struct Fanout(pub Vec<std::sync::Arc<dyn Observer>>);
 
-impl std::fmt::Debug for Fanout<'_> {
+impl std::fmt::Debug for Fanout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Fanout({} observers)", self.0.len())
     }
 }
 
-impl Observer for Fanout<'_> {
+impl Observer for Fanout {
+    fn configured(&self, scenarios: &[String]) {
+        self.0.iter().for_each(|o| o.configured(scenarios));
+    }
     fn activity(&self, scenario: &str, activity: Activity, batch: u64) {
         self.0.iter().for_each(|o| o.activity(scenario, activity, batch));
     }

@@ -65,6 +65,9 @@ pub struct Judged {
     pub analysis: CycleAnalysis,
     /// The trend finding, when the trend rule fired after this cycle (also among `analysis.findings`).
     pub trend: Option<Finding>,
+    /// The scenario's leak gauge after this cycle, per rule (indexed by `Rule::index`):
+    /// `leaksoak_leak_detected{rule}`.
+    pub raised: [bool; 5],
     /// Wall time of the cycle.
     pub duration: Duration,
     /// End of the cycle, seconds since the Unix epoch.

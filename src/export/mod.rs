@@ -1,4 +1,13 @@
-//! Outputs: what leaves leaksoak. The JUnit XML and recorded-samples JSON of `once`.
+//! Outputs: what leaves leaksoak. Prometheus metrics and the status endpoints of the daemon (served over
+//! hyper), and the JUnit XML and recorded-samples JSON of `once`.
 
+mod auth;
 pub mod junit;
+pub mod metrics;
 pub mod recorded;
+pub mod server;
+pub mod status;
+
+pub use metrics::Metrics;
+pub use server::{Endpoints, Reload};
+pub use status::Board;

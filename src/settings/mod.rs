@@ -64,7 +64,7 @@ impl Default for RawSettings {
 }
 
 /// The validated configuration the daemon runs with.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub server: Server,
     pub cycle: Cycle,

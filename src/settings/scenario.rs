@@ -132,7 +132,7 @@ pub enum Target {
 }
 
 /// A validated `[[scenario]]`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Label value in every metric of this scenario.
     pub name: ScenarioName,

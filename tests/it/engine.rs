@@ -1,7 +1,7 @@
 //! The cycle engine end to end: `once` against the fake endpoint with and without a deliberate leak, the
 //! daemon's shutdown on SIGTERM, target restarts and failing memory sources.
 
-use crate::helpers::{FakeProcess, bin, settings, spawn_fake_process};
+use crate::helpers::{FakeProcess, bin, free_port, settings, spawn_fake_process};
 use leaksoak::analyze::Verdict;
 use leaksoak::app::{CycleEnd, Engine, Judged, Observer};
 use std::sync::{Arc, Mutex};
@@ -118,10 +118,6 @@ fn process_engine(port: u16, pid_file: &std::path::Path, recorder: &Arc<Recorder
         pid_file.display()
     ));
     Engine::new(Arc::new(s), None, Arc::clone(recorder) as Arc<dyn Observer>).expect("engine")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
 }
 
 fn start_target(port: u16, pid_file: &std::path::Path) -> FakeProcess {

@@ -115,3 +115,81 @@ pub fn http() -> reqwest::Client {
 pub async fn get_text(url: String) -> String {
     http().get(url).send().await.expect("get").text().await.expect("text")
 }
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+/// `leaksoak run` in its own process on a free port, killed when dropped.
+pub struct Daemon {
+    pub child: Child,
+    pub port: u16,
+    /// Holds the config file for the daemon's lifetime.
+    pub dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("leaksoak.toml")
+    }
+
+    /// Sends a signal (`TERM`, `HUP`) to the daemon.
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status();
+        assert!(ok.is_ok_and(|s| s.success()), "kill -{name} failed");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the daemon with `config` plus a `[server]` section listening on a free loopback port
+/// (`server_extra` adds keys to it), and waits until `/healthz` answers.
+pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let text = format!("[server]\nlisten = \"127.0.0.1:{port}\"\n{server_extra}\n{config}");
+    std::fs::write(dir.path().join("leaksoak.toml"), text).expect("write config");
+    let stderr = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
+    let child = bin()
+        .args(["run", "--config"])
+        .arg(dir.path().join("leaksoak.toml"))
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn leaksoak run");
+    let daemon = Daemon { child, port, dir };
+    for _ in 0..200 {
+        if http().get(daemon.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return daemon;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the daemon did not answer /healthz within 10 s");
+}
+
+/// The value of one sample in a Prometheus text exposition, matched by its full series text.
+pub fn sample_value(exposition: &str, series: &str) -> Option<f64> {
+    exposition.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+/// Polls `/metrics` until `done` holds for its text, or panics after `secs` seconds.
+pub async fn wait_for_metrics(daemon: &Daemon, secs: u64, done: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let text = get_text(daemon.url("/metrics")).await;
+        if done(&text) {
+            return text;
+        }
+        assert!(std::time::Instant::now() < deadline, "condition not met within {secs} s; last scrape:\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -3,6 +3,7 @@
 
 mod cli;
 mod engine;
+mod export;
 mod fake_llm;
 mod helpers;
 mod load;

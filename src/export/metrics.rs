@@ -1,0 +1,286 @@
+//! Every Prometheus metric of SPEC §8, defined in one typed struct and registered once. Label values come
+//! from enums and configured scenario names only: no URLs, prompts or error strings.
+
+use crate::analyze::{Phase, Rule, Verdict};
+use crate::app::{Activity, BatchRecord, Judged, Observer};
+use crate::load::{BatchStats, ErrorKind};
+use prometheus::core::Collector;
+use prometheus::{Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+
+/// Latency buckets in seconds, from a fast proxy hop to a slow LLM completion.
+pub const LATENCY_BUCKETS: &[f64] =
+    &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
+
+/// The metric families; cheap to clone (handles to shared series).
+#[derive(Clone)]
+pub struct Metrics {
+    /// Owns every family below plus leaksoak's own process metrics; rendered on `/metrics`.
+    registry: Registry,
+    batch_memory: GaugeVec,
+    batch_errors: GaugeVec,
+    requests: IntCounterVec,
+    request_errors: IntCounterVec,
+    request_duration: HistogramVec,
+    time_to_first_token: HistogramVec,
+    cycle_initial: GaugeVec,
+    cycle_final: GaugeVec,
+    cycle_growth: GaugeVec,
+    cycle_growth_ratio: GaugeVec,
+    cycle_noise: GaugeVec,
+    cycle_slope: GaugeVec,
+    cycle_errors: GaugeVec,
+    cycle_duration: GaugeVec,
+    cycle_verdict: GaugeVec,
+    cycle_phase: GaugeVec,
+    leak_detected: GaugeVec,
+    cycles: IntCounterVec,
+    last_cycle: GaugeVec,
+    source_up: GaugeVec,
+    target_restarts: IntCounterVec,
+    /// `leaksoak_config_last_reload_successful`: 1 when the last reload (or the start) succeeded.
+    reload_ok: Gauge,
+    /// `leaksoak_config_last_reload_success_timestamp_seconds`.
+    reload_timestamp: Gauge,
+    /// Scenarios whose series exist, so a reload can drop those no longer configured.
+    scenarios: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+    register(r, GaugeVec::new(Opts::new(name, help).namespace("leaksoak"), labels))
+}
+
+fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    register(r, IntCounterVec::new(Opts::new(name, help).namespace("leaksoak"), labels))
+}
+
+fn histogram(r: &Registry, name: &str, help: &str) -> HistogramVec {
+    let opts = HistogramOpts::new(name, help).namespace("leaksoak").buckets(LATENCY_BUCKETS.to_vec());
+    register(r, HistogramVec::new(opts, &["scenario"]))
+}
+
+fn register<C: Collector + Clone + 'static>(r: &Registry, c: prometheus::Result<C>) -> C {
+    let c = c.expect("metric definitions are constant and valid");
+    r.register(Box::new(c.clone())).expect("each metric is registered once");
+    c
+}
+
+impl Metrics {
+    /// Defines and registers every family; `version` goes into `leaksoak_build_info`.
+    pub fn new(version: &str) -> Self {
+        let r = Registry::new();
+        let s = &["scenario"][..];
+        let m = Self {
+            batch_memory: gauge(&r, "batch_memory_bytes", "Memory after the latest batch", &["scenario", "phase"]),
+            batch_errors: gauge(&r, "batch_errors", "Failed requests in the latest batch", &["scenario", "phase"]),
+            requests: counter(&r, "requests_total", "Requests sent", &["scenario", "outcome"]),
+            request_errors: counter(&r, "request_errors_total", "Failed requests by kind", &["scenario", "kind"]),
+            request_duration: histogram(&r, "request_duration_seconds", "Request latency (full stream)"),
+            time_to_first_token: histogram(&r, "time_to_first_token_seconds", "Time to the first streamed event"),
+            cycle_initial: gauge(&r, "cycle_initial_memory_bytes", "Initial rolling average of the last cycle", s),
+            cycle_final: gauge(&r, "cycle_final_memory_bytes", "Final rolling average of the last cycle", s),
+            cycle_growth: gauge(&r, "cycle_growth_bytes", "Final minus initial average of the last cycle", s),
+            cycle_growth_ratio: gauge(&r, "cycle_growth_ratio", "Growth over the initial average (0.37 = 37 %)", s),
+            cycle_noise: gauge(&r, "cycle_noise_cv_ratio", "Detrended coefficient of variation of the last cycle", s),
+            cycle_slope: gauge(&r, "cycle_slope_bytes_per_request", "Theil-Sen slope of memory per request", s),
+            cycle_errors: gauge(&r, "cycle_errors", "Failed requests in the measured batches of the last cycle", s),
+            cycle_duration: gauge(&r, "cycle_duration_seconds", "Wall time of the last cycle", s),
+            cycle_verdict: gauge(&r, "cycle_verdict", "1 for the last cycle's verdict", &["scenario", "verdict"]),
+            cycle_phase: gauge(&r, "cycle_phase", "1 for the current phase", &["scenario", "phase"]),
+            leak_detected: gauge(
+                &r,
+                "leak_detected",
+                "The leak gauge: 1 when the rule raised it",
+                &["scenario", "rule"],
+            ),
+            cycles: counter(&r, "cycles_total", "Cycles finished", &["scenario", "verdict"]),
+            last_cycle: gauge(&r, "last_cycle_timestamp_seconds", "End of the last cycle (Unix seconds)", s),
+            source_up: gauge(&r, "memory_source_up", "1 when the last memory read succeeded", s),
+            target_restarts: counter(&r, "target_restarts_total", "Times the soaked process changed", s),
+            reload_ok: register(
+                &r,
+                Gauge::with_opts(
+                    Opts::new("config_last_reload_successful", "1 when the last config load succeeded")
+                        .namespace("leaksoak"),
+                ),
+            ),
+            reload_timestamp: register(
+                &r,
+                Gauge::with_opts(
+                    Opts::new(
+                        "config_last_reload_success_timestamp_seconds",
+                        "Time of the last successful config load",
+                    )
+                    .namespace("leaksoak"),
+                ),
+            ),
+            scenarios: Default::default(),
+            registry: r,
+        };
+        gauge(&m.registry, "build_info", "Always 1; the version label says which build runs", &["version"])
+            .with_label_values(&[version])
+            .set(1.0);
+        let _ = m.registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()));
+        m
+    }
+
+    /// Creates every series of `scenarios` at zero, so dashboards and alerts see them before the first
+    /// cycle, and drops the series of scenarios no longer configured.
+    fn set_scenarios(&self, scenarios: &[String]) {
+        let mut known = self.scenarios.lock().unwrap_or_else(|e| e.into_inner());
+        for gone in known.iter().filter(|k| !scenarios.contains(k)) {
+            self.remove_scenario(gone);
+        }
+        known.clone_from(&scenarios.to_vec());
+        for s in scenarios.iter().map(String::as_str) {
+            for v in Verdict::ALL {
+                self.cycle_verdict.with_label_values(&[s, v.as_str()]);
+                self.cycles.with_label_values(&[s, v.as_str()]);
+            }
+            for r in Rule::ALL {
+                self.leak_detected.with_label_values(&[s, r.as_str()]);
+            }
+            for k in ErrorKind::ALL {
+                self.request_errors.with_label_values(&[s, k.as_str()]);
+            }
+            for o in ["success", "error"] {
+                self.requests.with_label_values(&[s, o]);
+            }
+            for a in Activity::ALL {
+                self.cycle_phase.with_label_values(&[s, a.as_str()]).set(f64::from(a == Activity::Idle));
+            }
+            self.target_restarts.with_label_values(&[s]);
+            self.source_up.with_label_values(&[s]);
+        }
+    }
+
+    fn remove_scenario(&self, s: &str) {
+        for family in [
+            &self.cycle_initial,
+            &self.cycle_final,
+            &self.cycle_growth,
+            &self.cycle_growth_ratio,
+            &self.cycle_noise,
+            &self.cycle_slope,
+            &self.cycle_errors,
+            &self.cycle_duration,
+            &self.last_cycle,
+            &self.source_up,
+        ] {
+            let _ = family.remove_label_values(&[s]);
+        }
+        for v in Verdict::ALL {
+            let _ = self.cycle_verdict.remove_label_values(&[s, v.as_str()]);
+            let _ = self.cycles.remove_label_values(&[s, v.as_str()]);
+        }
+        for r in Rule::ALL {
+            let _ = self.leak_detected.remove_label_values(&[s, r.as_str()]);
+        }
+        for a in Activity::ALL {
+            let _ = self.cycle_phase.remove_label_values(&[s, a.as_str()]);
+        }
+        for p in Phase::ALL {
+            let _ = self.batch_memory.remove_label_values(&[s, p.as_str()]);
+            let _ = self.batch_errors.remove_label_values(&[s, p.as_str()]);
+        }
+        for o in ["success", "error"] {
+            let _ = self.requests.remove_label_values(&[s, o]);
+        }
+        for k in ErrorKind::ALL {
+            let _ = self.request_errors.remove_label_values(&[s, k.as_str()]);
+        }
+        let _ = self.request_duration.remove_label_values(&[s]);
+        let _ = self.time_to_first_token.remove_label_values(&[s]);
+        let _ = self.target_restarts.remove_label_values(&[s]);
+    }
+
+    /// Records the outcome of a configuration load (start or reload).
+    pub fn reloaded(&self, ok: bool) {
+        self.reload_ok.set(f64::from(ok));
+        if ok {
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+            self.reload_timestamp.set(now);
+        }
+    }
+
+    /// The text exposition (format 0.0.4).
+    pub fn render(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 * 1024);
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        out
+    }
+}
+
+/// Adds every latency recorded in an HDR histogram (microseconds) to a Prometheus histogram (seconds).
+fn observe_all(target: &prometheus::Histogram, source: &hdrhistogram::Histogram<u64>) {
+    for v in source.iter_recorded() {
+        let seconds = v.value_iterated_to() as f64 / 1e6;
+        for _ in 0..v.count_since_last_iteration() {
+            target.observe(seconds);
+        }
+    }
+}
+
+impl Observer for Metrics {
+    fn configured(&self, scenarios: &[String]) {
+        self.set_scenarios(scenarios);
+    }
+
+    fn activity(&self, scenario: &str, activity: Activity, _batch: u64) {
+        for a in Activity::ALL {
+            self.cycle_phase.with_label_values(&[scenario, a.as_str()]).set(f64::from(a == activity));
+        }
+    }
+
+    fn batch(&self, scenario: &str, r: &BatchRecord, stats: &BatchStats) {
+        let phase = r.phase.as_str();
+        self.batch_memory.with_label_values(&[scenario, phase]).set(r.memory_bytes as f64);
+        self.batch_errors.with_label_values(&[scenario, phase]).set(r.errors as f64);
+        self.requests.with_label_values(&[scenario, "success"]).inc_by(stats.requests - stats.failed());
+        self.requests.with_label_values(&[scenario, "error"]).inc_by(stats.failed());
+        for (kind, n) in stats.errors.iter() {
+            self.request_errors.with_label_values(&[scenario, kind.as_str()]).inc_by(n);
+        }
+        observe_all(&self.request_duration.with_label_values(&[scenario]), &stats.latency);
+        observe_all(&self.time_to_first_token.with_label_values(&[scenario]), &stats.time_to_first_token);
+    }
+
+    fn source(&self, scenario: &str, result: Result<(), &str>) {
+        self.source_up.with_label_values(&[scenario]).set(f64::from(result.is_ok()));
+    }
+
+    fn restart(&self, scenario: &str) {
+        self.target_restarts.with_label_values(&[scenario]).inc();
+    }
+
+    fn cycle(&self, j: &Judged) {
+        let s = j.scenario.as_str();
+        let a = &j.analysis;
+        for (family, value) in [
+            (&self.cycle_initial, a.initial_avg),
+            (&self.cycle_final, a.final_avg),
+            (&self.cycle_growth, a.growth_bytes),
+            (&self.cycle_growth_ratio, a.growth_ratio),
+            (&self.cycle_noise, a.noise_cv),
+            (&self.cycle_slope, a.slope_bytes_per_request),
+            (&self.cycle_errors, a.errors as f64),
+            (&self.cycle_duration, j.duration.as_secs_f64()),
+            (&self.last_cycle, j.finished_at),
+        ] {
+            family.with_label_values(&[s]).set(value);
+        }
+        for v in Verdict::ALL {
+            self.cycle_verdict.with_label_values(&[s, v.as_str()]).set(f64::from(v == a.verdict));
+        }
+        self.cycles.with_label_values(&[s, a.verdict.as_str()]).inc();
+        for r in Rule::ALL {
+            self.leak_detected.with_label_values(&[s, r.as_str()]).set(f64::from(j.raised[r.index()]));
+        }
+    }
+}

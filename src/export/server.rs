@@ -1,0 +1,142 @@
+//! The HTTP server of the daemon (SPEC §6), on hyper: `/metrics`, `/healthz`, `/readyz`, `/status`,
+//! `/report` and `POST /-/reload`.
+
+use super::auth::authorized;
+use super::metrics::Metrics;
+use super::status::Board;
+use crate::settings::Secret;
+use bytes::Bytes;
+use http::{Method, StatusCode, header};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// Request heads larger than this are refused: the server's memory stays bounded.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// A client must send its request head within this time (slow-loris protection).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// In-flight scrapes get this long to finish at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Applies a reload request; returns a message for the client.
+pub trait Reload: Send + Sync {
+    fn reload(&self) -> Result<String, String>;
+}
+
+/// What the endpoints read.
+pub struct Endpoints {
+    /// Rendered on `/metrics`.
+    pub metrics: Metrics,
+    /// `/status`, `/report`, `/readyz`.
+    pub board: Arc<Board>,
+    /// When set, every endpoint but `/healthz` requires `Authorization: Bearer <token>`.
+    pub bearer: Option<Secret>,
+    /// `POST /-/reload`, when `server.enable_lifecycle` is set.
+    pub reload: Option<Arc<dyn Reload>>,
+}
+
+impl std::fmt::Debug for Endpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoints").field("lifecycle", &self.reload.is_some()).finish()
+    }
+}
+
+/// Serves until `shutdown` completes, then gives in-flight requests [`SHUTDOWN_GRACE`] to finish.
+pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: impl Future<Output = ()>) {
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEAD_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let endpoints = Arc::clone(&endpoints);
+                    let service = service_fn(move |req| route(Arc::clone(&endpoints), req));
+                    tokio::spawn(graceful.watch(http.serve_connection(TokioIo::new(stream), service)));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics server: accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+}
+
+type Response = http::Response<Full<Bytes>>;
+
+async fn route(e: Arc<Endpoints>, req: http::Request<Incoming>) -> Result<Response, Infallible> {
+    let path = req.uri().path();
+    let method = req.method();
+    let expected = match path {
+        "/healthz" | "/metrics" | "/readyz" | "/status" | "/report" => Method::GET,
+        "/-/reload" => Method::POST,
+        _ => return Ok(text(StatusCode::NOT_FOUND, "not found\n")),
+    };
+    if path != "/healthz" && !allowed(&e, &req) {
+        let mut resp = text(StatusCode::UNAUTHORIZED, "unauthorized\n");
+        resp.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        return Ok(resp);
+    }
+    if *method != expected && !(expected == Method::GET && *method == Method::HEAD) {
+        return Ok(text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"));
+    }
+    Ok(match path {
+        "/healthz" => text(StatusCode::OK, "ok\n"),
+        "/metrics" => body(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", e.metrics.render()),
+        "/readyz" if e.board.is_ready() => text(StatusCode::OK, "ready\n"),
+        "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready: no batch attempted yet\n"),
+        "/status" => status(&e),
+        "/report" => text(StatusCode::OK, &e.board.reports()),
+        _ => reload(&e),
+    })
+}
+
+fn allowed(e: &Endpoints, req: &http::Request<Incoming>) -> bool {
+    match &e.bearer {
+        None => true,
+        Some(token) => authorized(req.headers().get(header::AUTHORIZATION).map(|v| v.as_bytes()), token),
+    }
+}
+
+fn status(e: &Endpoints) -> Response {
+    let doc = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "ready": e.board.is_ready(),
+        "scenarios": e.board.snapshot(),
+    });
+    body(StatusCode::OK, "application/json", serde_json::to_vec_pretty(&doc).unwrap_or_default())
+}
+
+fn reload(e: &Endpoints) -> Response {
+    match &e.reload {
+        None => text(StatusCode::FORBIDDEN, "lifecycle API is not enabled (server.enable_lifecycle = false)\n"),
+        Some(r) => match r.reload() {
+            Ok(msg) => text(StatusCode::OK, &msg),
+            Err(msg) => text(StatusCode::BAD_REQUEST, &msg),
+        },
+    }
+}
+
+fn text(status: StatusCode, msg: &str) -> Response {
+    body(status, "text/plain; charset=utf-8", msg.as_bytes().to_vec())
+}
+
+fn body(status: StatusCode, content_type: &'static str, bytes: Vec<u8>) -> Response {
+    let mut resp = http::Response::new(Full::new(Bytes::from(bytes)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
+    resp
+}

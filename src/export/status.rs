@@ -1,0 +1,170 @@
+//! The state behind `/status`, `/report` and `/readyz`: what each scenario is doing and how its last
+//! cycle ended, kept up to date as an [`Observer`].
+
+use crate::analyze::Rule;
+use crate::app::{Activity, BatchRecord, Judged, Observer};
+use crate::load::BatchStats;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// How many samples of the last cycle `/status` lists.
+pub const LAST_SAMPLES: usize = 10;
+
+/// One scenario as `/status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioStatus {
+    pub name: String,
+    /// `warmup`, `measure` or `idle`.
+    pub phase: &'static str,
+    /// Index of the batch running (or last run) in the current phase, from 0.
+    pub batch: u64,
+    /// Cycles finished since start.
+    pub cycles: u64,
+    /// Verdict of the last cycle, `null` before the first.
+    pub last_verdict: Option<&'static str>,
+    /// The leak gauge per rule.
+    pub leak_detected: BTreeMap<&'static str, bool>,
+    /// Figures, samples and rule messages of the last cycle.
+    pub last_cycle: Option<LastCycle>,
+    /// The report of the last cycle (`/report`); not in the JSON, which has the figures.
+    #[serde(skip)]
+    pub report: Option<String>,
+}
+
+/// The last finished cycle of a scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastCycle {
+    pub finished_at: f64,
+    pub duration_seconds: f64,
+    pub initial_avg_bytes: f64,
+    pub final_avg_bytes: f64,
+    pub growth_bytes: f64,
+    pub growth_ratio: f64,
+    pub noise_cv_ratio: f64,
+    pub slope_bytes_per_request: f64,
+    pub errors: u64,
+    pub summary: String,
+    /// Every rule that fired, with its message.
+    pub findings: Vec<FindingStatus>,
+    /// The last measured samples, oldest first.
+    pub samples: Vec<BatchRecord>,
+}
+
+/// A rule that fired on the last cycle.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingStatus {
+    pub rule: &'static str,
+    pub message: String,
+    /// Whether it counts for the leak gauge yet (confirmation, SPEC §4.5).
+    pub confirmed: bool,
+}
+
+/// Status of every scenario, shared by the engine (writer) and the HTTP server (readers).
+#[derive(Debug, Default)]
+pub struct Board {
+    scenarios: Mutex<Vec<ScenarioStatus>>,
+    /// Set when the first batch has been attempted: `/readyz` answers 200 from then on.
+    ready: AtomicBool,
+}
+
+impl Board {
+    /// Whether the first batch has been attempted.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Relaxed)
+    }
+
+    /// A copy of every scenario's status.
+    pub fn snapshot(&self) -> Vec<ScenarioStatus> {
+        self.lock().clone()
+    }
+
+    /// The last report of every scenario, separated by blank lines.
+    pub fn reports(&self) -> String {
+        let list = self.lock();
+        let reports: Vec<String> = list
+            .iter()
+            .map(|s| s.report.clone().unwrap_or_else(|| format!("{}: no cycle finished yet\n", s.name)))
+            .collect();
+        reports.join("\n")
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<ScenarioStatus>> {
+        self.scenarios.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn update(&self, name: &str, f: impl FnOnce(&mut ScenarioStatus)) {
+        if let Some(s) = self.lock().iter_mut().find(|s| s.name == name) {
+            f(s);
+        }
+    }
+}
+
+fn fresh(name: &str) -> ScenarioStatus {
+    ScenarioStatus {
+        name: name.to_owned(),
+        phase: Activity::Idle.as_str(),
+        batch: 0,
+        cycles: 0,
+        last_verdict: None,
+        leak_detected: Rule::ALL.iter().map(|r| (r.as_str(), false)).collect(),
+        last_cycle: None,
+        report: None,
+    }
+}
+
+impl Observer for Board {
+    /// Lists the configured scenarios, keeping what is known of those that stay.
+    fn configured(&self, names: &[String]) {
+        let mut list = self.lock();
+        let old = std::mem::take(&mut *list);
+        *list = names.iter().map(|n| old.iter().find(|s| &s.name == n).cloned().unwrap_or_else(|| fresh(n))).collect();
+    }
+
+    fn activity(&self, scenario: &str, activity: Activity, batch: u64) {
+        self.update(scenario, |s| {
+            s.phase = activity.as_str();
+            s.batch = batch;
+        });
+    }
+
+    fn batch(&self, _scenario: &str, _record: &BatchRecord, _stats: &BatchStats) {
+        self.ready.store(true, Ordering::Relaxed);
+    }
+
+    fn source(&self, _scenario: &str, _result: Result<(), &str>) {
+        self.ready.store(true, Ordering::Relaxed);
+    }
+
+    fn cycle(&self, j: &Judged) {
+        let a = &j.analysis;
+        let measured: Vec<BatchRecord> =
+            j.batches.iter().filter(|b| b.phase == crate::analyze::Phase::Measure).cloned().collect();
+        let last = LastCycle {
+            finished_at: j.finished_at,
+            duration_seconds: j.duration.as_secs_f64(),
+            initial_avg_bytes: a.initial_avg,
+            final_avg_bytes: a.final_avg,
+            growth_bytes: a.growth_bytes,
+            growth_ratio: a.growth_ratio,
+            noise_cv_ratio: a.noise_cv,
+            slope_bytes_per_request: a.slope_bytes_per_request,
+            errors: a.errors,
+            summary: a.summary.clone(),
+            findings: a
+                .findings
+                .iter()
+                .map(|f| FindingStatus { rule: f.rule.as_str(), message: f.message.clone(), confirmed: f.confirmed })
+                .collect(),
+            samples: measured[measured.len().saturating_sub(LAST_SAMPLES)..].to_vec(),
+        };
+        self.update(&j.scenario, |s| {
+            s.cycles += 1;
+            s.last_verdict = Some(a.verdict.as_str());
+            s.leak_detected = Rule::ALL.iter().map(|r| (r.as_str(), j.raised[r.index()])).collect();
+            s.last_cycle = Some(last);
+            s.report = Some(j.report.clone());
+        });
+    }
+}

@@ -25,47 +25,58 @@ fn report_bad_config(e: &SettingsError) -> u8 {
     exit::BAD_CONFIG
 }
 
-/// Loads settings for a command that runs, and starts logging; `Err` is the exit code of a bad config.
-fn load_and_init(file: Option<&Path>) -> Result<settings::Settings, u8> {
+/// Loads settings for a command that runs, and starts logging and tracing; `Err` is the exit code of a bad
+/// config.
+fn load_and_init(file: Option<&Path>) -> Result<(settings::Settings, crate::telemetry::Guard), u8> {
     let settings = settings::load(file).map_err(|e| report_bad_config(&e))?;
-    crate::telemetry::init(settings.telemetry.log_format);
-    Ok(settings)
+    let guard = crate::telemetry::init(&settings.telemetry);
+    Ok((settings, guard))
 }
 
 fn run(file: Option<&Path>) -> u8 {
-    let settings = match load_and_init(file) {
-        Ok(s) => s,
+    let (settings, telemetry) = match load_and_init(file) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    match runtime()
-        .and_then(|rt| Ok(rt.block_on(crate::app::run(settings, file.map(Path::to_path_buf), wait_for_signal()))?))
-    {
+    let config = file.map(Path::to_path_buf);
+    let result = runtime().and_then(|rt| {
+        let done = rt.block_on(crate::app::run(settings, config, wait_for_signal()));
+        // The engine aborted the requests in flight; do not wait for their sockets to close.
+        rt.shutdown_timeout(SHUTDOWN_GRACE);
+        Ok(done?)
+    });
+    telemetry.shutdown();
+    match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            tracing::error!("{e:#}");
+            eprintln!("leaksoak run: {e:#}");
             exit::INCONCLUSIVE
         }
     }
 }
 
+/// Time left to background tasks once `run` has returned.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
-    let settings = match load_and_init(file) {
-        Ok(s) => s,
+    let (settings, telemetry) = match load_and_init(file) {
+        Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let judged =
-        match runtime().and_then(|rt| Ok(rt.block_on(crate::app::once(settings, progress, wait_for_signal()))?)) {
-            Ok(Some(judged)) => judged,
-            Ok(None) => {
-                eprintln!("leaksoak once: interrupted before every scenario finished a cycle");
-                return exit::INCONCLUSIVE;
-            }
-            Err(e) => {
-                eprintln!("leaksoak once: {e:#}");
-                return exit::INCONCLUSIVE;
-            }
-        };
+    let judged = runtime().and_then(|rt| Ok(rt.block_on(crate::app::once(settings, progress, wait_for_signal()))?));
+    telemetry.shutdown();
+    let judged = match judged {
+        Ok(Some(judged)) => judged,
+        Ok(None) => {
+            eprintln!("leaksoak once: interrupted before every scenario finished a cycle");
+            return exit::INCONCLUSIVE;
+        }
+        Err(e) => {
+            eprintln!("leaksoak once: {e:#}");
+            return exit::INCONCLUSIVE;
+        }
+    };
     for j in &judged {
         println!("{}", j.report);
     }
@@ -151,7 +162,7 @@ fn fake_llm(args: &FakeLlmArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
     };
-    crate::telemetry::init(settings.telemetry.log_format);
+    crate::telemetry::init_logs(settings.telemetry.log_format);
     match runtime().and_then(|rt| rt.block_on(serve_fake(settings.fake_llm))) {
         Ok(()) => exit::OK,
         Err(e) => {

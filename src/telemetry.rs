@@ -1,15 +1,102 @@
-//! Logging: built once at startup from `[telemetry]`, `RUST_LOG` honoured (default `info`).
+//! Logs and traces: built once at startup from `[telemetry]`. `RUST_LOG` is honoured (default `info`);
+//! logs go to stderr as text or JSON lines. With `otlp_endpoint` set, spans of every cycle and batch go out
+//! over OTLP/HTTP (protobuf), batched, and are flushed by [`Guard::shutdown`].
 
-use crate::settings::LogFormat;
-use tracing_subscriber::EnvFilter;
+use crate::settings::{LogFormat, Telemetry};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the global log subscriber. Logs go to stderr so that stdout stays for reports and output
-/// other programs read. Calling it twice is harmless (the second call does nothing).
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+/// Time allowed to send the OTLP spans still queued at shutdown.
+pub const OTLP_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Keeps the trace pipeline alive; call [`Guard::shutdown`] (outside any async runtime) to flush it.
+#[derive(Debug, Default)]
+#[must_use = "dropping the guard without shutdown() may lose the last spans"]
+pub struct Guard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Guard {
+    /// Sends the spans still queued and stops the exporter.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.provider
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("leaksoak: flushing OTLP spans failed: {e}");
+        }
+    }
+}
+
+/// Installs the global log subscriber (and the OTLP layer when configured). Calling it twice is harmless:
+/// the second call installs nothing and returns an empty guard.
+pub fn init(settings: &Telemetry) -> Guard {
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = match settings.log_format {
+        LogFormat::Text => fmt.with_filter(filter()).boxed(),
+        LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter()).boxed(),
     };
+    let provider = settings.otlp_endpoint.as_ref().and_then(|url| match provider(url) {
+        Ok(p) => Some(p),
+        Err(e) => {
+            eprintln!("leaksoak: OTLP export disabled: {e}");
+            None
+        }
+    });
+    let traces = provider.as_ref().map(|p| {
+        tracing_opentelemetry::layer().with_tracer(p.tracer("leaksoak")).with_filter(EnvFilter::new("leaksoak=info"))
+    });
+    match tracing_subscriber::registry().with(logs).with(traces).try_init() {
+        Ok(()) => Guard { provider },
+        Err(_) => Guard::default(),
+    }
+}
+
+/// Logs only, for commands that have no settings (or before they are loaded).
+pub fn init_logs(format: LogFormat) {
+    let _ = init(&Telemetry { log_format: format, otlp_endpoint: None });
+}
+
+fn provider(base: &url::Url) -> Result<SdkTracerProvider, String> {
+    crate::http_client::install_tls_provider();
+    let endpoint = traces_url(base);
+    let client = reqwest::blocking::Client::builder()
+        .no_proxy()
+        .timeout(OTLP_TIMEOUT)
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_http_client(client)
+        .with_endpoint(endpoint)
+        .with_timeout(OTLP_TIMEOUT)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resource = Resource::builder().with_service_name("leaksoak").build();
+    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
+}
+
+/// `http://collector:4318` → `http://collector:4318/v1/traces`; a URL already naming the path is kept.
+fn traces_url(base: &url::Url) -> String {
+    let text = base.as_str().trim_end_matches('/');
+    if text.ends_with("/v1/traces") { text.to_owned() } else { format!("{text}/v1/traces") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::traces_url;
+
+    #[test]
+    fn the_traces_path_is_appended_once() {
+        let u = |s: &str| url::Url::parse(s).expect("url");
+        assert_eq!(traces_url(&u("http://c:4318")), "http://c:4318/v1/traces");
+        assert_eq!(traces_url(&u("http://c:4318/")), "http://c:4318/v1/traces");
+        assert_eq!(traces_url(&u("http://c:4318/v1/traces")), "http://c:4318/v1/traces");
+    }
 }

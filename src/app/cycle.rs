@@ -9,6 +9,7 @@ use crate::memory::Sampler;
 use crate::settings::{Analysis, Cycle, Scenario};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tracing::Instrument as _;
 
 /// A scenario and the state it keeps across cycles.
 #[derive(Debug)]
@@ -30,6 +31,9 @@ impl Lane {
 }
 
 /// Runs one cycle of `lane` and judges it. Dropping the future (on shutdown) stops the batch in flight.
+///
+/// Traced as a `cycle` span (scenario, verdict, growth, slope) holding one `batch` span per batch (phase,
+/// index, requests, errors, memory): with `telemetry.otlp_endpoint` set they go out over OTLP.
 pub async fn run(
     lane: &mut Lane,
     cycle: &Cycle,
@@ -37,11 +41,21 @@ pub async fn run(
     sampler: &mut Sampler,
     observer: &dyn Observer,
 ) -> Judged {
+    let span = tracing::info_span!(
+        "cycle",
+        scenario = %lane.scenario.name,
+        verdict = tracing::field::Empty,
+        growth_bytes = tracing::field::Empty,
+        slope_bytes_per_request = tracing::field::Empty,
+    );
     let started = Instant::now();
-    let (batches, end) = run_batches(lane, cycle, sampler, observer).await;
+    let (batches, end) = run_batches(lane, cycle, sampler, observer).instrument(span.clone()).await;
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
     let mut judged = judge(lane, cycle, analysis, batches, end);
     judged.duration = started.elapsed();
+    span.record("verdict", judged.analysis.verdict.as_str());
+    span.record("growth_bytes", judged.analysis.growth_bytes);
+    span.record("slope_bytes_per_request", judged.analysis.slope_bytes_per_request);
     observer.cycle(&judged);
     judged
 }
@@ -52,7 +66,6 @@ async fn run_batches(
     sampler: &mut Sampler,
     observer: &dyn Observer,
 ) -> (Vec<BatchRecord>, CycleEnd) {
-    let name = lane.scenario.name.as_str();
     let plan = [
         (Phase::Warmup, Activity::Warmup, cycle.warmup_batches),
         (Phase::Measure, Activity::Measure, cycle.measure_batches),
@@ -60,28 +73,62 @@ async fn run_batches(
     let mut batches = Vec::with_capacity((cycle.warmup_batches + cycle.measure_batches) as usize);
     for (phase, activity, count) in plan {
         for index in 0..count {
-            observer.activity(name, activity, index);
-            let stats = load::run_batch(&lane.client, cycle.batch_size, lane.scenario.concurrency).await;
-            match sampler.sample().await {
-                Ok(reading) if reading.restarted => {
-                    observer.restart(name);
-                    return (batches, CycleEnd::Restarted);
-                }
-                Ok(reading) => {
-                    observer.source(name, Ok(()));
-                    let record = BatchRecord::new(phase, reading.bytes, stats.requests, &stats.errors);
-                    observer.batch(name, &record, &stats);
+            let span = tracing::info_span!(
+                "batch",
+                scenario = %lane.scenario.name,
+                phase = phase.as_str(),
+                batch = as_attribute(index),
+                requests = tracing::field::Empty,
+                errors = tracing::field::Empty,
+                memory_bytes = tracing::field::Empty,
+            );
+            observer.activity(lane.scenario.name.as_str(), activity, index);
+            match run_batch(lane, cycle, sampler, observer, phase).instrument(span.clone()).await {
+                Ok(record) => {
+                    // Signed: OTLP has no unsigned integer, and u64 attributes would be sent as strings.
+                    span.record("requests", as_attribute(record.requests));
+                    span.record("errors", as_attribute(record.errors));
+                    span.record("memory_bytes", as_attribute(record.memory_bytes));
                     batches.push(record);
                 }
-                Err(e) => {
-                    let reason = e.to_string();
-                    observer.source(name, Err(&reason));
-                    return (batches, CycleEnd::SourceFailed(reason));
-                }
+                Err(end) => return (batches, end),
             }
         }
     }
     (batches, CycleEnd::Completed)
+}
+
+fn as_attribute(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// One batch: load, then a memory sample. `Err` ends the cycle (restart or failed source).
+async fn run_batch(
+    lane: &Lane,
+    cycle: &Cycle,
+    sampler: &mut Sampler,
+    observer: &dyn Observer,
+    phase: Phase,
+) -> Result<BatchRecord, CycleEnd> {
+    let name = lane.scenario.name.as_str();
+    let stats = load::run_batch(&lane.client, cycle.batch_size, lane.scenario.concurrency).await;
+    match sampler.sample().await {
+        Ok(reading) if reading.restarted => {
+            observer.restart(name);
+            Err(CycleEnd::Restarted)
+        }
+        Ok(reading) => {
+            observer.source(name, Ok(()));
+            let record = BatchRecord::new(phase, reading.bytes, stats.requests, &stats.errors);
+            observer.batch(name, &record, &stats);
+            Ok(record)
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            observer.source(name, Err(&reason));
+            Err(CycleEnd::SourceFailed(reason))
+        }
+    }
 }
 
 /// Analysis, trend and gauge for a finished cycle. A discarded cycle (restart, failed source) is judged

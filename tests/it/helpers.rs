@@ -12,7 +12,7 @@ pub fn init_logs() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            leaksoak::telemetry::init(leaksoak::settings::LogFormat::Text);
+            leaksoak::telemetry::init_logs(leaksoak::settings::LogFormat::Text);
         }
     });
 }

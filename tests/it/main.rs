@@ -8,3 +8,4 @@ mod fake_llm;
 mod helpers;
 mod load;
 mod memory;
+mod otlp;

@@ -10,6 +10,13 @@
 //!   independently (tail ≈ 1/175, slope ≈ 1/230 cycles at 2 % noise): requiring the same rule halves the
 //!   false raises, and a real leak keeps firing the same rule. An error spike with too few batches after it
 //!   (unconfirmed within its cycle) is confirmed the same way.
+//! * Significance for confirmation: a `growth` or `tail` finding counts toward its streak only when the
+//!   cycle's one-sided Mann–Kendall p is below [`SEED_CONFIRM_ALPHA`] (a real leak rises significantly
+//!   across the cycle; five noisy samples that happen to rise in order, ≈ 1 clean cycle in 120, usually
+//!   do not), and a `slope` finding only when p is below [`SLOPE_CONFIRM_ALPHA`] (two chance p < 0.01
+//!   cycles in a row otherwise raise the gauge ≈ 0.2–0.6 times per 10,000 clean cycles). Such a finding
+//!   is returned unconfirmed and ends its rule's streak. The verdict and `once` are untouched (seed
+//!   semantics): only the gauge's confirmation is stricter.
 //! * A confirmed `error_spike` (an episode) and `trend` (already many cycles) raise the gauge at once.
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
 //! * Without `latch` the gauge shows the confirmed findings of the last judged cycle; with `latch` a
@@ -19,6 +26,19 @@ use super::cycle::CycleAnalysis;
 use super::finding::{Finding, Over, Progress, Rule};
 use super::verdict::Verdict;
 use crate::settings::Analysis;
+
+/// A `growth` or `tail` finding counts toward the gauge's confirmation only when the cycle's one-sided
+/// Mann–Kendall p is below this. A 1 KiB/request leak at low noise has p ≈ 1e-4; a clean cycle whose
+/// tail rose by chance has p < 0.05 about once in four. Lower: fewer false raises from the seed rules,
+/// but a leak hidden in heavy noise confirms later (the slope and trend rules still see it).
+pub const SEED_CONFIRM_ALPHA: f64 = 0.05;
+
+/// A `slope` finding (already p < `trend_alpha`) counts toward the gauge's confirmation only when p is
+/// below this. A 1 KiB/request leak at noise up to 0.1 % has p ≈ 1e-4 in every cycle; chance slopes
+/// pass 0.002 rarely enough that two in a row were seen ≈ 0.01–0.04 times per 10,000 clean cycles
+/// (`detection_power`). Lower: fewer false raises, but a leak under more noise (≥ 0.2 %, or RSS-shaped
+/// steps) is confirmed by the slope rule later or not at all, and is left to the trend rule.
+pub const SLOPE_CONFIRM_ALPHA: f64 = 0.002;
 
 /// The leak gauge of one scenario.
 #[derive(Debug, Clone, Default)]
@@ -44,13 +64,14 @@ impl Gauge {
         }
         let leak = a.verdict == Verdict::Leak;
         let mut fired = [false; 5];
-        for f in a.findings.iter().filter(|_| leak) {
+        for f in a.findings.iter().filter(|f| leak && counts(f.rule, a)) {
             fired[f.rule.index()] = true;
         }
         for (streak, fired) in self.streaks.iter_mut().zip(fired) {
             *streak = if fired { streak.saturating_add(1) } else { 0 };
         }
-        let mut findings: Vec<Finding> = a.findings.iter().map(|f| self.confirm(f, leak, settings)).collect();
+        let mut findings: Vec<Finding> =
+            a.findings.iter().map(|f| self.confirm(f, leak && counts(f.rule, a), settings)).collect();
         findings.extend(trend.cloned());
         let mut now = [false; 5];
         for f in findings.iter().filter(|f| f.confirmed) {
@@ -62,9 +83,11 @@ impl Gauge {
         findings
     }
 
-    fn confirm(&self, finding: &Finding, leak: bool, settings: &Analysis) -> Finding {
+    /// `finding` as the gauge sees it; `counts` is false for a finding of a noisy cycle or a seed finding
+    /// that was not significant.
+    fn confirm(&self, finding: &Finding, counts: bool, settings: &Analysis) -> Finding {
         let mut f = finding.clone();
-        if !leak {
+        if !counts {
             f.confirmed = false;
             f.progress = None;
             return f;
@@ -91,5 +114,15 @@ impl Gauge {
     /// Consecutive leak cycles in which `rule` fired, up to the last judged cycle.
     pub fn streak(&self, rule: Rule) -> u32 {
         self.streaks[rule.index()]
+    }
+}
+
+/// Whether a finding of `rule` in a leak cycle counts toward the gauge: `growth`, `tail` and `slope` only
+/// when the cycle's rise is significant enough (see the module doc).
+fn counts(rule: Rule, a: &CycleAnalysis) -> bool {
+    match rule {
+        Rule::Growth | Rule::Tail => a.slope_p_value < SEED_CONFIRM_ALPHA,
+        Rule::Slope => a.slope_p_value < SLOPE_CONFIRM_ALPHA,
+        Rule::ErrorSpike | Rule::Trend => true,
     }
 }

@@ -31,8 +31,32 @@ fn one_leak_cycle_does_not_raise_two_consecutive_do() {
     assert!(!gauge.any_raised());
     assert_eq!(first[0].status().as_deref(), Some("unconfirmed (1 of 2 cycles)"));
     let second = gauge.observe(&leak_cycle(), None, &s);
-    assert!(gauge.is_raised(Rule::Growth) && gauge.is_raised(Rule::Slope));
-    assert!(second.iter().all(|f| f.confirmed));
+    assert!(gauge.is_raised(Rule::Growth));
+    assert!(second.iter().any(|f| f.rule == Rule::Growth && f.confirmed));
+}
+
+#[test]
+fn confirmation_needs_significance() {
+    let s = Analysis::default();
+    // One 37 % step: growth and slope fire, p ≈ 0.006. Significant enough to confirm growth (0.05),
+    // not a slope (0.002): a single step is not a steady per-request growth.
+    let step = leak_cycle();
+    assert!(step.slope_p_value > super::SLOPE_CONFIRM_ALPHA && step.slope_p_value < super::SEED_CONFIRM_ALPHA);
+    let mut gauge = Gauge::new();
+    gauge.observe(&step, None, &s);
+    let second = gauge.observe(&step, None, &s);
+    assert!(gauge.is_raised(Rule::Growth) && !gauge.is_raised(Rule::Slope));
+    let slope = second.iter().find(|f| f.rule == Rule::Slope).expect("slope fired");
+    assert_eq!(slope.status().as_deref(), Some("unconfirmed"));
+    // The last five rise (tail fires, verdict leak) but the cycle as a whole is not significant.
+    let chance = cycle(&batches(&[50.3, 50.1, 50.4, 50.0, 50.2, 50.0, 50.1, 50.2, 50.3, 50.4]), &s);
+    assert_eq!(chance.verdict, Verdict::Leak);
+    assert!(chance.finding(Rule::Tail).is_some() && chance.slope_p_value >= super::SEED_CONFIRM_ALPHA);
+    let mut gauge = Gauge::new();
+    for _ in 0..3 {
+        gauge.observe(&chance, None, &s);
+    }
+    assert!(!gauge.any_raised() && gauge.streak(Rule::Tail) == 0);
 }
 
 #[test]
@@ -121,17 +145,46 @@ fn soak(s: &Analysis, seed: u64, cycles: usize, leak_per_request: f64, sigma: f6
     })
 }
 
-/// SPEC §4.5 target: no false raise in 10,000 clean cycles with noise up to 2 % of the baseline. The
-/// noise is the fixture's Gaussian-ish sum of twelve uniforms, bounded at ±6σ: σ = 1/3 % keeps every
-/// reading within ±2 %. Measured over 10⁶ cycles at this σ, tail and slope each fire falsely on ≈ 0.12 %
-/// of cycles and twice in a row about once per 10⁶: ≈ 0.02 expected false raises per 10,000 cycles. At
-/// σ = 2/3 % that is ≈ 0.3, and at σ = 2 % the trend rule alone (six cycles, all rising by chance) makes
-/// ≈ 5. Being a rate, one seed may still be unlucky: seed 0x5eed gets two tail firings in a row at
-/// cycle 795 (a ≈ 1-in-1000 draw); this test uses seed 1.
+/// SPEC §4.5 target: no false raise in 10,000 clean cycles with noise up to 2 % of the baseline, here
+/// i.i.d. Gaussian-ish noise of σ = 2 % (1 MiB; readings spread up to ±6σ). Without the guards this
+/// raised ≈ 7 times per 10,000 cycles (mostly chance trends); measured over 10⁶ cycles with them,
+/// ≈ 0.03 (growth/tail and slope). Being a rate, a seed may still be unlucky; several are checked.
 #[test]
 fn ten_thousand_clean_cycles_never_raise_the_gauge() {
-    let sigma = 0.02 * BASELINE / 6.0;
-    assert_eq!(soak(&Analysis::default(), 1, 10_000, 0.0, sigma), None);
+    for (seed, pct) in [(1, 2.0), (2, 2.0), (3, 1.0), (4, 0.33)] {
+        let sigma = pct / 100.0 * BASELINE;
+        assert_eq!(soak(&Analysis::default(), seed, 10_000, 0.0, sigma), None, "seed {seed}, σ = {pct} %");
+    }
+}
+
+/// A process whose allocator steps up by 2 MiB now and then and stays there (each step lands inside a
+/// cycle), with page-level jitter: no rule may call one persistent step a leak.
+#[test]
+fn persistent_steps_do_not_raise_the_gauge() {
+    let s = Analysis::default();
+    let (mut rng, mut trend, mut gauge) = (Rng::new(7), Trend::new(), Gauge::new());
+    let mut level = BASELINE;
+    for c in 0..2_000u64 {
+        let mut samples = leaking_cycle(&mut rng, level, 0.0, 0.001 * BASELINE, 10, c * 13 * BATCH);
+        if c % 25 == 12 {
+            level += 2.0 * MIB;
+            samples[5..].iter_mut().for_each(|x| x.memory_bytes += 2.0 * MIB);
+        }
+        let a = cycle(&samples, &s);
+        trend.push(&a);
+        gauge.observe(&a, trend.check(&s).as_ref(), &s);
+        assert!(!gauge.any_raised(), "cycle {c}: {:?}", a.findings);
+    }
+}
+
+#[test]
+fn one_step_in_the_window_is_not_a_trend() {
+    let s = Analysis::default();
+    let mut trend = Trend::new();
+    for level in [50.00, 50.01, 50.02, 52.03, 52.04, 52.05] {
+        trend.push(&cycle(&plateau(level, level), &s));
+    }
+    assert!(trend.check(&s).is_none(), "six rising final averages, but one 2 MiB step carries the growth");
 }
 
 #[test]
@@ -173,7 +226,8 @@ fn trend_needs_a_full_window_and_reset_forgets() {
     }
     assert!(trend.check(&s).is_none(), "five of six cycles");
     trend.push(&cycle(&plateau(55.0, 55.0), &s));
-    assert!(trend.check(&s).is_some(), "six cycles rising 1 MiB each");
+    let finding = trend.check(&s).expect("six cycles rising 1 MiB each");
+    assert!(finding.message.contains("rose by 5.00 MiB over the last 6 cycles (>1.00 MiB threshold"));
     trend.reset();
     assert!(trend.is_empty() && trend.check(&s).is_none());
 }

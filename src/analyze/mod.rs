@@ -33,7 +33,8 @@
 //!   recovered and is not reported.
 //! * A sample that is not a finite number makes the cycle `insufficient`, as do fewer than 2w samples.
 //!   A non-positive initial average gives growth ratio 0; every output is finite.
-//! * Gauge semantics (error, noisy, insufficient cycles): see [`gauge`].
+//! * Gauge semantics (error, noisy, insufficient cycles, significance for confirmation): see [`gauge`].
+//!   The trend rule's guards against chance and allocator steps: see [`Trend::check`].
 
 mod cycle;
 mod finding;
@@ -59,11 +60,11 @@ mod seed_examples;
 
 pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
 pub use finding::{Finding, Over, Progress, Rule};
-pub use gauge::Gauge;
+pub use gauge::{Gauge, SEED_CONFIRM_ALPHA, SLOPE_CONFIRM_ALPHA};
 pub use report::{mib, render};
 pub use rolling::{Endpoints, endpoints, rolling_average};
 pub use rules::Fit;
 pub use sample::{Phase, Sample};
 pub use spike::Spike;
-pub use trend::{MAX_HISTORY, Trend};
+pub use trend::{MAX_HISTORY, MAX_STEP_SHARE, NOISE_FLOOR_FACTOR, Trend};
 pub use verdict::Verdict;

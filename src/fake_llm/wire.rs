@@ -329,6 +329,30 @@ mod tests {
         assert_eq!(v["usage"]["total_tokens"], 5);
     }
 
+    /// Every field OpenAI sends, with `null`s, whatever the order the typed structs write them in.
+    #[test]
+    fn whole_documents_are_exactly_the_openai_objects() {
+        let head = |id: &str, object: &str| {
+            json!({"id": id, "object": object, "created": 1_700_000_000, "model": "m",
+                   "system_fingerprint": FINGERPRINT})
+        };
+        let mut want = head("chatcmpl-0000000000000007", "chat.completion");
+        want["choices"] = json!([{"index": 0, "logprobs": null, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": "hi", "refusal": null}}]);
+        want["usage"] = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5});
+        assert_eq!(parse(&chat(STAMP, "m", "hi", Usage::new(3, 2))), want);
+        let mut want = head("cmpl-0000000000000007", "text_completion");
+        want["choices"] =
+            json!([{"index": 0, "text": "x", "logprobs": null, "finish_reason": null}]);
+        let b = completion_chunk(STAMP, "m", "x", None);
+        assert_eq!(parse(&b[6..b.len() - 2]), want);
+        let mut want = head("chatcmpl-0000000000000007", "chat.completion.chunk");
+        want["choices"] =
+            json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}]);
+        let b = chat_chunk(STAMP, "m", Delta::default(), Some("stop"));
+        assert_eq!(parse(&b[6..b.len() - 2]), want);
+    }
+
     #[test]
     fn chunks_are_sse_events() {
         let delta = Delta {

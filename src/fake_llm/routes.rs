@@ -3,12 +3,11 @@
 use super::State;
 use super::faults::{self, Injected};
 use super::metrics::Route;
-use super::wire::{self, Request, Stamp, Usage};
+use super::wire::{self, Delta, Request, Stamp, Usage};
 use bytes::Bytes;
 use http::{Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
-use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
 
@@ -85,11 +84,13 @@ async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -
 
 fn chat_stream(state: &State, stamp: Stamp, model: &str) -> Vec<Bytes> {
     let mut events = Vec::with_capacity(state.pieces.len() + 3);
-    events.push(wire::chat_chunk(stamp, model, json!({"role": "assistant", "content": ""}), None));
+    let first = Delta { role: Some("assistant"), content: Some("") };
+    events.push(wire::chat_chunk(stamp, model, first, None));
     for piece in &state.pieces {
-        events.push(wire::chat_chunk(stamp, model, json!({"content": piece}), None));
+        let delta = Delta { role: None, content: Some(piece) };
+        events.push(wire::chat_chunk(stamp, model, delta, None));
     }
-    events.push(wire::chat_chunk(stamp, model, json!({}), Some("stop")));
+    events.push(wire::chat_chunk(stamp, model, Delta::default(), Some("stop")));
     events.push(Bytes::from_static(wire::DONE));
     events
 }

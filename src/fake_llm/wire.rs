@@ -50,58 +50,148 @@ pub const FINGERPRINT: &str = "fp_leaksoak";
 /// Length of every embedding vector.
 pub const EMBEDDING_DIMENSIONS: usize = 16;
 
-fn to_bytes(v: &serde_json::Value) -> Bytes {
-    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+/// Room for a typical response body, so serializing it allocates once.
+const BODY_CAPACITY: usize = 640;
+
+/// Serializes `v` straight into a pre-sized buffer, behind `prefix` and before `suffix`.
+fn write_json(prefix: &[u8], v: &impl Serialize, suffix: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(BODY_CAPACITY);
+    out.extend_from_slice(prefix);
+    // Writing plain structs of strings and numbers into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut out, v);
+    out.extend_from_slice(suffix);
+    Bytes::from(out)
+}
+
+fn to_bytes(v: &impl Serialize) -> Bytes {
+    write_json(b"", v, b"")
+}
+
+fn sse(v: &impl Serialize) -> Bytes {
+    write_json(b"data: ", v, b"\n\n")
+}
+
+/// An object `id`: a prefix and the serial as 16 hex digits, written without an intermediate `String`.
+#[derive(Debug, Clone, Copy)]
+struct Id {
+    prefix: &'static str,
+    serial: u64,
+}
+
+impl Serialize for Id {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}{:016x}", self.prefix, self.serial))
+    }
+}
+
+/// The envelope of every completion and completion chunk, fields in the order OpenAI sends them.
+#[derive(Serialize)]
+struct Completion<'a, C> {
+    id: Id,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    system_fingerprint: &'static str,
+    choices: [C; 1],
+    /// Whole responses only; chunks have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<Usage>,
+}
+
+impl<'a, C> Completion<'a, C> {
+    fn new(prefix: &'static str, object: &'static str, stamp: Stamp, model: &'a str, choice: C) -> Self {
+        Self {
+            id: Id { prefix, serial: stamp.serial },
+            object,
+            created: stamp.created,
+            model,
+            system_fingerprint: FINGERPRINT,
+            choices: [choice],
+            usage: None,
+        }
+    }
+}
+
+/// `choices[0]` of a whole chat completion. `()` fields serialize as `null`.
+#[derive(Serialize)]
+struct ChatChoice<'a> {
+    index: u32,
+    message: Message<'a>,
+    logprobs: (),
+    finish_reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct Message<'a> {
+    role: &'static str,
+    content: &'a str,
+    refusal: (),
+}
+
+/// `choices[0]` of a chat completion chunk.
+#[derive(Serialize)]
+struct ChunkChoice<'a> {
+    index: u32,
+    delta: Delta<'a>,
+    logprobs: (),
+    finish_reason: Option<&'a str>,
+}
+
+/// What a chat chunk adds: the role (first chunk), a piece of content, or nothing (last chunk).
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Delta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<&'a str>,
+}
+
+/// `choices[0]` of a (legacy) completion or completion chunk.
+#[derive(Serialize)]
+struct TextChoice<'a> {
+    index: u32,
+    text: &'a str,
+    logprobs: (),
+    finish_reason: Option<&'a str>,
 }
 
 /// `POST /v1/chat/completions` without streaming.
 pub fn chat(stamp: Stamp, model: &str, content: &str, usage: Usage) -> Bytes {
-    to_bytes(&json!({
-        "id": format!("chatcmpl-{:016x}", stamp.serial), "object": "chat.completion",
-        "created": stamp.created, "model": model, "system_fingerprint": FINGERPRINT,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": null},
-                     "logprobs": null, "finish_reason": "stop"}],
-        "usage": usage,
-    }))
+    let choice = ChatChoice {
+        index: 0,
+        message: Message { role: "assistant", content, refusal: () },
+        logprobs: (),
+        finish_reason: "stop",
+    };
+    let mut body = Completion::new("chatcmpl-", "chat.completion", stamp, model, choice);
+    body.usage = Some(usage);
+    to_bytes(&body)
 }
 
 /// One `data:` event of a streamed chat completion: the first carries the role, the last the finish reason.
-pub fn chat_chunk(stamp: Stamp, model: &str, delta: serde_json::Value, finish: Option<&str>) -> Bytes {
-    sse(&json!({
-        "id": format!("chatcmpl-{:016x}", stamp.serial), "object": "chat.completion.chunk",
-        "created": stamp.created, "model": model, "system_fingerprint": FINGERPRINT,
-        "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}],
-    }))
+pub fn chat_chunk(stamp: Stamp, model: &str, delta: Delta<'_>, finish: Option<&str>) -> Bytes {
+    let choice = ChunkChoice { index: 0, delta, logprobs: (), finish_reason: finish };
+    sse(&Completion::new("chatcmpl-", "chat.completion.chunk", stamp, model, choice))
 }
 
 /// `POST /v1/completions` without streaming.
 pub fn completion(stamp: Stamp, model: &str, text: &str, usage: Usage) -> Bytes {
-    to_bytes(&json!({
-        "id": format!("cmpl-{:016x}", stamp.serial), "object": "text_completion",
-        "created": stamp.created, "model": model, "system_fingerprint": FINGERPRINT,
-        "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": "stop"}],
-        "usage": usage,
-    }))
+    let mut body = Completion::new("cmpl-", "text_completion", stamp, model, text_choice(text, Some("stop")));
+    body.usage = Some(usage);
+    to_bytes(&body)
 }
 
 /// One `data:` event of a streamed (legacy) completion.
 pub fn completion_chunk(stamp: Stamp, model: &str, text: &str, finish: Option<&str>) -> Bytes {
-    sse(&json!({
-        "id": format!("cmpl-{:016x}", stamp.serial), "object": "text_completion",
-        "created": stamp.created, "model": model, "system_fingerprint": FINGERPRINT,
-        "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": finish}],
-    }))
+    sse(&Completion::new("cmpl-", "text_completion", stamp, model, text_choice(text, finish)))
+}
+
+fn text_choice<'a>(text: &'a str, finish: Option<&'a str>) -> TextChoice<'a> {
+    TextChoice { index: 0, text, logprobs: (), finish_reason: finish }
 }
 
 /// The terminator of every stream.
 pub const DONE: &[u8] = b"data: [DONE]\n\n";
-
-fn sse(v: &serde_json::Value) -> Bytes {
-    let mut out = b"data: ".to_vec();
-    out.extend(serde_json::to_vec(v).unwrap_or_default());
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
-}
 
 /// `POST /v1/embeddings`: one deterministic vector per input item, as floats or base64 little-endian f32.
 pub fn embeddings(model: &str, req: &Request, usage: Usage) -> Bytes {
@@ -128,12 +218,27 @@ pub fn embeddings(model: &str, req: &Request, usage: Usage) -> Bytes {
     }))
 }
 
+/// One entry of `GET /v1/models`.
+#[derive(Serialize)]
+struct Model {
+    id: &'static str,
+    object: &'static str,
+    created: u64,
+    owned_by: &'static str,
+}
+
+/// The list objects of the API (`models`).
+#[derive(Serialize)]
+struct List<T> {
+    object: &'static str,
+    data: T,
+}
+
 /// `GET /v1/models`.
 pub fn models(created: u64) -> Bytes {
     let ids = ["gpt-3.5-turbo", "gpt-4o-mini", "text-embedding-3-small", "error-500", "error-429"];
-    let data: Vec<_> =
-        ids.iter().map(|id| json!({"id": id, "object": "model", "created": created, "owned_by": "leaksoak"})).collect();
-    to_bytes(&json!({"object": "list", "data": data}))
+    let data = ids.map(|id| Model { id, object: "model", created, owned_by: "leaksoak" });
+    to_bytes(&List { object: "list", data })
 }
 
 /// An OpenAI-style error body.
@@ -160,9 +265,32 @@ mod tests {
         assert_eq!(v["usage"]["total_tokens"], 5);
     }
 
+    /// Every field OpenAI sends, with `null`s, whatever the order the typed structs write them in.
+    #[test]
+    fn whole_documents_are_exactly_the_openai_objects() {
+        let head = |id: &str, object: &str| {
+            json!({"id": id, "object": object, "created": 1_700_000_000, "model": "m",
+                   "system_fingerprint": FINGERPRINT})
+        };
+        let mut want = head("chatcmpl-0000000000000007", "chat.completion");
+        want["choices"] = json!([{"index": 0, "logprobs": null, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": "hi", "refusal": null}}]);
+        want["usage"] = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5});
+        assert_eq!(parse(&chat(STAMP, "m", "hi", Usage::new(3, 2))), want);
+        let mut want = head("cmpl-0000000000000007", "text_completion");
+        want["choices"] = json!([{"index": 0, "text": "x", "logprobs": null, "finish_reason": null}]);
+        let b = completion_chunk(STAMP, "m", "x", None);
+        assert_eq!(parse(&b[6..b.len() - 2]), want);
+        let mut want = head("chatcmpl-0000000000000007", "chat.completion.chunk");
+        want["choices"] = json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}]);
+        let b = chat_chunk(STAMP, "m", Delta::default(), Some("stop"));
+        assert_eq!(parse(&b[6..b.len() - 2]), want);
+    }
+
     #[test]
     fn chunks_are_sse_events() {
-        let b = chat_chunk(STAMP, "m", json!({"content": "x"}), None);
+        let delta = Delta { role: None, content: Some("x") };
+        let b = chat_chunk(STAMP, "m", delta, None);
         let text = std::str::from_utf8(&b).expect("utf-8");
         assert!(text.starts_with("data: {") && text.ends_with("}\n\n"), "{text}");
         let v = parse(&b[6..b.len() - 2]);

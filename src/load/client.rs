@@ -110,6 +110,11 @@ impl Client {
     pub fn urls(&self) -> &[Url] {
         &self.urls
     }
+
+    /// The body of every request (empty for `api = "http"`), so other tools can send the same one.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
 }
 
 fn failed(started: Instant, bytes: u64, kind: ErrorKind) -> Outcome {

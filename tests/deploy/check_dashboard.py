@@ -72,7 +72,7 @@ def main() -> int:
         errors.append("no leak annotation")
     for e in errors:
         print("FAIL:", e)
-    print(f"dashboard: {len(panels)} panels, ids unique, grid checked: {'FAILED' if errors else 'ok'}")
+    print(f"dashboard: {len(panels)} panels, ids and grid positions checked: {'FAILED' if errors else 'ok'}")
     return 1 if errors else 0
 
 

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Extract every PromQL expression that ships in the repository.
+
+Sources: the Grafana dashboard (panel targets, annotations, the scenario variable's label_values metric), the
+Grafana-managed alert rules (Prometheus queries; server-side expressions such as thresholds are skipped) and
+the Prometheus rule file. Grafana variables are substituted so the text is plain PromQL.
+
+  queries.py --json FILE        the list as JSON: [{"source", "name", "kind", "expr"}]
+  queries.py --rule-file FILE   a Prometheus rule file with one recording rule per query, for promtool check rules
+  queries.py --check-names      fail when a query uses a metric name outside SPEC section 8
+"""
+import argparse
+import json
+import pathlib
+import re
+import sys
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+DASHBOARD = ROOT / "grafana/dashboards/leaksoak.json"
+GRAFANA_ALERTS = ROOT / "grafana/provisioning/alerting/leaksoak.yaml"
+PROM_RULES = ROOT / "deploy/prometheus/leaksoak-rules.yaml"
+
+# SPEC section 8: the only metric names dashboards and rules may use (histograms add _bucket/_sum/_count).
+SPEC_METRICS = {
+    "leaksoak_batch_memory_bytes", "leaksoak_batch_errors", "leaksoak_requests_total",
+    "leaksoak_request_errors_total", "leaksoak_request_duration_seconds", "leaksoak_time_to_first_token_seconds",
+    "leaksoak_cycle_initial_memory_bytes", "leaksoak_cycle_final_memory_bytes", "leaksoak_cycle_growth_bytes",
+    "leaksoak_cycle_growth_ratio", "leaksoak_cycle_noise_cv_ratio", "leaksoak_cycle_slope_bytes_per_request",
+    "leaksoak_cycle_errors", "leaksoak_cycle_duration_seconds", "leaksoak_cycle_verdict", "leaksoak_cycle_phase",
+    "leaksoak_leak_detected", "leaksoak_cycles_total", "leaksoak_last_cycle_timestamp_seconds",
+    "leaksoak_memory_source_up", "leaksoak_target_restarts_total", "leaksoak_config_last_reload_successful",
+    "leaksoak_config_last_reload_success_timestamp_seconds", "leaksoak_build_info", "process_resident_memory_bytes",
+}
+HISTOGRAMS = {"leaksoak_request_duration_seconds", "leaksoak_time_to_first_token_seconds"}
+
+# Grafana's built-in variables, as a 1 s-scrape Prometheus sees them in the e2e test.
+GRAFANA_VARS = {
+    "$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m", "${__range}": "5m",
+    "$__range_s": "300", "$__interval_ms": "15000",
+}
+
+
+def substitute(expr: str, scenario: str) -> str:
+    for var, value in GRAFANA_VARS.items():
+        expr = expr.replace(var, value)
+    return expr.replace("${scenario}", scenario).replace("$scenario", scenario)
+
+
+def label_values_metric(query: str) -> str:
+    m = re.fullmatch(r"\s*label_values\(\s*(.+?)\s*,\s*\w+\s*\)\s*", query)
+    return m.group(1) if m else query
+
+
+def dashboard_queries(scenario: str):
+    dash = json.loads(DASHBOARD.read_text())
+    out = []
+
+    def walk(panels):
+        for p in panels:
+            for t in p.get("targets", []):
+                if t.get("expr"):
+                    out.append({"source": "dashboard", "name": f"panel {p['id']} {p.get('title', '')} [{t['refId']}]",
+                                "kind": "panel", "expr": substitute(t["expr"], scenario)})
+            walk(p.get("panels", []))
+
+    walk(dash.get("panels", []))
+    for a in dash.get("annotations", {}).get("list", []):
+        expr = a.get("expr") or (a.get("target") or {}).get("expr")
+        if expr:
+            out.append({"source": "dashboard", "name": f"annotation {a['name']}", "kind": "annotation",
+                        "expr": substitute(expr, scenario)})
+    for v in dash.get("templating", {}).get("list", []):
+        if v.get("type") == "query":
+            q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
+            out.append({"source": "dashboard", "name": f"variable {v['name']}", "kind": "variable",
+                        "expr": label_values_metric(substitute(q, scenario))})
+    return out
+
+
+def grafana_alert_queries():
+    out = []
+    for g in yaml.safe_load(GRAFANA_ALERTS.read_text())["groups"]:
+        for r in g["rules"]:
+            for d in r["data"]:
+                if d["datasourceUid"] == "__expr__":
+                    continue
+                out.append({"source": "grafana-alert", "name": f"{r['title']} [{d['refId']}]", "kind": "alert",
+                            "expr": d["model"]["expr"]})
+    return out
+
+
+def prometheus_rule_queries():
+    out = []
+    for g in yaml.safe_load(PROM_RULES.read_text())["groups"]:
+        for r in g["rules"]:
+            out.append({"source": "prometheus-rule", "name": r.get("alert") or r.get("record"), "kind": "alert",
+                        "expr": r["expr"]})
+    return out
+
+
+def all_queries(scenario: str = ".*"):
+    return dashboard_queries(scenario) + grafana_alert_queries() + prometheus_rule_queries()
+
+
+def metric_names(expr: str):
+    # identifiers followed by { or [ or ) or whitespace that look like metric names (ours all have a prefix)
+    return set(re.findall(r"\b((?:leaksoak|process)_[a-z0-9_]+)", expr))
+
+
+def check_names(queries) -> int:
+    bad = 0
+    for q in queries:
+        for name in metric_names(q["expr"]):
+            base = re.sub(r"_(bucket|sum|count)$", "", name) if name.endswith(("_bucket", "_sum", "_count")) else name
+            if name in SPEC_METRICS or (base in HISTOGRAMS):
+                continue
+            print(f"NOT IN SPEC: {name} in {q['source']}: {q['name']}")
+            bad += 1
+    return bad
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json")
+    ap.add_argument("--rule-file")
+    ap.add_argument("--check-names", action="store_true")
+    ap.add_argument("--scenario", default=".*", help="value substituted for $scenario (a regex)")
+    args = ap.parse_args()
+    queries = all_queries(args.scenario)
+    if args.json:
+        pathlib.Path(args.json).write_text(json.dumps(queries, indent=1))
+    if args.rule_file:
+        rules = [{"record": f"leaksoak_query_check:{i}", "expr": q["expr"]} for i, q in enumerate(queries)]
+        pathlib.Path(args.rule_file).write_text(yaml.safe_dump({"groups": [{"name": "queries", "rules": rules}]}))
+    counts = {}
+    for q in queries:
+        counts[q["source"]] = counts.get(q["source"], 0) + 1
+    print(f"{len(queries)} PromQL expressions: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if args.check_names and check_names(queries):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,9 @@ pub enum Command {
         /// A TOML file layered over the defaults.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Append every finished cycle to this file as a JSON line (replay it with `analyze`).
+        #[arg(long)]
+        record: Option<PathBuf>,
     },
     /// One cycle per scenario; prints the report; exit 0 no leak, 1 leak, 2 noisy/insufficient/error, 3 bad config.
     Once {
@@ -43,6 +46,15 @@ pub enum Command {
         /// Write the recorded samples and analysis here (SPEC §4.6).
         #[arg(long)]
         json: Option<PathBuf>,
+    },
+    /// Judge recorded samples again (from `once --json` or `run --record`); exit 1 when the leak gauge is
+    /// raised after the last cycle, 2 when no cycle could be judged, 3 on bad input.
+    Analyze {
+        /// The recorded soak.
+        file: PathBuf,
+        /// A TOML file whose `[analysis]` section applies.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Run the built-in fake OpenAI-compatible endpoint alone.
     FakeLlm(FakeLlmArgs),

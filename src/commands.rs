@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 /// Runs a parsed command line to its exit code.
 pub fn dispatch(command: Option<Command>) -> ExitCode {
     let code = match command {
-        None => run(None),
-        Some(Command::Run { config }) => run(config.as_deref()),
+        None => run(crate::app::Files::default()),
+        Some(Command::Run { config, record }) => run(crate::app::Files { config, record }),
+        Some(Command::Analyze { file, config }) => analyze(&file, config.as_deref()),
         Some(Command::Once { config, junit, json }) => once(config.as_deref(), junit.as_deref(), json.as_deref()),
         Some(Command::CheckConfig { file }) => check_config(&file),
         Some(Command::PrintConfig { config }) => print_config(config.as_deref()),
@@ -33,14 +34,13 @@ fn load_and_init(file: Option<&Path>) -> Result<(settings::Settings, crate::tele
     Ok((settings, guard))
 }
 
-fn run(file: Option<&Path>) -> u8 {
-    let (settings, telemetry) = match load_and_init(file) {
+fn run(files: crate::app::Files) -> u8 {
+    let (settings, telemetry) = match load_and_init(files.config.as_deref()) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
-    let config = file.map(Path::to_path_buf);
     let result = runtime().and_then(|rt| {
-        let done = rt.block_on(crate::app::run(settings, config, wait_for_signal()));
+        let done = rt.block_on(crate::app::run(settings, files, wait_for_signal()));
         // The engine aborted the requests in flight; do not wait for their sockets to close.
         rt.shutdown_timeout(SHUTDOWN_GRACE);
         Ok(done?)
@@ -94,7 +94,7 @@ fn write_outputs(judged: &[crate::app::Judged], junit: Option<&Path>, json: Opti
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = json {
-        std::fs::write(path, crate::export::recorded::once_json(judged))
+        std::fs::write(path, crate::recording::once_json(judged))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
@@ -106,6 +106,38 @@ pub fn once_exit_code(judged: &[crate::app::Judged]) -> u8 {
     if judged.iter().any(|j| j.analysis.verdict == Verdict::Leak) {
         exit::LEAK
     } else if judged.iter().all(|j| j.analysis.verdict == Verdict::Stable) {
+        exit::OK
+    } else {
+        exit::INCONCLUSIVE
+    }
+}
+
+fn analyze(file: &Path, config: Option<&Path>) -> u8 {
+    let settings = match settings::load(config) {
+        Ok(s) => s,
+        Err(e) => return report_bad_config(&e),
+    };
+    let recorded = match crate::recording::read_file(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("leaksoak analyze: {}: {e}", file.display());
+            return exit::BAD_CONFIG;
+        }
+    };
+    let replayed = crate::app::replay(recorded, &settings.analysis);
+    for r in &replayed {
+        for (i, j) in r.cycles.iter().enumerate() {
+            println!("=== {} cycle {} of {}\n{}", r.scenario, i + 1, r.cycles.len(), j.report);
+        }
+    }
+    println!("Leak gauge after the last cycle:");
+    for r in &replayed {
+        let state = if r.raised.iter().any(|x| *x) { "RAISED" } else { "down" };
+        println!("  {} ({} cycles): {} -> {state}", r.scenario, r.cycles.len(), r.gauge_line());
+    }
+    if replayed.iter().any(|r| r.raised.iter().any(|x| *x)) {
+        exit::LEAK
+    } else if replayed.iter().any(crate::app::Replayed::judged_any) {
         exit::OK
     } else {
         exit::INCONCLUSIVE

@@ -12,7 +12,9 @@
 //!   query) behind one sampler that takes the median of a few reads after each batch and notices restarts.
 //! * [`analyze`]: pure leak analysis: the seed's rules, the slope and trend statistics, verdicts, the leak
 //!   gauge's confirmation, and the text report. No I/O.
-//! * [`export`]: what leaves leaksoak: JUnit XML and recorded samples for `once`.
+//! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML.
+//! * [`recording`]: recorded soaks (SPEC §4.6), written by `once --json` and `run --record`, read by
+//!   `analyze` to judge a soak again.
 //!
 //! Beside the flow:
 //!
@@ -27,6 +29,7 @@ pub mod load;
 pub mod memory;
 pub mod analyze;
 pub mod export;
+pub mod recording;
 
 pub mod app;
 pub mod cli;

@@ -1,14 +1,15 @@
 //! One cycle of one scenario: warmup and measured batches, each followed by a memory sample, then the
-//! judgement (analysis, trend, gauge) and the report.
+//! judgement ([`Judge`]).
 
+use super::judge::Judge;
 use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, CycleEnd, Judged, measured_samples};
-use crate::analyze::{self, CycleAnalysis, Gauge, Phase, Rule, Trend};
+use super::record::{BatchRecord, CycleEnd, Judged};
+use crate::analyze::Phase;
 use crate::load::{self, Client};
 use crate::memory::Sampler;
 use crate::settings::{Analysis, Cycle, Scenario};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 use tracing::Instrument as _;
 
 /// A scenario and the state it keeps across cycles.
@@ -18,15 +19,14 @@ pub struct Lane {
     pub scenario: Scenario,
     /// Its connection pool, reused by every batch of every cycle.
     pub client: Arc<Client>,
-    /// Final averages of its recent cycles, for the trend rule.
-    pub trend: Trend,
-    /// Its leak gauge (confirmation and latch).
-    pub gauge: Gauge,
+    /// Its trend history and leak gauge.
+    pub judge: Judge,
 }
 
 impl Lane {
     pub fn new(scenario: Scenario, client: Client) -> Self {
-        Self { scenario, client: Arc::new(client), trend: Trend::new(), gauge: Gauge::new() }
+        let judge = Judge::new(scenario.name.as_str());
+        Self { scenario, client: Arc::new(client), judge }
     }
 }
 
@@ -51,7 +51,7 @@ pub async fn run(
     let started = Instant::now();
     let (batches, end) = run_batches(lane, cycle, sampler, observer).instrument(span.clone()).await;
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
-    let mut judged = judge(lane, cycle, analysis, batches, end);
+    let mut judged = lane.judge.judge(cycle.batch_size, analysis, batches, end);
     judged.duration = started.elapsed();
     span.record("verdict", judged.analysis.verdict.as_str());
     span.record("growth_bytes", judged.analysis.growth_bytes);
@@ -128,40 +128,5 @@ async fn run_batch(
             observer.source(name, Err(&reason));
             Err(CycleEnd::SourceFailed(reason))
         }
-    }
-}
-
-/// Analysis, trend and gauge for a finished cycle. A discarded cycle (restart, failed source) is judged
-/// `error`; a restart also forgets the trend history, so a restart is never read as a memory drop.
-pub fn judge(lane: &mut Lane, cycle: &Cycle, settings: &Analysis, batches: Vec<BatchRecord>, end: CycleEnd) -> Judged {
-    let samples = measured_samples(&batches);
-    let mut analysis = match &end {
-        CycleEnd::Completed => analyze::cycle(&samples, settings),
-        CycleEnd::SourceFailed(reason) => CycleAnalysis::error(&samples, &format!("memory source failed: {reason}")),
-        CycleEnd::Restarted => {
-            lane.trend.reset();
-            CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
-        }
-    };
-    let trend = if end == CycleEnd::Completed {
-        lane.trend.push(&analysis);
-        lane.trend.check(settings)
-    } else {
-        None
-    };
-    analysis.findings = lane.gauge.observe(&analysis, trend.as_ref(), settings);
-    let name = lane.scenario.name.to_string();
-    let report = analyze::render(&name, &analysis, &samples);
-    Judged {
-        scenario: name,
-        batch_size: cycle.batch_size,
-        batches,
-        end,
-        analysis,
-        trend,
-        raised: Rule::ALL.map(|r| lane.gauge.is_raised(r)),
-        duration: std::time::Duration::ZERO,
-        finished_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
-        report,
     }
 }

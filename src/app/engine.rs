@@ -21,6 +21,8 @@ pub enum Error {
     Memory(#[from] crate::memory::Error),
     #[error("cannot start the built-in fake endpoint on {addr}: {source}")]
     FakeEndpoint { addr: std::net::SocketAddr, source: std::io::Error },
+    #[error("cannot open the record file {path}: {source}")]
+    Record { path: std::path::PathBuf, source: std::io::Error },
     #[error("cannot listen on {addr} (server.listen): {source}")]
     Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }

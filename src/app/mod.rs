@@ -4,20 +4,25 @@
 
 mod cycle;
 mod engine;
+mod judge;
 mod log;
 mod observer;
 mod progress;
 mod record;
 mod reload;
+mod replay;
 
-pub use cycle::{Lane, judge};
+pub use cycle::Lane;
 pub use engine::{Engine, Error};
+pub use judge::Judge;
 pub use log::LogObserver;
 pub use observer::{Activity, Fanout, Observer};
 pub use progress::Progress;
 pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
+pub use replay::{Replayed, replay};
 
 use crate::export::{Board, Endpoints, Metrics};
+use crate::recording::Recorder;
 use crate::settings::{FakeLlm, Settings};
 use reload::Reloader;
 use std::future::Future;
@@ -62,7 +67,7 @@ pub async fn start_fake(
 
 /// The daemon: serves the endpoints and cycles until `shutdown` completes, then stops the batch in flight,
 /// lets in-flight scrapes finish and returns. `config` is the file reloads read again.
-pub async fn run(settings: Settings, config: Option<PathBuf>, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+pub async fn run(settings: Settings, files: Files, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
@@ -70,7 +75,7 @@ pub async fn run(settings: Settings, config: Option<PathBuf>, shutdown: impl Fut
     metrics.reloaded(true);
     let board = Arc::new(Board::default());
     let (reload_tx, reload_rx) = mpsc::channel(RELOAD_QUEUE);
-    let reloader = Arc::new(Reloader::new(config, metrics.clone(), reload_tx));
+    let reloader = Arc::new(Reloader::new(files.config, metrics.clone(), reload_tx));
     let endpoints = Endpoints {
         metrics: metrics.clone(),
         board: Arc::clone(&board),
@@ -84,7 +89,12 @@ pub async fn run(settings: Settings, config: Option<PathBuf>, shutdown: impl Fut
     tracker.spawn(crate::export::server::serve(listener, Arc::new(endpoints), token.clone().cancelled_owned()));
     tracker.spawn(reload::on_sighup(reloader, token.clone()));
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
-    let observer = Fanout(vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board]);
+    let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board];
+    if let Some(path) = &files.record {
+        let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
+        observers.push(Arc::new(recorder));
+    }
+    let observer = Fanout(observers);
     let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(observer))?;
     let engine_done = tracker.spawn(engine.run(token.clone(), reload_rx));
     tracker.close();
@@ -95,6 +105,15 @@ pub async fn run(settings: Settings, config: Option<PathBuf>, shutdown: impl Fut
     token.cancel();
     tracker.wait().await;
     Ok(())
+}
+
+/// Files the daemon reads or writes besides its settings.
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    /// The `--config` file, read again on reload.
+    pub config: Option<PathBuf>,
+    /// `--record`: every finished cycle is appended here as a JSON line.
+    pub record: Option<PathBuf>,
 }
 
 /// Reloads waiting for the engine; more are refused until it takes one (it applies the newest anyway).

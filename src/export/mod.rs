@@ -1,10 +1,9 @@
 //! Outputs: what leaves leaksoak. Prometheus metrics and the status endpoints of the daemon (served over
-//! hyper), and the JUnit XML and recorded-samples JSON of `once`.
+//! hyper), and the JUnit XML of `once`.
 
 mod auth;
 pub mod junit;
 pub mod metrics;
-pub mod recorded;
 pub mod server;
 pub mod status;
 

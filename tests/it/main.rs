@@ -9,3 +9,4 @@ mod helpers;
 mod load;
 mod memory;
 mod otlp;
+mod replay;

@@ -1,0 +1,88 @@
+use super::*;
+
+fn batch_json(memory: &str, requests: &str) -> String {
+    format!(r#"{{"phase": "measure", "memory_bytes": {memory}, "requests": {requests}, "errors": 0}}"#)
+}
+
+fn error_of(text: &str) -> String {
+    read(text).expect_err("should be rejected").to_string()
+}
+
+#[test]
+fn reads_the_spec_example() {
+    let text = r#"{"scenario": "async-streaming", "batch_size": 100,
+        "cycles": [ {"batches": [ {"phase": "warmup", "memory_bytes": 23101440, "requests": 100, "errors": 0},
+                                 {"phase": "measure", "memory_bytes": 23105536, "requests": 100, "errors": 2} ]} ]}"#;
+    let recs = read(text).expect("valid");
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].scenario, "async-streaming");
+    assert_eq!(recs[0].cycles[0].batches[1].errors, 2);
+    assert_eq!(recs[0].cycles[0].batches[0].phase, Phase::Warmup);
+    assert_eq!(recs[0].cycles[0].end, CycleEnd::Completed);
+}
+
+#[test]
+fn reads_lists_and_json_lines_joining_scenarios() {
+    let one = |s: &str| {
+        format!(r#"{{"scenario": "{s}", "cycles": [{{"batches": [{}]}}], "extra": 1}}"#, batch_json("1", "1"))
+    };
+    let list = format!("[{}, {}]", one("a"), one("b"));
+    assert_eq!(read(&list).expect("list").len(), 2);
+    let lines = format!("{}\n{}\n\n{}\n", one("a"), one("b"), one("a"));
+    let recs = read(&lines).expect("json lines");
+    assert_eq!(recs.iter().map(|r| (r.scenario.as_str(), r.cycles.len())).collect::<Vec<_>>(), [("a", 2), ("b", 1)]);
+}
+
+#[test]
+fn every_bad_input_names_its_place() {
+    let good = batch_json("1", "1");
+    let cases = [
+        ("not json".to_string(), "(file): invalid JSON"),
+        (r#"{"scenario": "x"}"#.to_string(), "cycles: missing"),
+        (r#"[{"cycles": []}, {"scenario": "y"}]"#.to_string(), "[1].cycles: missing"),
+        (r#"{"cycles": [{"nope": 1}]}"#.to_string(), "cycles[0].batches: missing"),
+        (
+            format!(r#"{{"cycles": [{{"batches": [{good}, {}]}}]}}"#, r#"{"requests": 1}"#),
+            "cycles[0].batches[1].memory_bytes: missing",
+        ),
+        (
+            format!(r#"{{"cycles": [{{"batches": [{}]}}]}}"#, batch_json("-5", "1")),
+            "cycles[0].batches[0].memory_bytes: must be 0 or more, got -5",
+        ),
+        (
+            format!(r#"{{"cycles": [{{"batches": [{}]}}]}}"#, batch_json("\"x\"", "1")),
+            "cycles[0].batches[0].memory_bytes: must be a number",
+        ),
+        (
+            format!(r#"{{"cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "0")),
+            "cycles[0].batches[0].requests: must be at least 1, got 0",
+        ),
+        (r#"{"cycles": [{"batches": [{"memory_bytes": 1}]}]}"#.to_string(), "cycles[0].batches[0].requests: missing"),
+        (
+            r#"{"cycles": [{"batches": [{"memory_bytes": 1, "requests": 2, "errors": 3}]}]}"#.to_string(),
+            "cycles[0].batches[0].errors: must be at most requests (2), got 3",
+        ),
+        (
+            r#"{"cycles": [{"batches": [{"memory_bytes": 1, "requests": 2, "phase": "cooldown"}]}]}"#.to_string(),
+            "cycles[0].batches[0].phase: must be warmup or measure",
+        ),
+        (r#"{"cycles": [{"batches": [], "end": "exploded"}]}"#.to_string(), "cycles[0].end: must be completed"),
+        (
+            format!("{{\"cycles\": []}}\n{{\"cycles\": [{{\"batches\": [{}]}}]}}\n", batch_json("1", "0")),
+            "line 2: cycles[0].batches[0].requests: must be at least 1",
+        ),
+        ("{\"cycles\": []}\n{\"cycles\": [\n".to_string(), "line 2: invalid JSON"),
+        ("[]".to_string(), "(file): no recorded scenario"),
+        ("[1]".to_string(), "[0]: must be an object with `cycles`"),
+    ];
+    for (text, expected) in cases {
+        let found = error_of(&text);
+        assert!(found.starts_with(expected), "expected {expected:?}, got {found:?}");
+    }
+}
+
+#[test]
+fn restarts_are_replayed() {
+    let text = format!(r#"{{"cycles": [{{"batches": [{}], "end": "restarted"}}]}}"#, batch_json("1", "1"));
+    assert_eq!(read(&text).expect("valid")[0].cycles[0].end, CycleEnd::Restarted);
+}

@@ -135,7 +135,7 @@ def main(argv):
         return
     print("| leak B/req | cycles | verdict leak | other verdicts | rules fired (cycles) | seed-rule cycles / slope-or-trend-only "
           "| gauge first raised at cycle | gauge up, cycles 2..n | derived gauge = report markers | median slope B/req "
-          "| median growth KiB/cycle | median noise CV | median cycle s |")
+          "| median growth (final − initial avg) KiB | median noise CV | median cycle s |")
     print("|---:|---:|---|---|---|---|---:|---|---|---:|---:|---:|---:|")
     for arg in argv[1:]:
         leak, path = arg.split("=", 1)

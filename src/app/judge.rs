@@ -2,9 +2,13 @@
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
 use super::record::{BatchRecord, CycleEnd, Judged, measured_samples};
-use crate::analyze::{self, CycleAnalysis, Gauge, Rule, Trend};
+use crate::analyze::{self, CycleAnalysis, Gauge, Rule, Trend, Verdict};
 use crate::settings::Analysis;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The summary of a cycle that is fine by itself while the trend rule fires across cycles.
+pub const TREND_SUMMARY: &str =
+    "No leak within this cycle, but memory keeps rising across cycles — possible slow leak (trend rule)";
 
 /// What one scenario remembers across cycles.
 #[derive(Debug, Clone)]
@@ -43,6 +47,10 @@ impl Judge {
             None
         };
         analysis.findings = self.gauge.observe(&analysis, trend.as_ref(), settings);
+        if trend.is_some() && analysis.verdict != Verdict::Leak {
+            // The verdict stays this cycle's own (SPEC §4.5), but the summary must not say "no leak".
+            analysis.summary = TREND_SUMMARY.to_owned();
+        }
         let report = analyze::render(&self.scenario, &analysis, &samples);
         Judged {
             scenario: self.scenario.clone(),

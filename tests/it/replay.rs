@@ -81,6 +81,7 @@ fn recorded_fixtures_give_their_expected_outcome() {
 fn only_the_trend_rule_sees_the_slow_leak() {
     let (_, text) = analyze(&fixture("synthetic-trend-only.json"), None);
     assert!(verdicts(&text).iter().all(|v| v == "stable"), "no single cycle fires:\n{text}");
+    assert!(text.contains("memory keeps rising across cycles — possible slow leak (trend rule)"), "{text}");
     let (code, _) = analyze(&fixture("synthetic-trend-only.json"), Some("[analysis]\ntrend_cycles = 20\n"));
     assert_eq!(code, 0, "with a 20-cycle window the 10 recorded cycles cannot show a trend");
 }

@@ -4,6 +4,7 @@
 mod cli;
 mod engine;
 mod export;
+mod faults;
 mod fake_llm;
 mod helpers;
 mod load;

@@ -30,26 +30,25 @@ impl Observer for LogObserver {
 
     fn batch(&self, scenario: &str, r: &BatchRecord, stats: &BatchStats) {
         let p50_ms = stats.latency.value_at_quantile(0.5) as f64 / 1000.0;
+        // A tracing level is part of an event's static metadata, hence one call per level.
+        macro_rules! batch_line {
+            ($level:expr) => {
+                tracing::event!(
+                    $level,
+                    scenario,
+                    phase = r.phase.as_str(),
+                    memory_bytes = r.memory_bytes,
+                    requests = r.requests,
+                    errors = r.errors,
+                    p50_ms,
+                    "batch"
+                )
+            };
+        }
         if self.batches_at_info {
-            tracing::info!(
-                scenario,
-                phase = r.phase.as_str(),
-                memory_bytes = r.memory_bytes,
-                requests = r.requests,
-                errors = r.errors,
-                p50_ms,
-                "batch"
-            );
+            batch_line!(tracing::Level::INFO);
         } else {
-            tracing::debug!(
-                scenario,
-                phase = r.phase.as_str(),
-                memory_bytes = r.memory_bytes,
-                requests = r.requests,
-                errors = r.errors,
-                p50_ms,
-                "batch"
-            );
+            batch_line!(tracing::Level::DEBUG);
         }
     }
 

@@ -1,9 +1,10 @@
 //! The state behind `/status`, `/report` and `/readyz`: what each scenario is doing and how its last
 //! cycle ended, kept up to date as an [`Observer`].
 
-use crate::analyze::Rule;
+use crate::analyze::{Phase, Rule};
 use crate::app::{Activity, BatchRecord, Judged, Observer};
 use crate::load::BatchStats;
+use crate::recording::Figures;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -33,32 +34,14 @@ pub struct ScenarioStatus {
     pub report: Option<String>,
 }
 
-/// The last finished cycle of a scenario.
+/// The last finished cycle of a scenario: what it concluded (the figures of a recorded cycle) and its
+/// last measured samples.
 #[derive(Debug, Clone, Serialize)]
 pub struct LastCycle {
-    pub finished_at: f64,
-    pub duration_seconds: f64,
-    pub initial_avg_bytes: f64,
-    pub final_avg_bytes: f64,
-    pub growth_bytes: f64,
-    pub growth_ratio: f64,
-    pub noise_cv_ratio: f64,
-    pub slope_bytes_per_request: f64,
-    pub errors: u64,
-    pub summary: String,
-    /// Every rule that fired, with its message.
-    pub findings: Vec<FindingStatus>,
+    #[serde(flatten)]
+    pub figures: Figures,
     /// The last measured samples, oldest first.
     pub samples: Vec<BatchRecord>,
-}
-
-/// A rule that fired on the last cycle.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingStatus {
-    pub rule: &'static str,
-    pub message: String,
-    /// Whether it counts for the leak gauge yet (confirmation, SPEC §4.5).
-    pub confirmed: bool,
 }
 
 /// Status of every scenario, shared by the engine (writer) and the HTTP server (readers).
@@ -139,24 +122,9 @@ impl Observer for Board {
 
     fn cycle(&self, j: &Judged) {
         let a = &j.analysis;
-        let measured: Vec<BatchRecord> =
-            j.batches.iter().filter(|b| b.phase == crate::analyze::Phase::Measure).cloned().collect();
+        let measured: Vec<BatchRecord> = j.batches.iter().filter(|b| b.phase == Phase::Measure).cloned().collect();
         let last = LastCycle {
-            finished_at: j.finished_at,
-            duration_seconds: j.duration.as_secs_f64(),
-            initial_avg_bytes: a.initial_avg,
-            final_avg_bytes: a.final_avg,
-            growth_bytes: a.growth_bytes,
-            growth_ratio: a.growth_ratio,
-            noise_cv_ratio: a.noise_cv,
-            slope_bytes_per_request: a.slope_bytes_per_request,
-            errors: a.errors,
-            summary: a.summary.clone(),
-            findings: a
-                .findings
-                .iter()
-                .map(|f| FindingStatus { rule: f.rule.as_str(), message: f.message.clone(), confirmed: f.confirmed })
-                .collect(),
+            figures: Figures::new(j),
             samples: measured[measured.len().saturating_sub(LAST_SAMPLES)..].to_vec(),
         };
         self.update(&j.scenario, |s| {

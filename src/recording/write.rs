@@ -14,32 +14,45 @@ struct Recording<'a> {
     cycles: Vec<Cycle<'a>>,
 }
 
-/// One cycle: its batches, how it ended, and what the analysis concluded.
+/// One cycle: its batches and what was concluded.
 #[derive(Debug, Serialize)]
 struct Cycle<'a> {
     batches: &'a [BatchRecord],
-    end: &'static str,
-    verdict: &'static str,
-    rules: Vec<&'static str>,
-    findings: Vec<Finding<'a>>,
-    initial_avg_bytes: f64,
-    final_avg_bytes: f64,
-    growth_bytes: f64,
-    growth_ratio: f64,
-    noise_cv_ratio: f64,
-    slope_bytes_per_request: f64,
-    slope_p_value: f64,
-    errors: u64,
-    duration_seconds: f64,
-    finished_at: f64,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+/// What a judged cycle concluded, as recordings and `/status` show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    /// `completed`, `source_failed` or `restarted`.
+    pub end: &'static str,
+    pub verdict: &'static str,
+    /// The rules that fired.
+    pub rules: Vec<&'static str>,
+    /// The rules that fired, with their messages and whether they count for the gauge yet.
+    pub findings: Vec<FindingRecord>,
+    /// One line saying what the verdict means.
+    pub summary: String,
+    pub initial_avg_bytes: f64,
+    pub final_avg_bytes: f64,
+    pub growth_bytes: f64,
+    pub growth_ratio: f64,
+    pub noise_cv_ratio: f64,
+    pub slope_bytes_per_request: f64,
+    pub slope_p_value: f64,
+    pub errors: u64,
+    pub duration_seconds: f64,
+    pub finished_at: f64,
 }
 
 /// A rule that fired, with its message.
-#[derive(Debug, Serialize)]
-struct Finding<'a> {
-    rule: &'static str,
-    message: &'a str,
-    confirmed: bool,
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingRecord {
+    pub rule: &'static str,
+    pub message: String,
+    /// Whether it counts for the leak gauge yet (confirmation, SPEC §4.5).
+    pub confirmed: bool,
 }
 
 /// The spelling of a cycle's end in recordings.
@@ -51,19 +64,19 @@ pub fn end_name(end: &CycleEnd) -> &'static str {
     }
 }
 
-impl<'a> Cycle<'a> {
-    fn new(j: &'a Judged) -> Self {
+impl Figures {
+    pub fn new(j: &Judged) -> Self {
         let a = &j.analysis;
         Self {
-            batches: &j.batches,
             end: end_name(&j.end),
             verdict: a.verdict.as_str(),
             rules: a.findings.iter().map(|f| f.rule.as_str()).collect(),
             findings: a
                 .findings
                 .iter()
-                .map(|f| Finding { rule: f.rule.as_str(), message: &f.message, confirmed: f.confirmed })
+                .map(|f| FindingRecord { rule: f.rule.as_str(), message: f.message.clone(), confirmed: f.confirmed })
                 .collect(),
+            summary: a.summary.clone(),
             initial_avg_bytes: a.initial_avg,
             final_avg_bytes: a.final_avg,
             growth_bytes: a.growth_bytes,
@@ -79,7 +92,11 @@ impl<'a> Cycle<'a> {
 }
 
 fn recording(j: &Judged) -> Recording<'_> {
-    Recording { scenario: &j.scenario, batch_size: j.batch_size, cycles: vec![Cycle::new(j)] }
+    Recording {
+        scenario: &j.scenario,
+        batch_size: j.batch_size,
+        cycles: vec![Cycle { batches: &j.batches, figures: Figures::new(j) }],
+    }
 }
 
 /// The `once --json` document: a list with one object per scenario, each holding its one cycle.

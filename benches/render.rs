@@ -59,7 +59,9 @@ fn fed_metrics() -> Metrics {
     for (name, stream) in SCENARIOS {
         let mut judge = Judge::new(name);
         let mut records = Vec::new();
-        for (phase, activity, count) in [(Phase::Warmup, Activity::Warmup, 3u64), (Phase::Measure, Activity::Measure, 10)] {
+        for (phase, activity, count) in
+            [(Phase::Warmup, Activity::Warmup, 3u64), (Phase::Measure, Activity::Measure, 10)]
+        {
             for b in 0..count {
                 m.activity(name, activity, b);
                 let stats = batch_stats(stream, records.len() as u64);

@@ -83,10 +83,11 @@ pub async fn run(settings: Settings, files: Files, shutdown: impl Future<Output 
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
     };
     let listen = settings.server.listen;
-    let listener =
-        tokio::net::TcpListener::bind(listen).await.map_err(|source| Error::Listen { addr: listen, source })?;
+    let listener = std::net::TcpListener::bind(listen).map_err(|source| Error::Listen { addr: listen, source })?;
     tracing::info!(addr = %listener.local_addr().unwrap_or(listen), "serving /metrics, /healthz, /readyz, /status, /report");
-    tracker.spawn(crate::export::server::serve(listener, Arc::new(endpoints), token.clone().cancelled_owned()));
+    let server = crate::export::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
+        .map_err(|source| Error::Listen { addr: listen, source })?;
+    tracker.spawn(server);
     tracker.spawn(reload::on_sighup(reloader, token.clone()));
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board];

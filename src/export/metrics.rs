@@ -4,8 +4,10 @@
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::app::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
+use bytes::Bytes;
 use prometheus::core::Collector;
 use prometheus::{Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use std::time::{Duration, Instant};
 
 /// Latency buckets in seconds, from a fast proxy hop to a slow LLM completion.
 pub const LATENCY_BUCKETS: &[f64] =
@@ -43,6 +45,8 @@ pub struct Metrics {
     reload_timestamp: Gauge,
     /// Scenarios whose series exist, so a reload can drop those no longer configured.
     scenarios: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The last rendered exposition and when it was rendered (see [`Metrics::scrape`]).
+    cache: std::sync::Arc<std::sync::Mutex<Option<(Instant, Bytes)>>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -120,6 +124,7 @@ impl Metrics {
                 ),
             ),
             scenarios: Default::default(),
+            cache: Default::default(),
             registry: r,
         };
         gauge(&m.registry, "build_info", "Always 1; the version label says which build runs", &["version"])
@@ -209,13 +214,32 @@ impl Metrics {
         }
     }
 
-    /// The text exposition (format 0.0.4).
+    /// The text exposition (format 0.0.4), rendered now.
     pub fn render(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 * 1024);
+        let mut out = Vec::with_capacity(32 * 1024);
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out
     }
+
+    /// The exposition as `/metrics` serves it: rendered at most once per [`SCRAPE_CACHE_TTL`], shared by
+    /// every scrape in between (a clone of the bytes, no copy).
+    pub fn scrape(&self) -> Bytes {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((at, body)) if at.elapsed() < SCRAPE_CACHE_TTL => body.clone(),
+            _ => {
+                let body = Bytes::from(self.render());
+                *cache = Some((Instant::now(), body.clone()));
+                body
+            }
+        }
+    }
 }
+
+/// How long a rendered `/metrics` body is served again. A render costs a few hundred microseconds; a
+/// scrape storm then costs one render per period, not one per scrape. Prometheus scrapes every 15 s or
+/// more, so a body up to one second old changes nothing for it.
+pub const SCRAPE_CACHE_TTL: Duration = Duration::from_secs(1);
 
 /// Adds every latency recorded in an HDR histogram (microseconds) to a Prometheus histogram (seconds).
 fn observe_all(target: &prometheus::Histogram, source: &hdrhistogram::Histogram<u64>) {

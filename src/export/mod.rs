@@ -4,6 +4,7 @@
 mod auth;
 pub mod junit;
 pub mod metrics;
+mod priority;
 pub mod server;
 pub mod status;
 

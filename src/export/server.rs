@@ -49,6 +49,38 @@ impl std::fmt::Debug for Endpoints {
     }
 }
 
+/// Niceness of the server's thread: scrapes yield the CPU to the load, so a scrape storm cannot slow the
+/// soak (the load's timing is part of what is measured). Probes and scrapes still get a time slice within
+/// milliseconds when the load keeps the CPU busy.
+pub const THREAD_NICENESS: i32 = 19;
+
+/// Serves on a thread of its own, with its own single-threaded runtime at [`THREAD_NICENESS`], until
+/// `shutdown` is cancelled. The returned receiver completes when the server has stopped.
+pub fn spawn_thread(
+    listener: std::net::TcpListener,
+    endpoints: Arc<Endpoints>,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
+    listener.set_nonblocking(true)?;
+    let (done, stopped) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("leaksoak-http".into()).spawn(move || {
+        super::priority::lower_current_thread(THREAD_NICENESS);
+        let served = tokio::runtime::Builder::new_current_thread().enable_all().build().and_then(|rt| {
+            rt.block_on(async {
+                let listener = TcpListener::from_std(listener)?;
+                serve(listener, endpoints, shutdown.clone().cancelled_owned()).await;
+                Ok::<_, std::io::Error>(())
+            })
+        });
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the metrics server stopped");
+            shutdown.cancel();
+        }
+        let _ = done.send(());
+    })?;
+    Ok(stopped)
+}
+
 /// Serves until `shutdown` completes, then gives in-flight requests [`SHUTDOWN_GRACE`] to finish.
 pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
@@ -95,7 +127,7 @@ async fn route(e: Arc<Endpoints>, req: http::Request<Incoming>) -> Result<Respon
     }
     Ok(match path {
         "/healthz" => text(StatusCode::OK, "ok\n"),
-        "/metrics" => body(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", e.metrics.render()),
+        "/metrics" => body(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", e.metrics.scrape()),
         "/readyz" if e.board.is_ready() => text(StatusCode::OK, "ready\n"),
         "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready: no batch attempted yet\n"),
         "/status" => status(&e),
@@ -134,8 +166,8 @@ fn text(status: StatusCode, msg: &str) -> Response {
     body(status, "text/plain; charset=utf-8", msg.as_bytes().to_vec())
 }
 
-fn body(status: StatusCode, content_type: &'static str, bytes: Vec<u8>) -> Response {
-    let mut resp = http::Response::new(Full::new(Bytes::from(bytes)));
+fn body(status: StatusCode, content_type: &'static str, bytes: impl Into<Bytes>) -> Response {
+    let mut resp = http::Response::new(Full::new(bytes.into()));
     *resp.status_mut() = status;
     resp.headers_mut().insert(header::CONTENT_TYPE, header::HeaderValue::from_static(content_type));
     resp

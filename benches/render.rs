@@ -91,6 +91,8 @@ fn render(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("metrics_render");
     group.bench_function("four_scenarios", |b| b.iter(|| black_box(metrics.render())));
+    // What a `/metrics` request costs: the body rendered at most once per SCRAPE_CACHE_TTL.
+    group.bench_function("scrape_cached", |b| b.iter(|| black_box(metrics.scrape())));
 
     let empty = Metrics::new("0.1.0-bench");
     empty.configured(&[]);

@@ -16,3 +16,6 @@ pub use batch::run as run_batch;
 pub use client::{Client, Error, Worker};
 pub use outcome::{ErrorKind, Outcome};
 pub use stats::{BatchStats, ErrorCounts};
+
+#[cfg(test)]
+mod tests;

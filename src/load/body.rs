@@ -72,7 +72,7 @@ pub async fn read_whole<E: TransportError>(
     ok_status: bool,
 ) -> Read {
     let mut chunks = std::pin::pin!(chunks);
-    let mut body = Vec::new();
+    let mut body = Collected::default();
     let mut bytes = 0u64;
     while let Some(chunk) = chunks.next().await {
         let failed = |bytes, kind| Read { bytes, first_event: None, result: Err(kind) };
@@ -88,17 +88,43 @@ pub async fn read_whole<E: TransportError>(
             return failed(bytes, if ok_status { ErrorKind::Decode } else { ErrorKind::Status });
         }
         if ok_status && api != Api::Http {
-            body.extend_from_slice(&chunk);
+            body.push(chunk);
         }
     }
     let result = if !ok_status {
         Err(ErrorKind::Status)
-    } else if valid_answer(api, &body) {
+    } else if valid_answer(api, body.as_slice()) {
         Ok(())
     } else {
         Err(ErrorKind::Decode)
     };
     Read { bytes, first_event: None, result }
+}
+
+/// A body gathered chunk by chunk, copied only when it came in more than one.
+#[derive(Debug, Default)]
+struct Collected {
+    /// The only chunk so far (most small answers arrive whole).
+    single: Option<Bytes>,
+    /// Every chunk, once there was more than one.
+    joined: Vec<u8>,
+}
+
+impl Collected {
+    fn push(&mut self, chunk: Bytes) {
+        if self.single.is_none() && self.joined.is_empty() {
+            self.single = Some(chunk);
+            return;
+        }
+        if let Some(first) = self.single.take() {
+            self.joined.extend_from_slice(&first);
+        }
+        self.joined.extend_from_slice(&chunk);
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.single.as_deref().unwrap_or(&self.joined)
+    }
 }
 
 fn valid_answer(api: Api, body: &[u8]) -> bool {
@@ -165,4 +191,21 @@ pub async fn read_stream<E: TransportError>(
         }
     }
     read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_in_pieces_is_joined_in_order() {
+        let mut body = Collected::default();
+        assert_eq!(body.as_slice(), b"");
+        body.push(Bytes::from_static(b"{\"choi"));
+        assert_eq!(body.as_slice(), b"{\"choi");
+        body.push(Bytes::from_static(b"ces\":"));
+        body.push(Bytes::from_static(b"[]}"));
+        assert_eq!(body.as_slice(), b"{\"choices\":[]}");
+        assert!(valid_answer(Api::Chat, body.as_slice()));
+    }
 }

@@ -8,9 +8,9 @@ use tokio::task::JoinSet;
 
 /// Sends `requests` requests with at most `concurrency` in flight and returns what they did.
 ///
-/// Each worker claims requests from a shared counter and folds its outcomes into its own stats, merged at
-/// the end: no lock on the hot path, memory independent of the request count. Dropping the future (on
-/// shutdown) aborts the requests in flight.
+/// Each worker claims requests from a shared counter, sends them over its own connections and folds its
+/// outcomes into its own stats, merged at the end: no lock on the hot path, memory independent of the
+/// request count. Dropping the future (on shutdown) aborts the requests in flight.
 pub async fn run(client: &Arc<Client>, requests: u64, concurrency: usize) -> BatchStats {
     let remaining = Arc::new(AtomicU64::new(requests));
     let workers = concurrency.clamp(1, usize::try_from(requests.max(1)).unwrap_or(usize::MAX));
@@ -20,8 +20,9 @@ pub async fn run(client: &Arc<Client>, requests: u64, concurrency: usize) -> Bat
         let remaining = Arc::clone(&remaining);
         set.spawn(async move {
             let mut stats = BatchStats::new();
+            let mut worker = client.worker();
             while claim(&remaining) {
-                stats.record(&client.send().await);
+                stats.record(&worker.send().await);
             }
             stats
         });

@@ -1,9 +1,14 @@
 //! Reading responses to their end within a byte cap, and classifying what went wrong.
+//!
+//! Both transports (reqwest for `https://`, direct hyper connections for `http://`) hand their body over
+//! as a stream of byte chunks; everything here works on that stream, so the two share one reading and
+//! one classification.
 
 use super::outcome::ErrorKind;
 use crate::settings::Api;
+use bytes::Bytes;
 use eventsource_stream::Eventsource;
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use serde::de::IgnoredAny;
 use std::time::{Duration, Instant};
 
@@ -14,7 +19,26 @@ pub struct Read {
     pub bytes: u64,
     /// Time from send to the first stream event.
     pub first_event: Option<Duration>,
+    /// `Err` carries why the body did not count as an answer.
     pub result: Result<(), ErrorKind>,
+}
+
+/// An error of the transport under a body stream.
+pub trait TransportError: std::error::Error + Send + Sync + 'static {
+    /// Whether the transport's own timeout cut the body (the whole-request timeout of reqwest).
+    fn is_timeout(&self) -> bool;
+}
+
+impl TransportError for reqwest::Error {
+    fn is_timeout(&self) -> bool {
+        reqwest::Error::is_timeout(self)
+    }
+}
+
+impl TransportError for hyper::Error {
+    fn is_timeout(&self) -> bool {
+        hyper::Error::is_timeout(self)
+    }
 }
 
 /// Classifies a failure to get a response at all.
@@ -28,7 +52,7 @@ pub fn classify_send(e: &reqwest::Error) -> ErrorKind {
     }
 }
 
-fn classify_body(e: &reqwest::Error, otherwise: ErrorKind) -> ErrorKind {
+fn classify_body(e: &impl TransportError, otherwise: ErrorKind) -> ErrorKind {
     if e.is_timeout() { ErrorKind::Timeout } else { otherwise }
 }
 
@@ -41,36 +65,66 @@ struct Envelope {
 
 /// Reads a whole (non-streamed) body. A non-2xx status is drained (so the connection can be reused) and
 /// counted as `status`.
-pub async fn read_whole(mut response: reqwest::Response, cap: u64, api: Api, ok_status: bool) -> Read {
-    let mut body = Vec::new();
+pub async fn read_whole<E: TransportError>(
+    chunks: impl Stream<Item = Result<Bytes, E>>,
+    cap: u64,
+    api: Api,
+    ok_status: bool,
+) -> Read {
+    let mut chunks = std::pin::pin!(chunks);
+    let mut body = Collected::default();
     let mut bytes = 0u64;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                bytes += chunk.len() as u64;
-                if bytes > cap {
-                    let kind = if ok_status { ErrorKind::Decode } else { ErrorKind::Status };
-                    return Read { bytes, first_event: None, result: Err(kind) };
-                }
-                if ok_status && api != Api::Http {
-                    body.extend_from_slice(&chunk);
-                }
-            }
-            Ok(None) => break,
+    while let Some(chunk) = chunks.next().await {
+        let failed = |bytes, kind| Read { bytes, first_event: None, result: Err(kind) };
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
             Err(e) => {
                 let kind = if ok_status { classify_body(&e, ErrorKind::Decode) } else { ErrorKind::Status };
-                return Read { bytes, first_event: None, result: Err(kind) };
+                return failed(bytes, kind);
             }
+        };
+        bytes += chunk.len() as u64;
+        if bytes > cap {
+            return failed(bytes, if ok_status { ErrorKind::Decode } else { ErrorKind::Status });
+        }
+        if ok_status && api != Api::Http {
+            body.push(chunk);
         }
     }
     let result = if !ok_status {
         Err(ErrorKind::Status)
-    } else if valid_answer(api, &body) {
+    } else if valid_answer(api, body.as_slice()) {
         Ok(())
     } else {
         Err(ErrorKind::Decode)
     };
     Read { bytes, first_event: None, result }
+}
+
+/// A body gathered chunk by chunk, copied only when it came in more than one.
+#[derive(Debug, Default)]
+struct Collected {
+    /// The only chunk so far (most small answers arrive whole).
+    single: Option<Bytes>,
+    /// Every chunk, once there was more than one.
+    joined: Vec<u8>,
+}
+
+impl Collected {
+    fn push(&mut self, chunk: Bytes) {
+        if self.single.is_none() && self.joined.is_empty() {
+            self.single = Some(chunk);
+            return;
+        }
+        if let Some(first) = self.single.take() {
+            self.joined.extend_from_slice(&first);
+        }
+        self.joined.extend_from_slice(&chunk);
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        self.single.as_deref().unwrap_or(&self.joined)
+    }
 }
 
 fn valid_answer(api: Api, body: &[u8]) -> bool {
@@ -83,12 +137,12 @@ fn valid_answer(api: Api, body: &[u8]) -> bool {
 
 /// Why the byte stream under the SSE parser stopped.
 #[derive(Debug)]
-enum Cut {
-    Transport(reqwest::Error),
+enum Cut<E> {
+    Transport(E),
     TooLarge,
 }
 
-impl std::fmt::Display for Cut {
+impl<E: std::fmt::Display> std::fmt::Display for Cut<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Cut::Transport(e) => write!(f, "{e}"),
@@ -97,18 +151,22 @@ impl std::fmt::Display for Cut {
     }
 }
 
-impl std::error::Error for Cut {}
+impl<E: std::error::Error> std::error::Error for Cut<E> {}
 
 /// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
 /// with `choices`; a stream that ends without `[DONE]` is broken.
-pub async fn read_stream(response: reqwest::Response, cap: u64, started: Instant) -> Read {
+pub async fn read_stream<E: TransportError>(
+    chunks: impl Stream<Item = Result<Bytes, E>>,
+    cap: u64,
+    started: Instant,
+) -> Read {
     let mut bytes = 0u64;
-    let counted = response.bytes_stream().map(move |chunk| {
+    let counted = chunks.map(move |chunk| {
         let chunk = chunk.map_err(Cut::Transport)?;
         bytes += chunk.len() as u64;
         if bytes > cap { Err(Cut::TooLarge) } else { Ok(chunk) }
     });
-    let mut events = counted.eventsource();
+    let mut events = std::pin::pin!(counted.eventsource());
     let mut read = Read { bytes: 0, first_event: None, result: Err(ErrorKind::Stream) };
     while let Some(event) = events.next().await {
         let event = match event {
@@ -133,4 +191,21 @@ pub async fn read_stream(response: reqwest::Response, cap: u64, started: Instant
         }
     }
     read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_in_pieces_is_joined_in_order() {
+        let mut body = Collected::default();
+        assert_eq!(body.as_slice(), b"");
+        body.push(Bytes::from_static(b"{\"choi"));
+        assert_eq!(body.as_slice(), b"{\"choi");
+        body.push(Bytes::from_static(b"ces\":"));
+        body.push(Bytes::from_static(b"[]}"));
+        assert_eq!(body.as_slice(), b"{\"choices\":[]}");
+        assert!(valid_answer(Api::Chat, body.as_slice()));
+    }
 }

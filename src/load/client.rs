@@ -1,10 +1,14 @@
-//! One scenario's HTTP client: a long-lived connection pool and a prepared request, reused across
-//! batches as a long-running SDK client would be.
+//! One scenario's HTTP client: long-lived connections and a prepared request, reused across batches as a
+//! long-running SDK client would be. `http://` URLs go over direct hyper connections owned by each batch
+//! worker ([`super::direct`]); others (`https://`) through reqwest.
 
-use super::body;
+use super::body::{self, Read, TransportError};
+use super::direct::{Conns, Endpoint, Idle, Sender};
 use super::outcome::{ErrorKind, Outcome};
 use crate::settings::{Api, Scenario, Target};
 use bytes::Bytes;
+use futures_util::Stream;
+use http_body_util::BodyExt;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -24,15 +28,28 @@ pub enum Error {
 /// The prompt of every request: short, so the target's memory, not the payload, dominates.
 const PROMPT: &str = "Say hello in one short sentence.";
 
+/// How requests to one URL travel.
+#[derive(Debug)]
+enum Route {
+    /// `http://`: the worker's own hyper connection, request prepared once.
+    Direct(Box<Endpoint>),
+    /// Anything else (`https://`): reqwest, with its TLS and pool.
+    Reqwest,
+}
+
 /// Sends one scenario's requests.
 #[derive(Debug)]
 pub struct Client {
-    /// The pool, shared by every request of every batch.
+    /// The pool of reqwest routes, shared by every request of every batch.
     http: reqwest::Client,
-    /// Full request URLs, used round-robin.
+    /// The route of each URL, used round-robin.
+    routes: Vec<Route>,
+    /// Full request URLs, indexed like `routes`.
     urls: Vec<Url>,
     /// Index of the next URL.
     next: AtomicUsize,
+    /// Direct connections between batches.
+    idle: Idle,
     /// The request body, serialized once (empty for `api = "http"`).
     body: Bytes,
     /// What the scenario asks for.
@@ -49,24 +66,19 @@ impl Client {
     /// Builds the client of `scenario`; `fake` is the base URL of the built-in endpoint, when it runs.
     pub fn new(scenario: &Scenario, fake: Option<&Url>) -> Result<Self, Error> {
         let name = scenario.name.to_string();
-        let mut headers = scenario.headers.clone();
-        if let Some(key) = &scenario.api_key {
-            let mut v = http::HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| Error::Url {
-                scenario: name.clone(),
-                base: "api key".into(),
-                detail: "not a valid header value".into(),
-            })?;
-            v.set_sensitive(true);
-            headers.insert(http::header::AUTHORIZATION, v);
-        }
+        let headers = headers(scenario)?;
         let http = crate::http_client::builder()
-            .default_headers(headers)
+            .default_headers(headers.clone())
             .pool_max_idle_per_host(scenario.concurrency)
             .build()
             .map_err(|source| Error::Build { scenario: name.clone(), source })?;
+        let urls = urls(scenario, fake)?;
+        let routes = urls.iter().map(|url| route(url, scenario.api, &headers)).collect();
         Ok(Self {
             http,
-            urls: urls(scenario, fake)?,
+            routes,
+            idle: Idle::new(urls.len(), scenario.concurrency.max(1)),
+            urls,
             next: AtomicUsize::new(0),
             body: request_body(scenario),
             api: scenario.api,
@@ -76,10 +88,17 @@ impl Client {
         })
     }
 
+    /// A sender for one batch worker, holding its own direct connections until dropped.
+    pub fn worker(&self) -> Worker<'_> {
+        Worker { client: self, conns: Some(self.idle.check_out()) }
+    }
+
     /// Sends one request and reads the response to its end. Never panics, never returns early on failure.
     pub async fn send(&self) -> Outcome {
-        let started = Instant::now();
-        let url = &self.urls[self.next.fetch_add(1, Ordering::Relaxed) % self.urls.len()];
+        self.worker().send().await
+    }
+
+    async fn send_reqwest(&self, url: &Url, started: Instant) -> Outcome {
         let request = match self.api {
             Api::Http => self.http.get(url.clone()),
             _ => self
@@ -93,16 +112,33 @@ impl Client {
             Err(e) => return failed(started, 0, body::classify_send(&e)),
         };
         let ok_status = response.status().is_success();
-        let read = if self.stream && ok_status {
-            body::read_stream(response, self.max_response_bytes, started).await
-        } else {
-            body::read_whole(response, self.max_response_bytes, self.api, ok_status).await
+        completed(started, self.read(response.bytes_stream(), ok_status, started).await)
+    }
+
+    /// Sends over the worker's connection in `slot`, all of it (connecting included) within the timeout.
+    async fn send_direct(&self, endpoint: &Endpoint, slot: &mut Option<Sender>, started: Instant) -> Outcome {
+        let exchange = async {
+            let response = endpoint.respond(slot, &self.body).await?;
+            let ok_status = response.status().is_success();
+            Ok(self.read(response.into_body().into_data_stream(), ok_status, started).await)
         };
-        Outcome {
-            latency: started.elapsed(),
-            time_to_first_token: read.first_event,
-            bytes: read.bytes,
-            result: read.result,
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(Ok(read)) => completed(started, read),
+            Ok(Err(kind)) => failed(started, 0, kind),
+            Err(_) => failed(started, 0, ErrorKind::Timeout),
+        }
+    }
+
+    async fn read<E: TransportError>(
+        &self,
+        chunks: impl Stream<Item = Result<Bytes, E>>,
+        ok_status: bool,
+        started: Instant,
+    ) -> Read {
+        if self.stream && ok_status {
+            body::read_stream(chunks, self.max_response_bytes, started).await
+        } else {
+            body::read_whole(chunks, self.max_response_bytes, self.api, ok_status).await
         }
     }
 
@@ -114,6 +150,71 @@ impl Client {
     /// The body of every request (empty for `api = "http"`), so other tools can send the same one.
     pub fn body(&self) -> &[u8] {
         &self.body
+    }
+}
+
+/// One batch worker's sender: requests go one at a time, over connections no other worker uses.
+#[derive(Debug)]
+pub struct Worker<'a> {
+    /// The client whose requests this worker sends.
+    client: &'a Client,
+    /// The worker's direct connections; back to the client's idle stack on drop.
+    conns: Option<Conns>,
+}
+
+impl Worker<'_> {
+    /// Sends one request and reads the response to its end. Never panics, never returns early on failure.
+    pub async fn send(&mut self) -> Outcome {
+        let client = self.client;
+        let started = Instant::now();
+        let index = client.next.fetch_add(1, Ordering::Relaxed) % client.routes.len();
+        match (&client.routes[index], self.conns.as_mut()) {
+            (Route::Direct(endpoint), Some(conns)) => {
+                client.send_direct(endpoint, &mut conns.slots[index], started).await
+            }
+            _ => client.send_reqwest(&client.urls[index], started).await,
+        }
+    }
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        if let Some(conns) = self.conns.take() {
+            self.client.idle.check_in(conns);
+        }
+    }
+}
+
+/// The scenario's extra headers and its API key, as a bearer token marked sensitive.
+fn headers(scenario: &Scenario) -> Result<http::HeaderMap, Error> {
+    let mut headers = scenario.headers.clone();
+    if let Some(key) = &scenario.api_key {
+        let mut v = http::HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| Error::Url {
+            scenario: scenario.name.to_string(),
+            base: "api key".into(),
+            detail: "not a valid header value".into(),
+        })?;
+        v.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, v);
+    }
+    Ok(headers)
+}
+
+/// Direct for `http://` URLs, reqwest for the rest.
+fn route(url: &Url, api: Api, headers: &http::HeaderMap) -> Route {
+    let method = if api == Api::Http { http::Method::GET } else { http::Method::POST };
+    match Endpoint::new(url, method, headers, api != Api::Http) {
+        Ok(endpoint) => Route::Direct(Box::new(endpoint)),
+        Err(_) => Route::Reqwest,
+    }
+}
+
+fn completed(started: Instant, read: Read) -> Outcome {
+    Outcome {
+        latency: started.elapsed(),
+        time_to_first_token: read.first_event,
+        bytes: read.bytes,
+        result: read.result,
     }
 }
 

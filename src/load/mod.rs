@@ -8,10 +8,14 @@
 mod batch;
 mod body;
 mod client;
+mod direct;
 mod outcome;
 mod stats;
 
 pub use batch::run as run_batch;
-pub use client::{Client, Error};
+pub use client::{Client, Error, Worker};
 pub use outcome::{ErrorKind, Outcome};
 pub use stats::{BatchStats, ErrorCounts};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+//! Direct HTTP/1.1 connections for `http://` targets, without a shared pool on the hot path.
+//!
+//! Each batch worker checks out its own keep-alive connections ([`Conns`], one slot per URL) when the batch
+//! starts and checks them back in when it ends: one lock per worker per batch, none per request. Between
+//! batches they wait in [`Idle`], so connections persist as a long-lived SDK client's would. A connection
+//! that the server closed, or that a timeout or an unread body left unusable, is replaced on next use.
+//! Every request's unchanging parts (method, path, headers, body) are built once, in [`Endpoint`].
+
+use super::outcome::ErrorKind;
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderValue};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use std::sync::{Mutex, PoisonError};
+use tokio::net::TcpStream;
+use url::{Host, Position, Url};
+
+/// The sending half of one keep-alive connection.
+pub type Sender = SendRequest<Full<Bytes>>;
+
+/// Why a URL cannot be reached over a direct connection (it is sent through reqwest instead).
+#[derive(Debug, thiserror::Error)]
+pub enum Unsupported {
+    #[error("not an http:// URL")]
+    Scheme,
+    #[error("no host")]
+    NoHost,
+    #[error("invalid header value or request target")]
+    Invalid,
+}
+
+/// One URL, with the parts of its request that never change.
+#[derive(Debug)]
+pub struct Endpoint {
+    /// Host to connect to: a name or an IP address (an IPv6 one without brackets).
+    host: String,
+    /// Port to connect to (80 when the URL has none).
+    port: u16,
+    /// The request target, in origin form (path and query).
+    target: http::Uri,
+    /// `GET` for `api = "http"`, `POST` otherwise.
+    method: http::Method,
+    /// Every request header, `Host` and credentials (marked sensitive) included.
+    headers: HeaderMap,
+}
+
+impl Endpoint {
+    /// Prepares requests to `url`. `headers` are the scenario's (credentials included); `json` adds the
+    /// content type of a JSON body.
+    pub fn new(url: &Url, method: http::Method, headers: &HeaderMap, json: bool) -> Result<Self, Unsupported> {
+        if url.scheme() != "http" {
+            return Err(Unsupported::Scheme);
+        }
+        let host = match url.host().ok_or(Unsupported::NoHost)? {
+            Host::Domain(d) => d.to_string(),
+            Host::Ipv4(a) => a.to_string(),
+            Host::Ipv6(a) => a.to_string(),
+        };
+        let target = url[Position::BeforePath..Position::AfterQuery].parse().map_err(|_| Unsupported::Invalid)?;
+        let authority =
+            HeaderValue::from_str(&url[Position::BeforeHost..Position::AfterPort]).map_err(|_| Unsupported::Invalid)?;
+        let mut all = HeaderMap::new();
+        all.insert(header::HOST, authority);
+        all.insert(header::USER_AGENT, HeaderValue::from_static(crate::http_client::USER_AGENT));
+        all.insert(header::ACCEPT, HeaderValue::from_static("*/*"));
+        for (name, value) in headers {
+            all.insert(name, value.clone());
+        }
+        if json {
+            all.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        let port = url.port_or_known_default().unwrap_or(80);
+        Ok(Self { host, port, target, method, headers: all })
+    }
+
+    fn request(&self, body: &Bytes) -> http::Request<Full<Bytes>> {
+        let mut request = http::Request::new(Full::new(body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.target.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+
+    /// Opens a connection and spawns its driver, which ends when the connection closes or every
+    /// [`Sender`] of it is dropped.
+    async fn connect(&self) -> Result<Sender, ErrorKind> {
+        let stream = TcpStream::connect((self.host.as_str(), self.port)).await.map_err(|_| ErrorKind::Connect)?;
+        stream.set_nodelay(true).map_err(|_| ErrorKind::Connect)?;
+        let (sender, connection) = http1::handshake(TokioIo::new(stream)).await.map_err(|_| ErrorKind::Connect)?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::trace!(error = %e, "load connection ended");
+            }
+        });
+        Ok(sender)
+    }
+
+    /// Sends one request over the connection in `slot` and returns the response head, its body unread.
+    ///
+    /// A closed connection is replaced; a request the old connection could not send is sent again once
+    /// on a new one (the server closed a keep-alive connection between requests). `slot` holds the
+    /// connection again once the response head arrived; if this future is dropped first, it is empty.
+    pub async fn respond(
+        &self,
+        slot: &mut Option<Sender>,
+        body: &Bytes,
+    ) -> Result<http::Response<Incoming>, ErrorKind> {
+        let mut request = self.request(body);
+        loop {
+            let (mut sender, fresh) = match ready(slot.take()).await {
+                Some(sender) => (sender, false),
+                None => (self.connect().await?, true),
+            };
+            match sender.try_send_request(request).await {
+                Ok(response) => {
+                    *slot = Some(sender);
+                    return Ok(response);
+                }
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) if !fresh => request = unsent,
+                    _ => return Err(ErrorKind::Connect),
+                },
+            }
+        }
+    }
+}
+
+/// The connection, once it can take a request; `None` if there is none or it closed.
+async fn ready(sender: Option<Sender>) -> Option<Sender> {
+    let mut sender = sender?;
+    sender.ready().await.ok()?;
+    Some(sender)
+}
+
+/// One worker's connections: a slot per URL of the client, empty until first used.
+#[derive(Debug)]
+pub struct Conns {
+    /// Indexed like the client's URLs.
+    pub slots: Vec<Option<Sender>>,
+}
+
+/// Connections waiting between batches, at most one [`Conns`] per unit of concurrency.
+#[derive(Debug)]
+pub struct Idle {
+    /// Checked-in connection sets, used last-in first-out.
+    stack: Mutex<Vec<Conns>>,
+    /// Slots in a new [`Conns`]: the number of URLs.
+    urls: usize,
+    /// Sets kept beyond this are dropped, closing their connections.
+    max: usize,
+}
+
+impl Idle {
+    pub fn new(urls: usize, max: usize) -> Self {
+        Self { stack: Mutex::new(Vec::new()), urls, max }
+    }
+
+    /// Takes a set of idle connections, or a new, empty one.
+    pub fn check_out(&self) -> Conns {
+        let conns = self.stack.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        conns.unwrap_or_else(|| Conns { slots: (0..self.urls).map(|_| None).collect() })
+    }
+
+    /// Puts a set back for the next batch.
+    pub fn check_in(&self, conns: Conns) {
+        let mut stack = self.stack.lock().unwrap_or_else(PoisonError::into_inner);
+        if stack.len() < self.max && conns.slots.iter().any(Option::is_some) {
+            stack.push(conns);
+        }
+    }
+}

@@ -35,5 +35,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod fake_llm;
+#[doc(hidden)]
+pub mod fuzz_api;
 pub mod http_client;
 pub mod telemetry;

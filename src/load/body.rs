@@ -35,6 +35,12 @@ impl TransportError for reqwest::Error {
     }
 }
 
+impl TransportError for std::io::Error {
+    fn is_timeout(&self) -> bool {
+        self.kind() == std::io::ErrorKind::TimedOut
+    }
+}
+
 impl TransportError for hyper::Error {
     fn is_timeout(&self) -> bool {
         hyper::Error::is_timeout(self)

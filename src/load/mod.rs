@@ -19,3 +19,14 @@ pub use stats::{BatchStats, ErrorCounts};
 
 #[cfg(test)]
 mod tests;
+
+/// Runs the SSE reader over `data` in chunks of `chunk` bytes (see [`crate::fuzz_api::sse`]).
+#[doc(hidden)]
+pub fn read_sse_for_fuzzing(data: &[u8], chunk: usize) -> Result<(), ErrorKind> {
+    use futures_util::FutureExt as _;
+    let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
+        data.chunks(chunk.max(1)).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
+    let read = body::read_stream(futures_util::stream::iter(chunks), 1 << 20, std::time::Instant::now());
+    // Every chunk is ready, so the reader never waits: one poll runs it to the end.
+    read.now_or_never().map_or(Err(ErrorKind::Stream), |r| r.result)
+}

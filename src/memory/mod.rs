@@ -27,3 +27,9 @@ mod source;
 pub use error::Error;
 pub use heap::{CountingAlloc, live_heap_bytes};
 pub use sampler::{READ_GAP, Reading, Sampler};
+
+/// Decodes a PromQL HTTP API response (see [`crate::fuzz_api::promql`]); `true` when it holds one sample.
+#[doc(hidden)]
+pub fn decode_promql_for_fuzzing(body: &[u8]) -> bool {
+    promql::decode("fuzz", body).is_ok()
+}

@@ -19,7 +19,12 @@ pub const ENV_PREFIX: &str = "LEAKSOAK";
 /// Problems of shape (unknown keys, wrong types) and of value are reported together: a key that did not
 /// parse takes its default, so the rest of the file is still validated.
 pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
-    let (raw, mut problems) = from_tree(&merged_tree(file)?);
+    validated(&merged_tree(file)?)
+}
+
+/// Shape and value problems of a merged tree, together.
+pub(super) fn validated(tree: &Value) -> Result<Settings, SettingsError> {
+    let (raw, mut problems) = from_tree(tree);
     match raw.validate() {
         Ok(settings) => problems.finish(settings),
         Err(e) => {

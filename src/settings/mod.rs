@@ -94,6 +94,14 @@ impl RawSettings {
     }
 }
 
+/// Settings from TOML text alone (no environment): every problem of shape and of value, as [`load`] reports
+/// them for a file.
+pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
+    let tree: serde_json::Value =
+        toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.message().to_owned()))?;
+    layers::validated(&tree)
+}
+
 impl Settings {
     /// The embedded default: the built-in fake endpoint, memory source `self`, the seed's four scenarios.
     pub fn embedded_default() -> Self {

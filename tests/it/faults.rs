@@ -2,29 +2,12 @@
 //! served and memory stays bounded; a memory source that vanishes and comes back; reloads in a burst;
 //! secrets that appear nowhere.
 
-use crate::helpers::{Daemon, get_text, http, sample_value, spawn_daemon, spawn_fake_process, wait_for_metrics};
-use std::sync::Arc;
+use crate::helpers::{
+    Daemon, get_text, hostile, http, sample_value, spawn_daemon, spawn_fake_process, wait_for_metrics,
+};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-/// Serves every connection with `respond`, forever (until the test ends).
-async fn hostile<F, Fut>(respond: F) -> u16
-where
-    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let respond = Arc::new(respond);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let respond = Arc::clone(&respond);
-            tokio::spawn(async move { respond(stream).await });
-        }
-    });
-    port
-}
 
 async fn status_storm(mut s: TcpStream) {
     let mut buf = vec![0u8; 16 * 1024];
@@ -74,8 +57,8 @@ fn errors(m: &str, scenario: &str, kind: &str) -> f64 {
 #[tokio::test]
 async fn hostile_targets_are_counted_by_kind_while_metrics_stay_up() {
     let refused = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr").port();
-    let storm = hostile(status_storm).await;
-    let slow = hostile(trickle).await;
+    let storm = hostile(status_storm).await.port();
+    let slow = hostile(trickle).await.port();
     let config = format!(
         "[cycle]\nwarmup_batches = 0\nbatch_size = 8\npause = \"0s\"\n[fake_llm]\nenabled = false\n\
          [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n{}{}{}",

@@ -193,3 +193,21 @@ pub async fn wait_for_metrics(daemon: &Daemon, secs: u64, done: impl Fn(&str) ->
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// A server that answers every connection with `respond`.
+pub async fn hostile<F, Fut>(respond: F) -> SocketAddr
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let respond = std::sync::Arc::new(respond);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let respond = std::sync::Arc::clone(&respond);
+            tokio::spawn(async move { respond(stream).await });
+        }
+    });
+    addr
+}

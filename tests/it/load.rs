@@ -1,10 +1,9 @@
 //! The load generator against the fake endpoint and against hostile servers: every request lands in the
 //! right error kind, the batch always completes, and memory stays bounded.
 
-use crate::helpers::{settings, spawn_fake};
+use crate::helpers::{hostile, settings, spawn_fake};
 use leaksoak::load::{BatchStats, Client, ErrorKind, run_batch};
 use leaksoak::settings::FakeLlm;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -64,24 +63,6 @@ async fn injected_errors_are_status_errors() {
     assert_eq!(stats.requests, 200);
     let status = stats.errors.get(ErrorKind::Status);
     assert!((50..150).contains(&status) && stats.failed() == status, "{:?}", stats.errors);
-}
-
-/// A server that answers every connection with `respond`.
-async fn hostile<F, Fut>(respond: F) -> SocketAddr
-where
-    F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let respond = Arc::new(respond);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let respond = Arc::clone(&respond);
-            tokio::spawn(async move { respond(stream).await });
-        }
-    });
-    addr
 }
 
 /// Reads the request head (and whatever body came with it), then writes `reply` and closes.

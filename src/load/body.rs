@@ -5,9 +5,9 @@
 //! one classification.
 
 use super::outcome::ErrorKind;
+use super::sse;
 use crate::settings::Api;
 use bytes::Bytes;
-use eventsource_stream::Eventsource;
 use futures_util::{Stream, StreamExt};
 use serde::de::IgnoredAny;
 use std::time::{Duration, Instant};
@@ -141,59 +141,39 @@ fn valid_answer(api: Api, body: &[u8]) -> bool {
     }
 }
 
-/// Why the byte stream under the SSE parser stopped.
-#[derive(Debug)]
-enum Cut<E> {
-    Transport(E),
-    TooLarge,
-}
-
-impl<E: std::fmt::Display> std::fmt::Display for Cut<E> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Cut::Transport(e) => write!(f, "{e}"),
-            Cut::TooLarge => f.write_str("response exceeds the size cap"),
-        }
-    }
-}
-
-impl<E: std::error::Error> std::error::Error for Cut<E> {}
-
 /// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
-/// with `choices`; a stream that ends without `[DONE]` is broken.
+/// with `choices`; a stream that ends without `[DONE]`, or grows past `cap` bytes, is broken.
 pub async fn read_stream<E: TransportError>(
     chunks: impl Stream<Item = Result<Bytes, E>>,
     cap: u64,
     started: Instant,
 ) -> Read {
-    let mut bytes = 0u64;
-    let counted = chunks.map(move |chunk| {
-        let chunk = chunk.map_err(Cut::Transport)?;
-        bytes += chunk.len() as u64;
-        if bytes > cap { Err(Cut::TooLarge) } else { Ok(chunk) }
-    });
-    let mut events = std::pin::pin!(counted.eventsource());
+    let mut chunks = std::pin::pin!(chunks);
+    let mut parser = sse::Parser::default();
+    let mut events = Vec::new();
     let mut read = Read { bytes: 0, first_event: None, result: Err(ErrorKind::Stream) };
-    while let Some(event) = events.next().await {
-        let event = match event {
-            Ok(ev) => ev,
-            Err(eventsource_stream::EventStreamError::Transport(Cut::Transport(e))) => {
+    while let Some(chunk) = chunks.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
                 read.result = Err(classify_body(&e, ErrorKind::Stream));
-                break;
+                return read;
             }
-            Err(_) => break,
         };
-        read.bytes += event.data.len() as u64;
-        if event.data.is_empty() {
-            continue;
+        read.bytes += chunk.len() as u64;
+        if read.bytes > cap {
+            return read;
         }
-        read.first_event.get_or_insert_with(|| started.elapsed());
-        if event.data == "[DONE]" {
-            read.result = Ok(());
-            break;
-        }
-        if !serde_json::from_str::<Envelope>(&event.data).is_ok_and(|e| e.choices.is_some()) {
-            break;
+        parser.feed(&chunk, &mut events);
+        for data in events.drain(..) {
+            read.first_event.get_or_insert_with(|| started.elapsed());
+            if data == "[DONE]" {
+                read.result = Ok(());
+                return read;
+            }
+            if !serde_json::from_str::<Envelope>(&data).is_ok_and(|e| e.choices.is_some()) {
+                return read;
+            }
         }
     }
     read

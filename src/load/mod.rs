@@ -10,6 +10,7 @@ mod body;
 mod client;
 mod direct;
 mod outcome;
+mod sse;
 mod stats;
 
 pub use batch::run as run_batch;

@@ -174,3 +174,16 @@ async fn a_hundred_mib_body_is_cut_at_the_cap_and_memory_stays_bounded() {
     let grown = own_rss().saturating_sub(before);
     assert!(grown < 64 << 20, "RSS grew by {grown} bytes reading capped bodies");
 }
+
+#[tokio::test]
+async fn one_mib_events_pass_under_the_cap_and_fail_over_it() {
+    let big = format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{}\"}}}}]}}\n\n", "x".repeat(1 << 20));
+    let body = format!("{big}{big}data: [DONE]\n\n");
+    let addr = hostile(move |s| reply_with(s, sse_response(&body))).await;
+    let url = format!("http://{addr}/v1");
+    let stats = batch(&url, "stream = true", 4).await;
+    assert_eq!((stats.requests, stats.failed()), (4, 0), "two 1 MiB events under the 16 MiB cap: {:?}", stats.errors);
+    assert!(stats.bytes >= 4 * (2 << 20), "every byte was read");
+    let stats = batch(&url, "stream = true\nmax_response_bytes = 524288", 4).await;
+    only(&stats, ErrorKind::Stream, 4);
+}

@@ -141,7 +141,7 @@ impl Metrics {
         for gone in known.iter().filter(|k| !scenarios.contains(k)) {
             self.remove_scenario(gone);
         }
-        known.clone_from(&scenarios.to_vec());
+        *known = scenarios.to_vec();
         for s in scenarios.iter().map(String::as_str) {
             for v in Verdict::ALL {
                 self.cycle_verdict.with_label_values(&[s, v.as_str()]);

@@ -93,11 +93,6 @@ impl Client {
         Worker { client: self, conns: Some(self.idle.check_out()) }
     }
 
-    /// Sends one request and reads the response to its end. Never panics, never returns early on failure.
-    pub async fn send(&self) -> Outcome {
-        self.worker().send().await
-    }
-
     async fn send_reqwest(&self, url: &Url, started: Instant) -> Outcome {
         let request = match self.api {
             Api::Http => self.http.get(url.clone()),
@@ -140,11 +135,6 @@ impl Client {
         } else {
             body::read_whole(chunks, self.max_response_bytes, self.api, ok_status).await
         }
-    }
-
-    /// The URLs this client sends to, for logs.
-    pub fn urls(&self) -> &[Url] {
-        &self.urls
     }
 
     /// The body of every request (empty for `api = "http"`), so other tools can send the same one.

@@ -60,11 +60,6 @@ impl Sampler {
         Ok(self.conclude(reads))
     }
 
-    /// Forgets the identity seen so far: the next sample reports no restart (e.g. after a config reload).
-    pub fn forget_identity(&mut self) {
-        self.identity = None;
-    }
-
     /// What is measured, for logs: "process 1234 (litellm)".
     pub fn describe(&self) -> String {
         self.source.describe()
@@ -135,8 +130,6 @@ mod tests {
         assert!(!s.conclude(vec![read(10, Some(1))]).restarted);
         assert!(s.conclude(vec![read(10, Some(2))]).restarted);
         assert!(!s.conclude(vec![read(10, Some(2))]).restarted);
-        s.forget_identity();
-        assert!(!s.conclude(vec![read(10, Some(3))]).restarted);
         // No identity (own memory, a scalar): never a restart, and the last known one is kept.
         assert!(!s.conclude(vec![read(10, None)]).restarted);
         assert!(s.conclude(vec![read(10, Some(4))]).restarted);

@@ -100,22 +100,22 @@ fn recorded(value: &Value, place: &str, index: usize) -> Result<Recorded, ReadEr
         None => 0,
         Some(v) => v.as_u64().ok_or_else(|| err(at(place, "batch_size"), "must be a whole number"))?,
     };
-    let cycles = match obj.get("cycles") {
-        None => {
-            return Err(err(
-                at(place, "cycles"),
-                "missing: a recorded soak is a list of cycles, each a list of batches",
-            ));
-        }
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(err(at(place, "cycles"), "must be a list")),
-    };
-    let cycles = cycles
+    let missing = "missing: a recorded soak is a list of cycles, each a list of batches";
+    let cycles = list(obj, place, "cycles", missing)?
         .iter()
         .enumerate()
         .map(|(i, c)| cycle(c, &at(place, &format!("cycles[{i}]"))))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Recorded { scenario, batch_size, cycles })
+}
+
+/// A required list field.
+fn list<'a>(obj: &'a Map<String, Value>, place: &str, key: &str, missing: &str) -> Result<&'a Vec<Value>, ReadError> {
+    match obj.get(key) {
+        None => Err(err(at(place, key), missing)),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(err(at(place, key), "must be a list")),
+    }
 }
 
 fn place_or_root(place: &str) -> String {
@@ -124,12 +124,7 @@ fn place_or_root(place: &str) -> String {
 
 fn cycle(value: &Value, place: &str) -> Result<RecordedCycle, ReadError> {
     let obj = value.as_object().ok_or_else(|| err(place, "must be an object with `batches`"))?;
-    let batches = match obj.get("batches") {
-        None => return Err(err(at(place, "batches"), "missing")),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(err(at(place, "batches"), "must be a list")),
-    };
-    let batches = batches
+    let batches = list(obj, place, "batches", "missing")?
         .iter()
         .enumerate()
         .map(|(i, b)| batch(b, &at(place, &format!("batches[{i}]"))))

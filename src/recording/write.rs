@@ -56,7 +56,7 @@ pub struct FindingRecord {
 }
 
 /// The spelling of a cycle's end in recordings.
-pub fn end_name(end: &CycleEnd) -> &'static str {
+fn end_name(end: &CycleEnd) -> &'static str {
     match end {
         CycleEnd::Completed => "completed",
         CycleEnd::SourceFailed(_) => "source_failed",
@@ -106,7 +106,7 @@ pub fn once_json(judged: &[Judged]) -> String {
 }
 
 /// One `run --record` line: the object of one scenario with one cycle, newline-terminated.
-pub fn line(j: &Judged) -> String {
+fn line(j: &Judged) -> String {
     let mut text = serde_json::to_string(&recording(j)).unwrap_or_default();
     text.push('\n');
     text

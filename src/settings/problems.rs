@@ -56,10 +56,6 @@ impl Problems {
         self.list.push(Problem { key: key.into(), detail: detail.into() });
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// Adds the problems of an earlier stage.
     pub fn extend_from(&mut self, other: SettingsError) {
         self.list.extend(other.problems);

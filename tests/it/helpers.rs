@@ -121,7 +121,10 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
 }
 
-/// `leaksoak run` in its own process on a free port, killed when dropped.
+/// The daemon's record file (`run --record`), in its temporary directory.
+const RECORD: &str = "record.jsonl";
+
+/// `leaksoak run --record` in its own process on a free port, killed when dropped.
 pub struct Daemon {
     pub child: Child,
     pub port: u16,
@@ -138,6 +141,19 @@ impl Daemon {
         self.dir.path().join("leaksoak.toml")
     }
 
+    /// Every cycle recorded so far (`run --record`), as `(scenario, cycle)` in order.
+    pub fn recorded_cycles(&self) -> Vec<(String, serde_json::Value)> {
+        let text = std::fs::read_to_string(self.dir.path().join(RECORD)).unwrap_or_default();
+        let mut cycles = vec![];
+        for line in text.lines() {
+            let mut v: serde_json::Value = serde_json::from_str(line).expect("a recorded line is JSON");
+            let scenario = v["scenario"].as_str().expect("scenario").to_owned();
+            let list = v["cycles"].as_array_mut().map(std::mem::take).unwrap_or_default();
+            cycles.extend(list.into_iter().map(|c| (scenario.clone(), c)));
+        }
+        cycles
+    }
+
     /// Sends a signal (`TERM`, `HUP`) to the daemon.
     pub fn signal(&self, name: &str) {
         let ok = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status();
@@ -152,7 +168,7 @@ impl Drop for Daemon {
     }
 }
 
-/// Starts the daemon with `config` plus a `[server]` section listening on a free loopback port
+/// Starts the daemon, recording its cycles, with `config` plus a `[server]` section listening on a free loopback port
 /// (`server_extra` adds keys to it), and waits until `/healthz` answers.
 pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -163,6 +179,8 @@ pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
     let child = bin()
         .args(["run", "--config"])
         .arg(dir.path().join("leaksoak.toml"))
+        .arg("--record")
+        .arg(dir.path().join(RECORD))
         .stderr(stderr)
         .spawn()
         .expect("spawn leaksoak run");
@@ -192,22 +210,4 @@ pub async fn wait_for_metrics(daemon: &Daemon, secs: u64, done: impl Fn(&str) ->
         assert!(std::time::Instant::now() < deadline, "condition not met within {secs} s; last scrape:\n{text}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-}
-
-/// A server that answers every connection with `respond`.
-pub async fn hostile<F, Fut>(respond: F) -> SocketAddr
-where
-    F: Fn(tokio::net::TcpStream) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
-{
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let respond = std::sync::Arc::new(respond);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let respond = std::sync::Arc::clone(&respond);
-            tokio::spawn(async move { respond(stream).await });
-        }
-    });
-    addr
 }

@@ -1,13 +1,14 @@
 //! The load generator against the fake endpoint and against hostile servers: every request lands in the
 //! right error kind, the batch always completes, and memory stays bounded.
 
-use crate::helpers::{hostile, settings, spawn_fake};
+use crate::helpers::{settings, spawn_fake};
+use crate::hostile::{
+    CHUNK, GARBAGE_EVENTS, INVALID_JSON, cut_stream, hang, hostile, http_response, hundred_mib, one_mib_events,
+    refused_port, reply_with, sse_response,
+};
 use leaksoak::load::{BatchStats, Client, ErrorKind, run_batch};
 use leaksoak::settings::FakeLlm;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 fn client_for(url: &str, extra: &str) -> Arc<Client> {
     let s = settings(&format!("[[scenario]]\nname = \"t\"\nurl = \"{url}\"\n{extra}\n"));
@@ -65,26 +66,6 @@ async fn injected_errors_are_status_errors() {
     assert!((50..150).contains(&status) && stats.failed() == status, "{:?}", stats.errors);
 }
 
-/// Reads the request head (and whatever body came with it), then writes `reply` and closes.
-async fn reply_with(mut stream: TcpStream, reply: Vec<u8>) {
-    let mut buf = vec![0u8; 64 * 1024];
-    let _ = stream.read(&mut buf).await;
-    let _ = stream.write_all(&reply).await;
-    let _ = stream.shutdown().await;
-}
-
-fn http_response(status: &str, content_type: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-fn sse_response(body: &str) -> Vec<u8> {
-    format!("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n{body}").into_bytes()
-}
-
 fn only(stats: &BatchStats, kind: ErrorKind, n: u64) {
     assert_eq!(stats.requests, n, "every request is counted");
     assert_eq!(stats.errors.get(kind), n, "expected {n} x {kind:?}, got {:?}", stats.errors);
@@ -92,17 +73,13 @@ fn only(stats: &BatchStats, kind: ErrorKind, n: u64) {
 
 #[tokio::test]
 async fn connection_refused_is_connect() {
-    let addr = TcpListener::bind("127.0.0.1:0").await.expect("bind").local_addr().expect("addr");
-    only(&batch(&format!("http://{addr}/v1"), "", 20).await, ErrorKind::Connect, 20);
+    let port = refused_port().await;
+    only(&batch(&format!("http://127.0.0.1:{port}/v1"), "", 20).await, ErrorKind::Connect, 20);
 }
 
 #[tokio::test]
 async fn accept_and_hang_is_timeout() {
-    let addr = hostile(|stream| async move {
-        tokio::time::sleep(Duration::from_secs(30)).await;
-        drop(stream);
-    })
-    .await;
+    let addr = hostile(hang).await;
     only(&batch(&format!("http://{addr}/v1"), "timeout = \"300ms\"", 8).await, ErrorKind::Timeout, 8);
 }
 
@@ -114,7 +91,7 @@ async fn server_errors_are_status() {
 
 #[tokio::test]
 async fn invalid_json_is_decode() {
-    let addr = hostile(|s| reply_with(s, http_response("200 OK", "application/json", "{\"choices\": [tru"))).await;
+    let addr = hostile(|s| reply_with(s, http_response("200 OK", "application/json", INVALID_JSON))).await;
     only(&batch(&format!("http://{addr}/v1"), "stream = false", 20).await, ErrorKind::Decode, 20);
     let addr = hostile(|s| reply_with(s, http_response("200 OK", "application/json", "{\"other\": 1}"))).await;
     only(&batch(&format!("http://{addr}/v1"), "stream = false", 5).await, ErrorKind::Decode, 5);
@@ -122,8 +99,7 @@ async fn invalid_json_is_decode() {
 
 #[tokio::test]
 async fn a_stream_cut_before_done_is_stream() {
-    let chunk = r#"data: {"choices":[{"delta":{"content":"hi"}}]}"#;
-    let addr = hostile(move |s| reply_with(s, sse_response(&format!("{chunk}\n\n{chunk}\n\n")))).await;
+    let addr = hostile(move |s| reply_with(s, sse_response(&cut_stream()))).await;
     let stats = batch(&format!("http://{addr}/v1"), "stream = true", 20).await;
     only(&stats, ErrorKind::Stream, 20);
     assert_eq!(stats.time_to_first_token.len(), 20, "the first event still counts as the first token");
@@ -131,30 +107,13 @@ async fn a_stream_cut_before_done_is_stream() {
 
 #[tokio::test]
 async fn garbage_events_are_stream() {
-    let body = "data: this is not json\n\ndata: [DONE]\n\n";
-    let addr = hostile(move |s| reply_with(s, sse_response(body))).await;
+    let addr = hostile(move |s| reply_with(s, sse_response(GARBAGE_EVENTS))).await;
     only(&batch(&format!("http://{addr}/v1"), "stream = true", 20).await, ErrorKind::Stream, 20);
     // Lines that are not SSE fields are ignored, as the SSE spec says; the stream is judged by its events.
-    let body = "garbage line\n: comment\n\ndata: {\"choices\":[]}\n\ndata: [DONE]\n\n";
-    let addr = hostile(move |s| reply_with(s, sse_response(body))).await;
+    let body = format!("garbage line\n: comment\n\n{CHUNK}data: [DONE]\n\n");
+    let addr = hostile(move |s| reply_with(s, sse_response(&body))).await;
     let stats = batch(&format!("http://{addr}/v1"), "stream = true", 5).await;
     assert_eq!(stats.failed(), 0, "{:?}", stats.errors);
-}
-
-/// Writes a 100 MiB body in 64 KiB chunks, as fast as the client reads.
-async fn hundred_mib(mut stream: TcpStream, content_type: &'static str) {
-    let mut buf = vec![0u8; 64 * 1024];
-    let _ = stream.read(&mut buf).await;
-    let head = format!("HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\r\n", 100 << 20);
-    if stream.write_all(head.as_bytes()).await.is_err() {
-        return;
-    }
-    let block = vec![b'a'; 64 * 1024];
-    for _ in 0..1600 {
-        if stream.write_all(&block).await.is_err() {
-            return;
-        }
-    }
 }
 
 fn own_rss() -> u64 {
@@ -177,8 +136,7 @@ async fn a_hundred_mib_body_is_cut_at_the_cap_and_memory_stays_bounded() {
 
 #[tokio::test]
 async fn one_mib_events_pass_under_the_cap_and_fail_over_it() {
-    let big = format!("data: {{\"choices\":[{{\"delta\":{{\"content\":\"{}\"}}}}]}}\n\n", "x".repeat(1 << 20));
-    let body = format!("{big}{big}data: [DONE]\n\n");
+    let body = one_mib_events();
     let addr = hostile(move |s| reply_with(s, sse_response(&body))).await;
     let url = format!("http://{addr}/v1");
     let stats = batch(&url, "stream = true", 4).await;

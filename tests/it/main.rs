@@ -7,6 +7,7 @@ mod export;
 mod faults;
 mod fake_llm;
 mod helpers;
+mod hostile;
 mod load;
 mod memory;
 mod otlp;

@@ -5,7 +5,7 @@ mod cgroup;
 mod process;
 mod promql;
 mod scrape;
-mod server;
+pub mod server;
 
 use leaksoak::memory::Sampler;
 use leaksoak::settings::{Memory, MemorySource};

@@ -1,0 +1,147 @@
+//! Memory sources that fail: a `process` source whose pid file vanishes and comes back, a target restarted
+//! mid-cycle, and a `promql` server answering errors, empty results and several series. Each failure ends
+//! its cycle as `error`, `/report` says why, and soaking goes on.
+
+use super::{cycles, judged, scenario};
+use crate::helpers::wait_for_metrics;
+use crate::helpers::{Daemon, FakeProcess, free_port, get_text, sample_value, spawn_daemon, spawn_fake_process};
+use crate::memory::server::Server;
+use std::path::Path;
+use std::time::Duration;
+
+fn up(m: &str, scenario: &str) -> Option<f64> {
+    sample_value(m, &format!("leaksoak_memory_source_up{{scenario=\"{scenario}\"}}"))
+}
+
+/// A daemon measuring the process named in `pid_file`, soaking it through `port`.
+async fn process_daemon(pid_file: &Path, port: u16, settle: &str) -> Daemon {
+    let config = format!(
+        "[cycle]\nwarmup_batches = 0\nbatch_size = 5\npause = \"100ms\"\n[fake_llm]\nenabled = false\n\
+         [memory]\nsource = \"process\"\npid_file = {:?}\nsettle = \"{settle}\"\nsamples_per_batch = 1\n{}",
+        pid_file.display(),
+        scenario("target", port, "")
+    );
+    spawn_daemon(&config, "").await
+}
+
+/// Polls `/report` until it contains `text`.
+async fn wait_for_report(d: &Daemon, text: &str) -> String {
+    for _ in 0..300 {
+        let report = get_text(d.url("/report")).await;
+        if report.contains(text) {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/report never said {text:?}:\n{}", get_text(d.url("/report")).await);
+}
+
+#[tokio::test]
+async fn a_memory_source_that_vanishes_and_comes_back() {
+    let fake = spawn_fake_process(&[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("target.pid");
+    std::fs::write(&pid_file, fake.child.id().to_string()).expect("write pid file");
+    let d = process_daemon(&pid_file, fake.addr.port(), "0ms").await;
+    wait_for_metrics(&d, 30, |m| judged(m, "target") >= 1.0).await;
+    std::fs::remove_file(&pid_file).expect("remove pid file");
+    let m = wait_for_metrics(&d, 30, |m| cycles(m, "target", "error") >= 1.0).await;
+    assert_eq!(up(&m, "target"), Some(0.0));
+    wait_for_report(&d, "target.pid").await;
+    let before = judged(&m, "target");
+    std::fs::write(&pid_file, fake.child.id().to_string()).expect("restore pid file");
+    let m = wait_for_metrics(&d, 30, |m| judged(m, "target") > before).await;
+    assert_eq!(up(&m, "target"), Some(1.0));
+    let restarts = sample_value(&m, "leaksoak_target_restarts_total{scenario=\"target\"}");
+    assert_eq!(restarts, Some(0.0), "same pid: no restart");
+}
+
+/// A fake endpoint on `port`, written into `pid_file`.
+fn start_target(port: u16, pid_file: &Path) -> FakeProcess {
+    let fake = spawn_fake_process(&["--listen", &format!("127.0.0.1:{port}")]);
+    std::fs::write(pid_file, fake.child.id().to_string()).expect("write pid file");
+    fake
+}
+
+/// Polls `/status` until the scenario is past the first batch of a measured phase.
+async fn wait_until_mid_cycle(d: &Daemon) {
+    for _ in 0..300 {
+        let status: serde_json::Value =
+            serde_json::from_str(&get_text(d.url("/status")).await).expect("/status is JSON");
+        let s = &status["scenarios"][0];
+        if s["phase"] == "measure" && s["batch"].as_u64() >= Some(2) && s["cycles"].as_u64() >= Some(1) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("never mid-cycle");
+}
+
+#[tokio::test]
+async fn a_target_restarted_mid_cycle_discards_the_cycle_and_resets_the_trend() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("target.pid");
+    let port = free_port();
+    let first = start_target(port, &pid_file);
+    let d = process_daemon(&pid_file, port, "150ms").await;
+    wait_until_mid_cycle(&d).await;
+    drop(first);
+    let _second = start_target(port, &pid_file);
+    let restarted = |m: &str| sample_value(m, "leaksoak_target_restarts_total{scenario=\"target\"}") >= Some(1.0);
+    let m = wait_for_metrics(&d, 30, restarted).await;
+    let before = judged(&m, "target");
+    let m = wait_for_metrics(&d, 30, |m| judged(m, "target") > before).await;
+    assert_eq!(sample_value(&m, "leaksoak_target_restarts_total{scenario=\"target\"}"), Some(1.0));
+    assert_eq!(up(&m, "target"), Some(1.0), "the new process is measured");
+    let recorded = d.recorded_cycles();
+    let at = recorded.iter().position(|(_, c)| c["end"] == "restarted").expect("a restarted cycle is recorded");
+    let cycle = &recorded[at].1;
+    assert_eq!(cycle["verdict"], "error");
+    assert!(cycle["summary"].as_str().is_some_and(|s| s.contains("trend history starts over")), "{cycle}");
+    assert!(recorded[at + 1..].iter().any(|(_, c)| c["end"] == "completed"), "soaking goes on after the restart");
+}
+
+/// A Prometheus `vector` answer with one series per value.
+fn vector(values: &[&str]) -> String {
+    let items: Vec<String> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!(r#"{{"metric":{{"pod":"proxy-{i}"}},"value":[1700000000.5,"{v}"]}}"#))
+        .collect();
+    format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#, items.join(","))
+}
+
+#[tokio::test]
+async fn a_failing_promql_server_marks_cycles_error_with_the_reason() {
+    let prometheus = Server::start(200, &vector(&["104857600"])).await;
+    let config = format!(
+        "[cycle]\nwarmup_batches = 0\nbatch_size = 5\npause = \"0s\"\n\
+         [memory]\nsource = \"promql\"\nurl = \"{}\"\nquery = \"proxy_memory_bytes\"\nsettle = \"0ms\"\n\
+         samples_per_batch = 1\n[[scenario]]\nname = \"proxy\"\n",
+        prometheus.url("/prom")
+    );
+    let d = spawn_daemon(&config, "").await;
+    wait_for_metrics(&d, 30, |m| judged(m, "proxy") >= 1.0).await;
+    let answers = [
+        (400, r#"{"status":"error","errorType":"bad_data","error":"1:3: parse error: unexpected"}"#.to_owned()),
+        (200, vector(&[])),
+        (200, vector(&["1", "2", "3"])),
+        (502, "<html>Bad Gateway</html>".to_owned()),
+        (200, "garbage".to_owned()),
+    ];
+    let reasons = ["parse error", "returned 0 samples", "returned 3 samples", "HTTP status 502", "unexpected response"];
+    for ((status, body), reason) in answers.iter().zip(reasons) {
+        prometheus.set(*status, body);
+        wait_for_report(&d, reason).await;
+        wait_for_metrics(&d, 10, |m| up(m, "proxy") == Some(0.0)).await;
+    }
+    let m = wait_for_metrics(&d, 10, |m| cycles(m, "proxy", "error") >= 5.0).await;
+    let before = judged(&m, "proxy");
+    prometheus.set(200, &vector(&["104857600"]));
+    let m = wait_for_metrics(&d, 30, |m| judged(m, "proxy") > before).await;
+    assert_eq!(up(&m, "proxy"), Some(1.0));
+    assert_eq!(
+        sample_value(&m, "leaksoak_batch_memory_bytes{phase=\"measure\",scenario=\"proxy\"}"),
+        Some(104857600.0)
+    );
+}

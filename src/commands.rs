@@ -1,17 +1,18 @@
 //! What each command does: the edge of the program, where errors become messages and exit codes.
 
 use crate::cli::{Command, FakeLlmArgs, exit};
+use crate::panic_log::Scrubber;
 use crate::settings::{self, RawSettings, SettingsError};
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 /// Runs a parsed command line to its exit code.
 pub fn dispatch(command: Option<Command>) -> ExitCode {
     let code = match command {
-        None => run(crate::app::Files::default()),
-        Some(Command::Run { config, record }) => run(crate::app::Files { config, record }),
+        None => run(None, None),
+        Some(Command::Run { config, record }) => run(config, record),
         Some(Command::Analyze { file, config }) => analyze(&file, config.as_deref()),
         Some(Command::Once { config, junit, json }) => once(config.as_deref(), junit.as_deref(), json.as_deref()),
         Some(Command::CheckConfig { file }) => check_config(&file),
@@ -26,21 +27,33 @@ fn report_bad_config(e: &SettingsError) -> u8 {
     exit::BAD_CONFIG
 }
 
-/// Loads settings for a command that runs, and starts logging and tracing; `Err` is the exit code of a bad
-/// config.
-fn load_and_init(file: Option<&Path>) -> Result<(settings::Settings, crate::telemetry::Guard), u8> {
-    let settings = settings::load(file).map_err(|e| report_bad_config(&e))?;
-    let guard = crate::telemetry::init(&settings.telemetry);
-    Ok((settings, guard))
+/// What a command that runs needs once its settings are loaded.
+struct Started {
+    settings: settings::Settings,
+    /// Flushes the traces at the end.
+    telemetry: crate::telemetry::Guard,
+    /// The panic hook's secrets.
+    scrubber: Scrubber,
 }
 
-fn run(files: crate::app::Files) -> u8 {
-    let (settings, telemetry) = match load_and_init(files.config.as_deref()) {
-        Ok(loaded) => loaded,
+/// Loads settings for a command that runs, starts logging and tracing, and installs the panic hook that
+/// scrubs the settings' secrets; `Err` is the exit code of a bad config.
+fn load_and_init(file: Option<&Path>) -> Result<Started, u8> {
+    let settings = settings::load(file).map_err(|e| report_bad_config(&e))?;
+    let telemetry = crate::telemetry::init(&settings.telemetry);
+    let scrubber = Scrubber::new(settings.secrets());
+    crate::panic_log::install(scrubber.clone());
+    Ok(Started { settings, telemetry, scrubber })
+}
+
+fn run(config: Option<PathBuf>, record: Option<PathBuf>) -> u8 {
+    let Started { settings, telemetry, scrubber } = match load_and_init(config.as_deref()) {
+        Ok(started) => started,
         Err(code) => return code,
     };
+    let options = crate::app::Options { config, record, scrubber };
     let result = runtime().and_then(|rt| {
-        let done = rt.block_on(crate::app::run(settings, files, wait_for_signal()));
+        let done = rt.block_on(crate::app::run(settings, options, wait_for_signal()));
         // The engine aborted the requests in flight; do not wait for their sockets to close.
         rt.shutdown_timeout(SHUTDOWN_GRACE);
         Ok(done?)
@@ -59,8 +72,8 @@ fn run(files: crate::app::Files) -> u8 {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
-    let (settings, telemetry) = match load_and_init(file) {
-        Ok(loaded) => loaded,
+    let Started { settings, telemetry, .. } = match load_and_init(file) {
+        Ok(started) => started,
         Err(code) => return code,
     };
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());

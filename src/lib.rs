@@ -23,6 +23,7 @@
 //!   when no real target is configured.
 //! * [`cli`], [`commands`], [`telemetry`]: the command line, what each command does, logging.
 //! * [`http_client`]: the one way outbound HTTP clients are built.
+//! * [`panic_log`]: panics logged as one line, with every known secret scrubbed out.
 
 pub mod settings;
 pub mod load;
@@ -38,4 +39,5 @@ pub mod fake_llm;
 #[doc(hidden)]
 pub mod fuzz_api;
 pub mod http_client;
+pub mod panic_log;
 pub mod telemetry;

@@ -22,6 +22,7 @@ pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
 pub use replay::{Replayed, replay};
 
 use crate::export::{Board, Endpoints, Metrics};
+use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
 use crate::settings::{FakeLlm, Settings};
 use reload::Reloader;
@@ -67,7 +68,7 @@ pub async fn start_fake(
 
 /// The daemon: serves the endpoints and cycles until `shutdown` completes, then stops the batch in flight,
 /// lets in-flight scrapes finish and returns. `config` is the file reloads read again.
-pub async fn run(settings: Settings, files: Files, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+pub async fn run(settings: Settings, options: Options, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
@@ -75,7 +76,7 @@ pub async fn run(settings: Settings, files: Files, shutdown: impl Future<Output 
     metrics.reloaded(true);
     let board = Arc::new(Board::default());
     let (reload_tx, reload_rx) = mpsc::channel(RELOAD_QUEUE);
-    let reloader = Arc::new(Reloader::new(files.config, metrics.clone(), reload_tx));
+    let reloader = Arc::new(Reloader::new(options.config, options.scrubber, metrics.clone(), reload_tx));
     let endpoints = Endpoints {
         metrics: metrics.clone(),
         board: Arc::clone(&board),
@@ -91,7 +92,7 @@ pub async fn run(settings: Settings, files: Files, shutdown: impl Future<Output 
     tracker.spawn(reload::on_sighup(reloader, token.clone()));
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board];
-    if let Some(path) = &files.record {
+    if let Some(path) = &options.record {
         let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
         observers.push(Arc::new(recorder));
     }
@@ -108,13 +109,15 @@ pub async fn run(settings: Settings, files: Files, shutdown: impl Future<Output 
     Ok(())
 }
 
-/// Files the daemon reads or writes besides its settings.
+/// What the daemon takes besides its settings.
 #[derive(Debug, Clone, Default)]
-pub struct Files {
+pub struct Options {
     /// The `--config` file, read again on reload.
     pub config: Option<PathBuf>,
     /// `--record`: every finished cycle is appended here as a JSON line.
     pub record: Option<PathBuf>,
+    /// The panic hook's secrets; reloads add the secrets of each new configuration.
+    pub scrubber: Scrubber,
 }
 
 /// Reloads waiting for the engine; more are refused until it takes one (it applies the newest anyway).

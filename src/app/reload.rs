@@ -3,6 +3,7 @@
 //! counted, and the old configuration keeps running.
 
 use crate::export::{Metrics, Reload};
+use crate::panic_log::Scrubber;
 use crate::settings::{self, Settings};
 use std::path::PathBuf;
 use tokio::sync::mpsc;
@@ -13,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 pub struct Reloader {
     /// The `--config` file of the command line (none: defaults and environment only).
     path: Option<PathBuf>,
+    /// Learns the secrets of every configuration loaded, so panic messages never show them.
+    scrubber: Scrubber,
     /// `leaksoak_config_last_reload_successful` and its timestamp.
     metrics: Metrics,
     /// To the engine; it applies the newest settings between cycles.
@@ -20,8 +23,8 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    pub fn new(path: Option<PathBuf>, metrics: Metrics, engine: mpsc::Sender<Settings>) -> Self {
-        Self { path, metrics, engine }
+    pub fn new(path: Option<PathBuf>, scrubber: Scrubber, metrics: Metrics, engine: mpsc::Sender<Settings>) -> Self {
+        Self { path, scrubber, metrics, engine }
     }
 }
 
@@ -32,6 +35,7 @@ impl Reload for Reloader {
             tracing::error!("configuration reload rejected, the old configuration keeps running\n{e}");
             format!("rejected, the old configuration keeps running\n{e}")
         })?;
+        self.scrubber.add(settings.secrets());
         self.engine.try_send(settings).map_err(|e| {
             self.metrics.reloaded(false);
             format!("rejected: the engine is not taking new configurations ({e})\n")

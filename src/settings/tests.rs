@@ -257,3 +257,19 @@ fn secrets_are_read_from_files_and_redacted() {
     assert!(printed.contains("x-team = \"core\""), "{printed}");
     assert!(!format!("{s:?}").contains("sk-top-secret"));
 }
+
+#[test]
+fn settings_list_every_secret_they_hold() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (token, key) = (dir.path().join("token"), dir.path().join("key"));
+    std::fs::write(&token, "tok-1\n").expect("write");
+    std::fs::write(&key, "sk-2").expect("write");
+    let text = format!(
+        "[server]\nbearer_token_file = {token:?}\n[memory]\nsource = \"promql\"\nquery = \"up\"\n\
+         url = \"http://u:pw-3@127.0.0.1:9090\"\n[[scenario]]\nname = \"a\"\nurl = \"http://127.0.0.1:1/v1\"\n\
+         api_key_file = {key:?}\nheaders = {{ x-api-key = \"hk-4\", x-trace = \"t\" }}\n"
+    );
+    let mut secrets = from_toml(&text).expect("parses").validate().expect("valid").secrets();
+    secrets.sort();
+    assert_eq!(secrets, ["hk-4", "pw-3", "sk-2", "tok-1"]);
+}

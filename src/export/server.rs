@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
-/// Request heads larger than this are refused: the server's memory stays bounded.
+/// The request read buffer's limit: a head still incomplete once this much is buffered is refused with 431,
+/// so the server's memory stays bounded. One read may overshoot it: heads up to twice this size can pass.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// A client must send its request head within this time (slow-loris protection).
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);

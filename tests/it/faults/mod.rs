@@ -5,10 +5,12 @@
 //! - `targets`: hostile targets, from a refused connection to a 100 MiB body;
 //! - `sources`: a memory source that vanishes, a target restarted mid-cycle, a failing PromQL server;
 //! - `signals`: SIGHUP bursts;
+//! - `inbound`: hostile clients of the daemon's own endpoints;
 //! - `secrets`: a known secret set, looked for in everything the daemon writes.
 //!
 //! SIGTERM mid-batch and an invalid config on reload are in `export`.
 
+mod inbound;
 mod secrets;
 mod signals;
 mod sources;

@@ -1,0 +1,76 @@
+//! Hostile clients of the daemon's own endpoints: an oversized request head, a head that never ends, and a
+//! large request body. Each is refused or dropped, and `/metrics` goes on answering.
+
+use crate::helpers::{Daemon, get_text, sample_value, spawn_daemon};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One scenario on the built-in fake, cycling slowly: the daemon is mostly idle.
+async fn idle_daemon() -> Daemon {
+    let config = "[cycle]\nwarmup_batches = 0\nbatch_size = 5\npause = \"30s\"\n\
+                  [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
+                  [[scenario]]\nname = \"chat\"\n";
+    spawn_daemon(config, "").await
+}
+
+/// Everything the server writes until it closes the connection (or 15 s pass).
+async fn read_until_closed(stream: &mut TcpStream) -> String {
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(15), stream.read_to_end(&mut reply)).await;
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+async fn still_serving(d: &Daemon) {
+    let m = get_text(d.url("/metrics")).await;
+    let info = format!("leaksoak_build_info{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"));
+    assert_eq!(sample_value(&m, &info), Some(1.0), "/metrics still answers");
+}
+
+#[tokio::test]
+async fn a_request_head_over_the_buffer_limit_is_refused() {
+    let d = idle_daemon().await;
+    let mut stream = TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect");
+    // The read buffer is capped at 64 KiB; one read may overshoot it, so twice that is the sure limit.
+    let filler = "a".repeat(2 * leaksoak::export::server::MAX_HEAD_BYTES + 1);
+    let head = format!("GET /metrics HTTP/1.1\r\nhost: localhost\r\nx-filler: {filler}\r\n\r\n");
+    let _ = stream.write_all(head.as_bytes()).await;
+    let reply = read_until_closed(&mut stream).await;
+    assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 431"), "refused: {reply:.80}");
+    still_serving(&d).await;
+}
+
+#[tokio::test]
+async fn a_request_head_that_never_ends_is_dropped_after_10_seconds() {
+    let d = idle_daemon().await;
+    let mut stream = TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect");
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: local").await.expect("write part of a head");
+    let started = Instant::now();
+    let reply = read_until_closed(&mut stream).await;
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_secs(9) && waited < Duration::from_secs(14), "closed after {waited:?}");
+    assert!(reply.is_empty() || reply.starts_with("HTTP/1.1 408"), "{reply:.80}");
+    still_serving(&d).await;
+}
+
+#[tokio::test]
+async fn a_large_request_body_is_never_buffered() {
+    let d = idle_daemon().await;
+    let mut stream = TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect");
+    let size = 256u64 << 20;
+    let head = format!("POST /-/reload HTTP/1.1\r\nhost: localhost\r\ncontent-length: {size}\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.expect("head");
+    let block = vec![b'x'; 1 << 20];
+    let mut sent = 0u64;
+    let sending = async {
+        while sent < size && stream.write_all(&block).await.is_ok() {
+            sent += block.len() as u64;
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(10), sending).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await; // past the 1 s cache of /metrics
+    let m = get_text(d.url("/metrics")).await;
+    let rss = sample_value(&m, "process_resident_memory_bytes").expect("own RSS");
+    assert!(rss < 64.0 * 1024.0 * 1024.0, "RSS {rss} after {sent} bytes of body were offered");
+    still_serving(&d).await;
+}

@@ -1,9 +1,11 @@
-//! Layered loading with the `config` crate: defaults → `--config FILE` → `LEAKSOAK__SECTION__KEY`.
+//! Layered loading with the `config` crate: defaults → `--config FILE` → `LEAKSOAK__SECTION__KEY`, then
+//! `LEAKSOAK__SCENARIO__<index>__<KEY>` on the effective scenario list ([`env_scenarios`]).
 //!
 //! The merged tree is deserialized one section at a time, so that a type error in one section does not
 //! hide the problems of the others, and unknown keys are collected (not rejected one by one) with
 //! `serde_ignored`, each named by its full path.
 
+use super::env_scenarios;
 use super::problems::{Problems, SettingsError};
 use super::{RawSettings, Settings};
 use config::{Config, Environment, File, FileFormat};
@@ -19,12 +21,18 @@ pub const ENV_PREFIX: &str = "LEAKSOAK";
 /// Problems of shape (unknown keys, wrong types) and of value are reported together: a key that did not
 /// parse takes its default, so the rest of the file is still validated.
 pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
-    validated(&merged_tree(file)?)
+    let (raw, problems) = layered(file)?;
+    validated(raw, problems)
 }
 
 /// Shape and value problems of a merged tree, together.
-pub(super) fn validated(tree: &Value) -> Result<Settings, SettingsError> {
-    let (raw, mut problems) = from_tree(tree);
+pub(super) fn validated_tree(tree: &Value) -> Result<Settings, SettingsError> {
+    let (raw, problems) = from_tree(tree);
+    validated(raw, problems)
+}
+
+/// Adds the value problems of `raw` to its shape problems.
+fn validated(raw: RawSettings, mut problems: Problems) -> Result<Settings, SettingsError> {
     match raw.validate() {
         Ok(settings) => problems.finish(settings),
         Err(e) => {
@@ -36,11 +44,20 @@ pub(super) fn validated(tree: &Value) -> Result<Settings, SettingsError> {
 
 /// Loads the merged configuration without validating values (for `print-config` and `check-config`).
 pub fn load_raw(file: Option<&Path>) -> Result<RawSettings, SettingsError> {
-    let (raw, problems) = from_tree(&merged_tree(file)?);
+    let (raw, problems) = layered(file)?;
     problems.finish(raw)
 }
 
-fn merged_tree(file: Option<&Path>) -> Result<Value, SettingsError> {
+/// Every layer, with the problems of shape found on the way.
+fn layered(file: Option<&Path>) -> Result<(RawSettings, Problems), SettingsError> {
+    let vars: Vec<(String, String)> = std::env::vars().collect();
+    let (mut raw, mut problems) = from_tree(&merged_tree(file, &vars)?);
+    env_scenarios::apply(&vars, &mut raw.scenario, &mut problems);
+    Ok((raw, problems))
+}
+
+/// Defaults, the file and the environment's section variables, merged by the `config` crate.
+fn merged_tree(file: Option<&Path>, vars: &[(String, String)]) -> Result<Value, SettingsError> {
     let mut builder = Config::builder();
     if let Some(path) = file {
         if !path.is_file() {
@@ -48,7 +65,13 @@ fn merged_tree(file: Option<&Path>) -> Result<Value, SettingsError> {
         }
         builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
     }
-    let env = Environment::with_prefix(ENV_PREFIX).prefix_separator("__").separator("__").try_parsing(true);
+    let sections: config::Map<String, String> =
+        vars.iter().filter(|(name, _)| !env_scenarios::is_scenario_var(name)).cloned().collect();
+    let env = Environment::with_prefix(ENV_PREFIX)
+        .prefix_separator("__")
+        .separator("__")
+        .try_parsing(true)
+        .source(Some(sections));
     let merged = builder.add_source(env).build().map_err(|e| SettingsError::one(origin(file), e.to_string()))?;
     merged.try_deserialize::<Value>().map_err(|e| SettingsError::one(origin(file), e.to_string()))
 }

@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod cycle;
 mod duration;
+mod env_scenarios;
 pub mod fake_llm;
 mod layers;
 pub mod memory;
@@ -99,7 +100,7 @@ impl RawSettings {
 pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
     let tree: serde_json::Value =
         toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.message().to_owned()))?;
-    layers::validated(&tree)
+    layers::validated_tree(&tree)
 }
 
 impl Settings {

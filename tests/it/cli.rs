@@ -63,6 +63,24 @@ fn environment_overrides_the_file_and_the_defaults() {
 }
 
 #[test]
+fn environment_sets_keys_of_single_scenarios() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, "[[scenario]]\nname = \"a\"\n[[scenario]]\nname = \"b\"\nstream = true\n").expect("write");
+    let path = file.to_str().expect("utf-8 path");
+    let vars = [("LEAKSOAK__SCENARIO__0__URL", "http://127.0.0.1:9/v1"), ("LEAKSOAK__SCENARIO__1__STREAM", "false")];
+    let out = run(&["print-config", "--config", path], &vars);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    let b = printed.split("name = \"b\"").nth(1).expect("scenario b");
+    assert!(printed.contains("url = \"http://127.0.0.1:9/v1\""), "{printed}");
+    assert!(b.contains("stream = false") && !b.contains("stream = true"), "{b}");
+    let out = run(&["check-config", path], &[("LEAKSOAK__SCENARIO__2__URL", "http://127.0.0.1:9/v1")]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("LEAKSOAK__SCENARIO__2__URL: there is no scenario[2] (2 in all)"));
+}
+
+#[test]
 fn bad_environment_values_name_the_key() {
     let out = run(&["print-config"], &[("LEAKSOAK__CYCLE__BATCH_SIZE", "0")]);
     assert_eq!(out.status.code(), Some(3));

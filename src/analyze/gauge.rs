@@ -19,6 +19,8 @@
 //!   semantics): only the gauge's confirmation is stricter.
 //! * A confirmed `error_spike` (an episode) and `trend` (already many cycles) raise the gauge at once.
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
+//! * `once` judges a single cycle with the seed's semantics ([`Gauge::single_cycle`]): every finding of a
+//!   leak cycle is confirmed at once, with no streak and no significance gate.
 //! * Without `latch` the gauge shows the confirmed findings of the last judged cycle; with `latch` a
 //!   raised rule stays raised until the process restarts.
 
@@ -48,12 +50,20 @@ pub struct Gauge {
     streaks: [u32; 5],
     /// Raised state per rule, indexed by [`Rule::index`]: `leaksoak_leak_detected{rule}`.
     raised: [bool; 5],
+    /// `once`: a single cycle, judged as the seed judges it; nothing waits for confirmation.
+    single: bool,
 }
 
 impl Gauge {
     /// A gauge with nothing raised.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The gauge of a single cycle (`once`): every finding of a leak cycle is confirmed, whatever
+    /// `confirm_cycles` and the cycle's p-value, so the report agrees with the exit code.
+    pub fn single_cycle() -> Self {
+        Self { single: true, ..Self::default() }
     }
 
     /// Takes one cycle (and the trend finding checked after it, if any) and returns the cycle's findings
@@ -64,14 +74,15 @@ impl Gauge {
         }
         let leak = a.verdict == Verdict::Leak;
         let mut fired = [false; 5];
-        for f in a.findings.iter().filter(|f| leak && counts(f.rule, a)) {
+        let counts = |rule| self.single || counts(rule, a);
+        for f in a.findings.iter().filter(|f| leak && counts(f.rule)) {
             fired[f.rule.index()] = true;
         }
         for (streak, fired) in self.streaks.iter_mut().zip(fired) {
             *streak = if fired { streak.saturating_add(1) } else { 0 };
         }
         let mut findings: Vec<Finding> =
-            a.findings.iter().map(|f| self.confirm(f, leak && counts(f.rule, a), settings)).collect();
+            a.findings.iter().map(|f| self.confirm(f, leak && counts(f.rule), settings)).collect();
         findings.extend(trend.cloned());
         let mut now = [false; 5];
         for f in findings.iter().filter(|f| f.confirmed) {
@@ -94,7 +105,8 @@ impl Gauge {
         }
         let needs_streak = matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope) || !f.confirmed;
         if needs_streak {
-            let (seen, needed) = (self.streaks[f.rule.index()], settings.confirm_cycles.max(1));
+            let needed = if self.single { 1 } else { settings.confirm_cycles.max(1) };
+            let seen = self.streaks[f.rule.index()];
             f.confirmed = seen >= needed;
             f.progress = (!f.confirmed).then_some(Progress { seen, needed, over: Over::Cycles });
         }

@@ -36,6 +36,19 @@ fn one_leak_cycle_does_not_raise_two_consecutive_do() {
 }
 
 #[test]
+fn a_single_cycle_gauge_confirms_every_finding_of_a_leak_cycle() {
+    let s = Analysis::default();
+    let step = leak_cycle();
+    assert!(step.slope_p_value > super::SLOPE_CONFIRM_ALPHA, "a slope the daemon's gauge would not confirm");
+    let mut gauge = Gauge::single_cycle();
+    let findings = gauge.observe(&step, None, &s);
+    assert!(findings.len() >= 2 && findings.iter().all(|f| f.confirmed && f.status().is_none()), "{findings:?}");
+    assert!(gauge.is_raised(Rule::Growth) && gauge.is_raised(Rule::Slope));
+    let mut gauge = Gauge::single_cycle();
+    assert!(gauge.observe(&stable_cycle(), None, &s).is_empty() && !gauge.any_raised());
+}
+
+#[test]
 fn confirmation_needs_significance() {
     let s = Analysis::default();
     // One 37 % step: growth and slope fire, p ≈ 0.006. Significant enough to confirm growth (0.05),

@@ -2,6 +2,7 @@
 //! between cycles, until shutdown. New settings from a reload are applied between cycles.
 
 use super::cycle::{self, Lane};
+use super::judge::Judge;
 use super::observer::Observer;
 use super::record::Judged;
 use crate::load::Client;
@@ -54,6 +55,15 @@ impl Engine {
         let sampler = Sampler::new(&settings.memory)?;
         observer.configured(&names(&settings));
         Ok(Self { settings, lanes, sampler, fake: fake.cloned(), observer })
+    }
+
+    /// For `leaksoak once`: every scenario judged as a single cycle with the seed's semantics
+    /// ([`Judge::single_cycle`]), so no finding waits for a confirmation that will never come.
+    pub fn single_cycle(mut self) -> Self {
+        for lane in &mut self.lanes {
+            lane.judge = Judge::single_cycle(lane.scenario.name.as_str());
+        }
+        self
     }
 
     /// One cycle of every scenario, in order; `None` when shutdown came first.

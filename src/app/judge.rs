@@ -26,6 +26,11 @@ impl Judge {
         Self { scenario: scenario.to_owned(), trend: Trend::new(), gauge: Gauge::new() }
     }
 
+    /// The judge of `once`: a single cycle, with the seed's semantics ([`Gauge::single_cycle`]).
+    pub fn single_cycle(scenario: &str) -> Self {
+        Self { gauge: Gauge::single_cycle(), ..Self::new(scenario) }
+    }
+
     /// Judges a finished cycle. A discarded cycle (restart, failed source) is `error`; a restart also
     /// forgets the trend history, so a restart is never read as a memory drop.
     pub fn judge(&mut self, batch_size: u64, settings: &Analysis, batches: Vec<BatchRecord>, end: CycleEnd) -> Judged {

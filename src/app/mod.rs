@@ -131,9 +131,6 @@ pub async fn once(
 ) -> Result<Option<Vec<Judged>>, Error> {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let mut settings = settings;
-    // `once` keeps the seed's semantics: a rule that fires on its single cycle counts, unconfirmed or not.
-    settings.analysis.confirm_cycles = 1;
     let settings = Arc::new(settings);
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let observer: Arc<dyn Observer> = if progress {
@@ -142,7 +139,8 @@ pub async fn once(
     } else {
         Arc::new(LogObserver::new(true, false))
     };
-    let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), observer)?;
+    // `once` keeps the seed's semantics: a rule that fires on its single cycle counts.
+    let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), observer)?.single_cycle();
     let judged = tokio::select! {
         judged = engine.once(&token) => judged,
         () = shutdown => None,

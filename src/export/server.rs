@@ -24,6 +24,10 @@ use tokio::net::TcpListener;
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// A client must send its request head within this time (slow-loris protection).
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once. More wait in the listen backlog until one closes; an idle one is closed
+/// after [`HEAD_TIMEOUT`], so a flood of idle connections delays scrapes by at most that, and costs at
+/// most this many sockets and buffers.
+pub const MAX_CONNECTIONS: usize = 256;
 /// In-flight scrapes get this long to finish at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -87,14 +91,23 @@ pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: i
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(HEAD_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     let endpoints = Arc::clone(&endpoints);
                     let service = service_fn(move |req| route(Arc::clone(&endpoints), req));
-                    tokio::spawn(graceful.watch(http.serve_connection(TokioIo::new(stream), service)));
+                    let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+                    tokio::spawn(async move {
+                        let _ = connection.await;
+                        drop(slot);
+                    });
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics server: accept failed");

@@ -74,3 +74,22 @@ async fn a_large_request_body_is_never_buffered() {
     assert!(rss < 64.0 * 1024.0 * 1024.0, "RSS {rss} after {sent} bytes of body were offered");
     still_serving(&d).await;
 }
+
+#[tokio::test]
+async fn a_flood_of_idle_connections_costs_bounded_sockets_and_delays_scrapes_by_at_most_10_seconds() {
+    let d = idle_daemon().await;
+    let limit = leaksoak::export::server::MAX_CONNECTIONS;
+    let mut idle = Vec::with_capacity(limit + 64);
+    for _ in 0..limit + 64 {
+        idle.push(TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect"));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", d.child.id())).expect("the daemon's fds").count();
+    assert!(fds < limit + 64, "{fds} open fds: connections beyond {limit} wait in the backlog");
+    let started = Instant::now();
+    let reply = tokio::time::timeout(Duration::from_secs(15), get_text(d.url("/metrics"))).await;
+    assert!(reply.is_ok(), "a scrape got through within 15 s");
+    assert!(started.elapsed() < Duration::from_secs(13), "scrape waited {:?}", started.elapsed());
+    drop(idle);
+    still_serving(&d).await;
+}

@@ -5,9 +5,12 @@
 //!
 //! Besides the full render, a few parts are timed on their own, to show where the time goes:
 //! - `process_collector`: gathering only leaksoak's own `process_*` metrics (the collector `Metrics::new`
-//!   registers), which reads `/proc/self/{stat,status,limits,fd}` on every scrape;
+//!   registers, `leaksoak::export::process`), which reads `/proc/self/stat` and `/proc/self/fd` on every
+//!   render;
 //! - `no_scenarios`: the render before any scenario is configured (process metrics + build info + reload);
-//! - `text_encode`: `TextEncoder` alone on the gathered families of an equivalent registry.
+//! - `text_encode_only`: leaksoak's encoder (`leaksoak::export::encode`) alone on the gathered families of an
+//!   equivalent registry, and `text_encode_only_crate_encoder` the `prometheus` crate's `TextEncoder` on
+//!   the same families (both write the same bytes).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use leaksoak::analyze::{Phase, Rule, Verdict};
@@ -99,7 +102,7 @@ fn render(c: &mut Criterion) {
     group.bench_function("no_scenarios", |b| b.iter(|| black_box(empty.render())));
 
     let process = Registry::new();
-    process.register(Box::new(prometheus::process_collector::ProcessCollector::for_self())).unwrap();
+    process.register(Box::new(leaksoak::export::process::ProcessCollector::new())).unwrap();
     group.bench_function("process_collector_gather", |b| b.iter(|| black_box(process.gather())));
 
     // The same families as the full render, minus the process collector, re-created from the text so the
@@ -108,6 +111,13 @@ fn render(c: &mut Criterion) {
     let twin: usize = families.iter().map(|f| f.get_metric().len()).sum();
     eprintln!("twin registry (no process metrics): {} families, {twin} metrics", families.len());
     group.bench_function("text_encode_only", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(16 * 1024);
+            leaksoak::export::encode::encode(black_box(&families), &mut out);
+            black_box(out)
+        })
+    });
+    group.bench_function("text_encode_only_crate_encoder", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(16 * 1024);
             TextEncoder::new().encode(black_box(&families), &mut out).unwrap();

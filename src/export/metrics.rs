@@ -6,7 +6,7 @@ use crate::app::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
 use bytes::Bytes;
 use prometheus::core::Collector;
-use prometheus::{Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 use std::time::{Duration, Instant};
 
 /// Latency buckets in seconds, from a fast proxy hop to a slow LLM completion.
@@ -130,7 +130,7 @@ impl Metrics {
         gauge(&m.registry, "build_info", "Always 1; the version label says which build runs", &["version"])
             .with_label_values(&[version])
             .set(1.0);
-        let _ = m.registry.register(Box::new(prometheus::process_collector::ProcessCollector::for_self()));
+        let _ = m.registry.register(Box::new(super::process::ProcessCollector::new()));
         m
     }
 
@@ -217,7 +217,7 @@ impl Metrics {
     /// The text exposition (format 0.0.4), rendered now.
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 * 1024);
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        super::encode::encode(&self.registry.gather(), &mut out);
         out
     }
 

@@ -1,33 +1,45 @@
-//! `cgroup`: a cgroup's memory usage, v2 `memory.current` or v1 `memory.usage_in_bytes`, detected at the
-//! first read. The directory's inode is the identity: a recreated cgroup (a restarted container) has a new
-//! one. A drop in usage alone is not a restart.
+//! `cgroup`: a cgroup's memory, v2 or v1, detected at the first read by its usage file (`memory.current` or
+//! `memory.usage_in_bytes`). `memory.cgroup_metric` picks the figure: the usage itself, the working set
+//! (usage − inactive file pages, as the kubelet counts it) or anonymous memory only (from `memory.stat`).
+//! The directory's inode is the identity: a recreated cgroup (a restarted container) has a new one. A drop
+//! in usage alone is not a restart.
 
 use super::Error;
 use super::source::{Identity, Read};
+use crate::settings::CgroupMetric;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-/// The usage files, in detection order.
+/// The usage files, in detection order: v2, then v1.
 const FILES: [&str; 2] = ["memory.current", "memory.usage_in_bytes"];
+
+/// The `memory.stat` keys of inactive file pages and of anonymous memory, for v2 and v1 (the v1 `total_`
+/// keys include the cgroup's descendants, as v2's do).
+const INACTIVE_FILE: [&str; 2] = ["inactive_file", "total_inactive_file"];
+const ANON: [&str; 2] = ["anon", "total_rss"];
 
 /// The `cgroup` source.
 #[derive(Debug)]
 pub struct Cgroup {
     /// The configured cgroup directory.
     dir: PathBuf,
-    /// The usage file that worked last, so v1 hosts do not look for the v2 file on every read.
-    file: Option<&'static str>,
+    /// Which figure is read.
+    metric: CgroupMetric,
+    /// The index in [`FILES`] of the usage file that worked last (0: v2, 1: v1), so v1 hosts do not look
+    /// for the v2 file on every read.
+    version: Option<usize>,
 }
 
 impl Cgroup {
-    pub fn new(dir: PathBuf) -> Self {
-        Self { dir, file: None }
+    pub fn new(dir: PathBuf, metric: CgroupMetric) -> Self {
+        Self { dir, metric, version: None }
     }
 
     pub fn describe(&self) -> String {
-        match self.file {
-            Some(file) => format!("cgroup {} ({file})", self.dir.display()),
-            None => format!("cgroup {}", self.dir.display()),
+        let metric = self.metric.as_str();
+        match self.version {
+            Some(v) => format!("cgroup {} ({metric}, {})", self.dir.display(), FILES[v]),
+            None => format!("cgroup {} ({metric})", self.dir.display()),
         }
     }
 
@@ -37,20 +49,31 @@ impl Cgroup {
             return Err(fail(&self.dir, "not a directory".into()));
         }
         let identity = Some(Identity::Inode { dev: meta.dev(), ino: meta.ino() });
-        let order = match self.file {
-            Some(known) => [known, FILES.into_iter().find(|f| *f != known).unwrap_or(known)],
-            None => FILES,
+        let (usage, version) = self.usage()?;
+        let bytes = match self.metric {
+            CgroupMetric::Usage => usage,
+            CgroupMetric::WorkingSet => usage.saturating_sub(self.stat(INACTIVE_FILE[version])?),
+            CgroupMetric::Anon => self.stat(ANON[version])?,
         };
-        for file in order {
-            let path = self.dir.join(file);
+        Ok(Read { bytes, identity })
+    }
+
+    /// The usage and the index of the file it came from.
+    fn usage(&mut self) -> Result<(u64, usize), Error> {
+        let order = match self.version {
+            Some(known) => [known, 1 - known],
+            None => [0, 1],
+        };
+        for version in order {
+            let path = self.dir.join(FILES[version]);
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     let bytes = text
                         .trim()
                         .parse::<u64>()
                         .map_err(|_| fail(&path, format!("holds {:?}, not a byte count", text.trim())))?;
-                    self.file = Some(file);
-                    return Ok(Read { bytes, identity });
+                    self.version = Some(version);
+                    return Ok((bytes, version));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(fail(&path, e.to_string())),
@@ -62,6 +85,15 @@ impl Cgroup {
              memory.current: point memory.cgroup_path at the target's own cgroup"
                 .into(),
         ))
+    }
+
+    /// One counter of `memory.stat` (`key value` lines).
+    fn stat(&self, key: &str) -> Result<u64, Error> {
+        let path = self.dir.join("memory.stat");
+        let text = std::fs::read_to_string(&path).map_err(|e| fail(&path, e.to_string()))?;
+        let value = text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '));
+        let value = value.ok_or_else(|| fail(&path, format!("has no {key} line")))?;
+        value.trim().parse().map_err(|_| fail(&path, format!("{key} is {:?}, not a byte count", value.trim())))
     }
 }
 

@@ -48,7 +48,7 @@ impl Source {
             MemorySource::OwnRss => Self::OwnRss(Box::new(Process::own())),
             MemorySource::OwnHeap => Self::OwnHeap,
             MemorySource::Process(selector) => Self::Process(Box::new(Process::new(selector.clone()))),
-            MemorySource::Cgroup(dir) => Self::Cgroup(Cgroup::new(dir.clone())),
+            MemorySource::Cgroup { path, metric } => Self::Cgroup(Cgroup::new(path.clone(), *metric)),
             MemorySource::Scrape { url, metric } => {
                 Self::Scrape(Scrape::new(fetch::client()?, url.clone(), metric.clone()))
             }

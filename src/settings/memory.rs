@@ -13,6 +13,10 @@ pub const SOURCE: &str = "self";
 pub const SOURCES: &[&str] = &["self", "self-heap", "process", "cgroup", "scrape", "promql"];
 /// The metric most exporters publish for a process's resident set.
 pub const METRIC: &str = "process_resident_memory_bytes";
+/// What the `cgroup` source measures: the cgroup's usage, as SPEC says (page cache included).
+pub const CGROUP_METRIC: &str = "usage";
+/// The names `memory.cgroup_metric` accepts.
+pub const CGROUP_METRICS: &[&str] = &["usage", "working_set", "anon"];
 /// Median of 3 reads per batch: one outlier (a GC pause, a page-cache blip) cannot move the sample.
 pub const SAMPLES_PER_BATCH: u64 = 3;
 /// Wait after a batch before reading, so freed memory is returned and in-flight responses are dropped.
@@ -26,6 +30,7 @@ pub struct RawMemory {
     pub pid_file: String,
     pub process_name: String,
     pub cgroup_path: String,
+    pub cgroup_metric: String,
     pub url: String,
     pub metric: String,
     pub query: String,
@@ -41,6 +46,7 @@ impl Default for RawMemory {
             pid_file: String::new(),
             process_name: String::new(),
             cgroup_path: String::new(),
+            cgroup_metric: CGROUP_METRIC.into(),
             url: String::new(),
             metric: METRIC.into(),
             query: String::new(),
@@ -60,6 +66,30 @@ pub enum ProcessSelector {
     Name(String),
 }
 
+/// Which figure of a cgroup the `cgroup` source reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CgroupMetric {
+    /// `memory.current` (v2) or `memory.usage_in_bytes` (v1): everything charged, page cache included.
+    Usage,
+    /// Usage minus inactive file pages, as the kubelet and cAdvisor count it
+    /// (`container_memory_working_set_bytes`): what the OOM killer and eviction look at.
+    WorkingSet,
+    /// Anonymous memory only (`anon` in v2 `memory.stat`, `total_rss` in v1): heaps and stacks, no page
+    /// cache, so a target writing logs or reading files does not look like a leak.
+    Anon,
+}
+
+impl CgroupMetric {
+    /// The name `memory.cgroup_metric` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Usage => "usage",
+            Self::WorkingSet => "working_set",
+            Self::Anon => "anon",
+        }
+    }
+}
+
 /// A Prometheus metric name with optional exact label matchers: `name{label="v",other="w"}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricSelector {
@@ -76,8 +106,8 @@ pub enum MemorySource {
     OwnHeap,
     /// Another process's resident set size.
     Process(ProcessSelector),
-    /// A cgroup's memory usage (v2 `memory.current` or v1 `memory.usage_in_bytes`).
-    Cgroup(PathBuf),
+    /// A cgroup's memory (v2 or v1, detected at the first read), as `metric` says.
+    Cgroup { path: PathBuf, metric: CgroupMetric },
     /// One sample of a metric on a Prometheus text endpoint.
     Scrape { url: Url, metric: MetricSelector },
     /// An instant PromQL query that returns exactly one sample.
@@ -95,11 +125,17 @@ pub struct Memory {
 }
 
 pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
+    // Checked whatever the source, so a typo is caught before the source is switched to `cgroup`.
+    let cgroup_metric = match p.one_of("memory.cgroup_metric", &raw.cgroup_metric, CGROUP_METRICS) {
+        Some(1) => CgroupMetric::WorkingSet,
+        Some(2) => CgroupMetric::Anon,
+        _ => CgroupMetric::Usage,
+    };
     let source = match p.one_of("memory.source", &raw.source, SOURCES) {
         Some(0) | None => MemorySource::OwnRss,
         Some(1) => MemorySource::OwnHeap,
         Some(2) => MemorySource::Process(process_selector(raw, p)),
-        Some(3) => MemorySource::Cgroup(cgroup_path(raw, p)),
+        Some(3) => MemorySource::Cgroup { path: cgroup_path(raw, p), metric: cgroup_metric },
         Some(4) => MemorySource::Scrape {
             url: http_url(p, "memory.url", &raw.url),
             metric: MetricSelector::parse(&raw.metric).unwrap_or_else(|e| {

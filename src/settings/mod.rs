@@ -26,7 +26,7 @@ pub use cycle::{Cycle, ScenarioOrder};
 pub use duration::HumaneDuration;
 pub use fake_llm::FakeLlm;
 pub use layers::{ENV_PREFIX, load, load_raw};
-pub use memory::{Memory, MemorySource, MetricSelector, ProcessSelector};
+pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSelector};
 pub use problems::{Problem, Problems, SettingsError};
 pub use render::{default_toml, redacted_toml};
 pub use scenario::{Api, Scenario, ScenarioName, Target};

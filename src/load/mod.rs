@@ -9,6 +9,7 @@ mod batch;
 mod body;
 mod client;
 mod direct;
+mod json;
 mod outcome;
 mod sse;
 mod stats;

@@ -6,6 +6,8 @@
 //! (`:`), other fields (`event:`, `id:`, `retry:`) and lines that are not fields are ignored, as the SSE
 //! specification says. Lines end with LF or CRLF.
 
+use std::ops::ControlFlow;
+
 /// Incremental parser state.
 #[derive(Debug, Default)]
 pub struct Parser {
@@ -20,67 +22,92 @@ pub struct Parser {
 /// The event being built from the lines seen since the last blank line.
 #[derive(Debug, Default)]
 struct Event {
-    /// `data` fields, joined by `\n`.
-    data: String,
+    /// `data` fields, joined by `\n`: raw bytes, UTF-8 or not (the validation decides), reused across events.
+    data: Vec<u8>,
     /// Whether a `data` field was seen at all.
     has_data: bool,
 }
 
 impl Parser {
-    /// Feeds one chunk; every event it completes has its data pushed to `events`.
-    pub fn feed(&mut self, chunk: &[u8], events: &mut Vec<String>) {
+    /// Feeds one chunk, handing the data of every event it completes to `on_event` (borrowed: no event is
+    /// copied out); stops at the first `Break`, which it returns.
+    pub fn feed<B>(&mut self, chunk: &[u8], mut on_event: impl FnMut(&[u8]) -> ControlFlow<B>) -> ControlFlow<B> {
         self.pending.extend_from_slice(chunk);
         let mut start = 0;
+        let mut flow = ControlFlow::Continue(());
         while let Some(offset) = self.pending[self.scanned.max(start)..].iter().position(|&b| b == b'\n') {
             let end = self.scanned.max(start) + offset;
             let line = &self.pending[start..end];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if let Some(data) = self.event.line(line) {
-                events.push(data);
-            }
+            flow = self.event.line(line.strip_suffix(b"\r").unwrap_or(line), &mut on_event);
             start = end + 1;
+            if flow.is_break() {
+                break;
+            }
         }
         self.pending.drain(..start);
         self.scanned = self.pending.len();
+        flow
     }
 }
 
 impl Event {
     /// Handles one line; a blank line completes the event being built.
-    fn line(&mut self, line: &[u8]) -> Option<String> {
+    fn line<B>(&mut self, line: &[u8], on_event: &mut impl FnMut(&[u8]) -> ControlFlow<B>) -> ControlFlow<B> {
         if line.is_empty() {
             // As the SSE specification says, an event whose data is empty is not dispatched.
-            let done = std::mem::take(&mut self.data);
-            return (std::mem::take(&mut self.has_data) && !done.is_empty()).then_some(done);
+            let flow = if std::mem::take(&mut self.has_data) && !self.data.is_empty() {
+                on_event(&self.data)
+            } else {
+                ControlFlow::Continue(())
+            };
+            self.data.clear();
+            return flow;
         }
         let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(0) => return None,
+            Some(0) => return ControlFlow::Continue(()),
             Some(i) => (&line[..i], &line[i + 1..]),
             None => (line, &b""[..]),
         };
         if field == b"data" {
             let value = value.strip_prefix(b" ").unwrap_or(value);
             if self.has_data {
-                self.data.push('\n');
+                self.data.push(b'\n');
             }
-            self.data.push_str(&String::from_utf8_lossy(value));
+            self.data.extend_from_slice(value);
             self.has_data = true;
         }
-        None
+        ControlFlow::Continue(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Parser;
+    use std::ops::ControlFlow;
 
     fn parse(chunks: &[&[u8]]) -> Vec<String> {
         let mut p = Parser::default();
         let mut events = Vec::new();
         for c in chunks {
-            p.feed(c, &mut events);
+            let flow: ControlFlow<()> = p.feed(c, |data| {
+                events.push(String::from_utf8_lossy(data).into_owned());
+                ControlFlow::Continue(())
+            });
+            assert!(flow.is_continue());
         }
         events
+    }
+
+    #[test]
+    fn a_break_stops_at_that_event() {
+        let mut p = Parser::default();
+        let mut seen = Vec::new();
+        let flow = p.feed(b"data: a\n\ndata: b\n\ndata: c\n\n", |data| {
+            seen.push(data.to_vec());
+            if data == b"b" { ControlFlow::Break(seen.len()) } else { ControlFlow::Continue(()) }
+        });
+        assert_eq!(flow, ControlFlow::Break(2));
+        assert_eq!(seen, [b"a".to_vec(), b"b".to_vec()]);
     }
 
     #[test]

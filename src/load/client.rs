@@ -3,6 +3,7 @@
 //! worker ([`super::direct`]); others (`https://`) through reqwest.
 
 use super::body::{self, Read, TransportError};
+use super::deadline::Alarm;
 use super::direct::{Conns, Endpoint, Idle, Sender};
 use super::outcome::{ErrorKind, Outcome};
 use crate::settings::{Api, Scenario, Target};
@@ -90,7 +91,7 @@ impl Client {
 
     /// A sender for one batch worker, holding its own direct connections until dropped.
     pub fn worker(&self) -> Worker<'_> {
-        Worker { client: self, conns: Some(self.idle.check_out()) }
+        Worker { client: self, conns: Some(self.idle.check_out()), alarm: Alarm::default() }
     }
 
     async fn send_reqwest(&self, url: &Url, started: Instant) -> Outcome {
@@ -110,14 +111,22 @@ impl Client {
         completed(started, self.read(response.bytes_stream(), ok_status, started).await)
     }
 
-    /// Sends over the worker's connection in `slot`, all of it (connecting included) within the timeout.
-    async fn send_direct(&self, endpoint: &Endpoint, slot: &mut Option<Sender>, started: Instant) -> Outcome {
+    /// Sends over the worker's connection in `slot`, all of it (connecting included) within the timeout,
+    /// kept by the worker's `alarm`.
+    async fn send_direct(
+        &self,
+        endpoint: &Endpoint,
+        slot: &mut Option<Sender>,
+        alarm: &mut Alarm,
+        started: Instant,
+    ) -> Outcome {
         let exchange = async {
             let response = endpoint.respond(slot, &self.body).await?;
             let ok_status = response.status().is_success();
             Ok(self.read(response.into_body().into_data_stream(), ok_status, started).await)
         };
-        match tokio::time::timeout(self.timeout, exchange).await {
+        let deadline = tokio::time::Instant::from_std(started) + self.timeout;
+        match alarm.within(deadline, exchange).await {
             Ok(Ok(read)) => completed(started, read),
             Ok(Err(kind)) => failed(started, 0, kind),
             Err(_) => failed(started, 0, ErrorKind::Timeout),
@@ -150,6 +159,8 @@ pub struct Worker<'a> {
     client: &'a Client,
     /// The worker's direct connections; back to the client's idle stack on drop.
     conns: Option<Conns>,
+    /// The timer of the worker's direct requests, one for all of them.
+    alarm: Alarm,
 }
 
 impl Worker<'_> {
@@ -160,7 +171,7 @@ impl Worker<'_> {
         let index = client.next.fetch_add(1, Ordering::Relaxed) % client.routes.len();
         match (&client.routes[index], self.conns.as_mut()) {
             (Route::Direct(endpoint), Some(conns)) => {
-                client.send_direct(endpoint, &mut conns.slots[index], started).await
+                client.send_direct(endpoint, &mut conns.slots[index], &mut self.alarm, started).await
             }
             _ => client.send_reqwest(&client.urls[index], started).await,
         }

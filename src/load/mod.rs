@@ -8,6 +8,7 @@
 mod batch;
 mod body;
 mod client;
+mod deadline;
 mod direct;
 mod json;
 mod outcome;

@@ -74,14 +74,15 @@ impl Client {
             .build()
             .map_err(|source| Error::Build { scenario: name.clone(), source })?;
         let urls = urls(scenario, fake)?;
-        let routes = urls.iter().map(|url| route(url, scenario.api, &headers)).collect();
+        let body = request_body(scenario);
+        let routes = urls.iter().map(|url| route(url, scenario.api, &headers, &body)).collect();
         Ok(Self {
             http,
             routes,
             idle: Idle::new(urls.len(), scenario.concurrency.max(1)),
             urls,
             next: AtomicUsize::new(0),
-            body: request_body(scenario),
+            body,
             api: scenario.api,
             stream: scenario.stream,
             timeout: scenario.timeout,
@@ -202,9 +203,9 @@ fn headers(scenario: &Scenario) -> Result<http::HeaderMap, Error> {
 }
 
 /// Direct for `http://` URLs, reqwest for the rest.
-fn route(url: &Url, api: Api, headers: &http::HeaderMap) -> Route {
+fn route(url: &Url, api: Api, headers: &http::HeaderMap, body: &Bytes) -> Route {
     let method = if api == Api::Http { http::Method::GET } else { http::Method::POST };
-    match Endpoint::new(url, method, headers, api != Api::Http) {
+    match Endpoint::new(url, method, headers, api != Api::Http, body) {
         Ok(endpoint) => Route::Direct(Box::new(endpoint)),
         Err(_) => Route::Reqwest,
     }

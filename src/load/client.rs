@@ -121,11 +121,11 @@ impl Client {
         alarm: &mut Alarm,
         started: Instant,
     ) -> Outcome {
-        let exchange = async {
+        let exchange = std::pin::pin!(async {
             let response = endpoint.respond(slot, &self.body).await?;
             let ok_status = response.status().is_success();
             Ok(self.read(response.into_body().into_data_stream(), ok_status, started).await)
-        };
+        });
         let deadline = tokio::time::Instant::from_std(started) + self.timeout;
         match alarm.within(deadline, exchange).await {
             Ok(Ok(read)) => completed(started, read),

@@ -27,9 +27,9 @@ impl Alarm {
     /// Runs `fut` until `deadline`, which must not be earlier than any deadline this alarm ran with before
     /// (it then fires late). Like `tokio::time::timeout`, the future is polled first, so one that is ready
     /// at the deadline wins.
-    pub async fn within<F: Future>(&mut self, deadline: Instant, fut: F) -> Result<F::Output, Elapsed> {
+    /// The future is taken pinned, in place: a request's future is large, and moving it costs.
+    pub async fn within<F: Future>(&mut self, deadline: Instant, mut fut: Pin<&mut F>) -> Result<F::Output, Elapsed> {
         let sleep = self.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        let mut fut = std::pin::pin!(fut);
         std::future::poll_fn(|cx| {
             if let Poll::Ready(output) = fut.as_mut().poll(cx) {
                 return Poll::Ready(Ok(output));
@@ -50,6 +50,7 @@ impl Alarm {
 #[cfg(test)]
 mod tests {
     use super::{Alarm, Elapsed};
+    use std::pin::pin;
     use std::time::Duration;
     use tokio::time::{Instant, sleep};
 
@@ -60,9 +61,9 @@ mod tests {
     async fn a_future_that_finishes_in_time_wins_and_one_that_does_not_is_cut_at_its_deadline() {
         let mut alarm = Alarm::default();
         let start = Instant::now();
-        assert_eq!(alarm.within(start + 3 * UNIT, async { 7 }).await, Ok(7));
-        assert_eq!(alarm.within(start + 3 * UNIT, sleep(UNIT)).await, Ok(()));
-        assert_eq!(alarm.within(start + 3 * UNIT, std::future::pending::<()>()).await, Err(Elapsed));
+        assert_eq!(alarm.within(start + 3 * UNIT, pin!(async { 7 })).await, Ok(7));
+        assert_eq!(alarm.within(start + 3 * UNIT, pin!(sleep(UNIT))).await, Ok(()));
+        assert_eq!(alarm.within(start + 3 * UNIT, pin!(std::future::pending::<()>())).await, Err(Elapsed));
         assert!(start.elapsed() >= 3 * UNIT, "not cut before the deadline");
     }
 
@@ -70,12 +71,12 @@ mod tests {
     async fn an_alarm_armed_for_an_earlier_request_does_not_cut_a_later_one() {
         let mut alarm = Alarm::default();
         let start = Instant::now();
-        assert_eq!(alarm.within(start + UNIT, async {}).await, Ok(()));
+        assert_eq!(alarm.within(start + UNIT, pin!(async {})).await, Ok(()));
         // Runs well past the first deadline and ends well before its own.
-        assert_eq!(alarm.within(start + 6 * UNIT, sleep(3 * UNIT)).await, Ok(()));
+        assert_eq!(alarm.within(start + 6 * UNIT, pin!(sleep(3 * UNIT))).await, Ok(()));
         // Never ends: cut at its own deadline, not at the one the alarm was first armed for.
         let third = start + 8 * UNIT;
-        assert_eq!(alarm.within(third, std::future::pending::<()>()).await, Err(Elapsed));
+        assert_eq!(alarm.within(third, pin!(std::future::pending::<()>())).await, Err(Elapsed));
         assert!(Instant::now() >= third);
     }
 
@@ -84,7 +85,7 @@ mod tests {
         let mut alarm = Alarm::default();
         let start = Instant::now();
         sleep(UNIT).await;
-        assert_eq!(alarm.within(start, async { 1 }).await, Ok(1));
-        assert_eq!(alarm.within(start, std::future::pending::<()>()).await, Err(Elapsed));
+        assert_eq!(alarm.within(start, pin!(async { 1 })).await, Ok(1));
+        assert_eq!(alarm.within(start, pin!(std::future::pending::<()>())).await, Err(Elapsed));
     }
 }

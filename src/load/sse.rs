@@ -11,10 +11,8 @@ use std::ops::ControlFlow;
 /// Incremental parser state.
 #[derive(Debug, Default)]
 pub struct Parser {
-    /// Bytes of the line not yet terminated (and, briefly, of lines being split off).
+    /// The start of a line not yet terminated: only it is copied, lines whole in a chunk are read in place.
     pending: Vec<u8>,
-    /// Bytes of `pending` already known to hold no line feed.
-    scanned: usize,
     /// The event being built.
     event: Event,
 }
@@ -32,22 +30,35 @@ impl Parser {
     /// Feeds one chunk, handing the data of every event it completes to `on_event` (borrowed: no event is
     /// copied out); stops at the first `Break`, which it returns.
     pub fn feed<B>(&mut self, chunk: &[u8], mut on_event: impl FnMut(&[u8]) -> ControlFlow<B>) -> ControlFlow<B> {
-        self.pending.extend_from_slice(chunk);
-        let mut start = 0;
-        let mut flow = ControlFlow::Continue(());
-        while let Some(offset) = self.pending[self.scanned.max(start)..].iter().position(|&b| b == b'\n') {
-            let end = self.scanned.max(start) + offset;
-            let line = &self.pending[start..end];
-            flow = self.event.line(line.strip_suffix(b"\r").unwrap_or(line), &mut on_event);
-            start = end + 1;
+        let mut rest = chunk;
+        if !self.pending.is_empty() {
+            // The chunk continues the pending line: finish it first (only the new bytes are searched).
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                self.pending.extend_from_slice(rest);
+                return ControlFlow::Continue(());
+            };
+            self.pending.extend_from_slice(&rest[..end]);
+            rest = &rest[end + 1..];
+            let flow = self.event.line(strip_cr(&self.pending), &mut on_event);
+            self.pending.clear();
             if flow.is_break() {
-                break;
+                return flow;
             }
         }
-        self.pending.drain(..start);
-        self.scanned = self.pending.len();
-        flow
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let flow = self.event.line(strip_cr(&rest[..end]), &mut on_event);
+            if flow.is_break() {
+                return flow;
+            }
+            rest = &rest[end + 1..];
+        }
+        self.pending.extend_from_slice(rest);
+        ControlFlow::Continue(())
     }
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 impl Event {
@@ -99,15 +110,19 @@ mod tests {
     }
 
     #[test]
-    fn a_break_stops_at_that_event() {
-        let mut p = Parser::default();
-        let mut seen = Vec::new();
-        let flow = p.feed(b"data: a\n\ndata: b\n\ndata: c\n\n", |data| {
-            seen.push(data.to_vec());
-            if data == b"b" { ControlFlow::Break(seen.len()) } else { ControlFlow::Continue(()) }
-        });
-        assert_eq!(flow, ControlFlow::Break(2));
-        assert_eq!(seen, [b"a".to_vec(), b"b".to_vec()]);
+    fn a_break_stops_at_that_event_whatever_the_chunking() {
+        let text = b"data: a\r\n\r\ndata: b\n\ndata: c\n\n";
+        for size in 1..=text.len() {
+            let (mut p, mut seen) = (Parser::default(), Vec::new());
+            let flow = text.chunks(size).map(|chunk| {
+                p.feed(chunk, |data| {
+                    seen.push(data.to_vec());
+                    if data == b"b" { ControlFlow::Break(seen.len()) } else { ControlFlow::Continue(()) }
+                })
+            });
+            assert_eq!(flow.into_iter().find(ControlFlow::is_break), Some(ControlFlow::Break(2)), "size {size}");
+            assert_eq!(seen, [b"a".to_vec(), b"b".to_vec()], "size {size}");
+        }
     }
 
     #[test]

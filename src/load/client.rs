@@ -3,7 +3,7 @@
 //! worker ([`super::direct`]); others (`https://`) through reqwest.
 
 use super::body::{self, Read, TransportError};
-use super::deadline::Alarm;
+use super::deadline::{Alarm, deadline};
 use super::direct::{Conns, Endpoint, Idle, Sender};
 use super::outcome::{ErrorKind, Outcome};
 use crate::settings::{Api, Scenario, Target};
@@ -126,8 +126,7 @@ impl Client {
             let ok_status = response.status().is_success();
             Ok(self.read(response.into_body().into_data_stream(), ok_status, started).await)
         });
-        let deadline = tokio::time::Instant::from_std(started) + self.timeout;
-        match alarm.within(deadline, exchange).await {
+        match alarm.within(deadline(started, self.timeout), exchange).await {
             Ok(Ok(read)) => completed(started, read),
             Ok(Err(kind)) => failed(started, 0, kind),
             Err(_) => failed(started, 0, ErrorKind::Timeout),

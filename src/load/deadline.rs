@@ -10,7 +10,17 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
+use std::time::Duration;
 use tokio::time::{Instant, Sleep};
+
+/// Timeouts are capped here, as `tokio::time::timeout` caps them: a request does not run for 30 years,
+/// and adding a larger timeout to an instant could overflow.
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+
+/// The deadline of a request sent at `started` with `timeout`.
+pub fn deadline(started: std::time::Instant, timeout: Duration) -> Instant {
+    Instant::from_std(started) + timeout.min(FAR)
+}
 
 /// A worker's timer, created on first use.
 #[derive(Debug, Default)]
@@ -49,7 +59,7 @@ impl Alarm {
 
 #[cfg(test)]
 mod tests {
-    use super::{Alarm, Elapsed};
+    use super::{Alarm, Elapsed, deadline};
     use std::pin::pin;
     use std::time::Duration;
     use tokio::time::{Instant, sleep};
@@ -78,6 +88,13 @@ mod tests {
         let third = start + 8 * UNIT;
         assert_eq!(alarm.within(third, pin!(std::future::pending::<()>())).await, Err(Elapsed));
         assert!(Instant::now() >= third);
+    }
+
+    #[test]
+    fn any_timeout_gives_a_deadline() {
+        let now = std::time::Instant::now();
+        assert_eq!(deadline(now, UNIT), Instant::from_std(now) + UNIT);
+        assert!(deadline(now, Duration::MAX) > Instant::from_std(now) + Duration::from_secs(86_400 * 365));
     }
 
     #[tokio::test]

@@ -4,12 +4,13 @@
 //! as a stream of byte chunks; everything here works on that stream, so the two share one reading and
 //! one classification.
 
+use super::json::{self, Member};
 use super::outcome::ErrorKind;
 use super::sse;
 use crate::settings::Api;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use serde::de::IgnoredAny;
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 /// What reading a response yielded.
@@ -60,13 +61,6 @@ pub fn classify_send(e: &reqwest::Error) -> ErrorKind {
 
 fn classify_body(e: &impl TransportError, otherwise: ErrorKind) -> ErrorKind {
     if e.is_timeout() { ErrorKind::Timeout } else { otherwise }
-}
-
-/// The fields a JSON body must have to count as an answer.
-#[derive(serde::Deserialize)]
-struct Envelope {
-    choices: Option<IgnoredAny>,
-    data: Option<IgnoredAny>,
 }
 
 /// Reads a whole (non-streamed) body. A non-2xx status is drained (so the connection can be reused) and
@@ -136,13 +130,14 @@ impl Collected {
 fn valid_answer(api: Api, body: &[u8]) -> bool {
     match api {
         Api::Http => true,
-        Api::Embeddings => serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.data.is_some()),
-        Api::Chat | Api::Completions => serde_json::from_slice::<Envelope>(body).is_ok_and(|e| e.choices.is_some()),
+        Api::Embeddings => json::has_member(body, Member::Data, true),
+        Api::Chat | Api::Completions => json::has_member(body, Member::Choices, true),
     }
 }
 
 /// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
-/// with `choices`; a stream that ends without `[DONE]`, or grows past `cap` bytes, is broken.
+/// with `choices` (its keys judged as after a lossy UTF-8 decoding, as events were before they stayed
+/// bytes); a stream that ends without `[DONE]`, or grows past `cap` bytes, is broken.
 pub async fn read_stream<E: TransportError>(
     chunks: impl Stream<Item = Result<Bytes, E>>,
     cap: u64,
@@ -150,7 +145,6 @@ pub async fn read_stream<E: TransportError>(
 ) -> Read {
     let mut chunks = std::pin::pin!(chunks);
     let mut parser = sse::Parser::default();
-    let mut events = Vec::new();
     let mut read = Read { bytes: 0, first_event: None, result: Err(ErrorKind::Stream) };
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
@@ -164,16 +158,20 @@ pub async fn read_stream<E: TransportError>(
         if read.bytes > cap {
             return read;
         }
-        parser.feed(&chunk, &mut events);
-        for data in events.drain(..) {
-            read.first_event.get_or_insert_with(|| started.elapsed());
-            if data == "[DONE]" {
-                read.result = Ok(());
-                return read;
+        let first_event = &mut read.first_event;
+        let verdict = parser.feed(&chunk, |data| {
+            first_event.get_or_insert_with(|| started.elapsed());
+            if data == b"[DONE]" {
+                ControlFlow::Break(Ok(()))
+            } else if json::has_member(data, Member::Choices, false) {
+                ControlFlow::Continue(())
+            } else {
+                ControlFlow::Break(Err(ErrorKind::Stream))
             }
-            if !serde_json::from_str::<Envelope>(&data).is_ok_and(|e| e.choices.is_some()) {
-                return read;
-            }
+        });
+        if let ControlFlow::Break(result) = verdict {
+            read.result = result;
+            return read;
         }
     }
     read

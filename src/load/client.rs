@@ -3,6 +3,7 @@
 //! worker ([`super::direct`]); others (`https://`) through reqwest.
 
 use super::body::{self, Read, TransportError};
+use super::deadline::{Alarm, deadline};
 use super::direct::{Conns, Endpoint, Idle, Sender};
 use super::outcome::{ErrorKind, Outcome};
 use crate::settings::{Api, Scenario, Target};
@@ -73,14 +74,15 @@ impl Client {
             .build()
             .map_err(|source| Error::Build { scenario: name.clone(), source })?;
         let urls = urls(scenario, fake)?;
-        let routes = urls.iter().map(|url| route(url, scenario.api, &headers)).collect();
+        let body = request_body(scenario);
+        let routes = urls.iter().map(|url| route(url, scenario.api, &headers, &body)).collect();
         Ok(Self {
             http,
             routes,
             idle: Idle::new(urls.len(), scenario.concurrency.max(1)),
             urls,
             next: AtomicUsize::new(0),
-            body: request_body(scenario),
+            body,
             api: scenario.api,
             stream: scenario.stream,
             timeout: scenario.timeout,
@@ -90,7 +92,7 @@ impl Client {
 
     /// A sender for one batch worker, holding its own direct connections until dropped.
     pub fn worker(&self) -> Worker<'_> {
-        Worker { client: self, conns: Some(self.idle.check_out()) }
+        Worker { client: self, conns: Some(self.idle.check_out()), alarm: Alarm::default() }
     }
 
     async fn send_reqwest(&self, url: &Url, started: Instant) -> Outcome {
@@ -110,14 +112,21 @@ impl Client {
         completed(started, self.read(response.bytes_stream(), ok_status, started).await)
     }
 
-    /// Sends over the worker's connection in `slot`, all of it (connecting included) within the timeout.
-    async fn send_direct(&self, endpoint: &Endpoint, slot: &mut Option<Sender>, started: Instant) -> Outcome {
-        let exchange = async {
+    /// Sends over the worker's connection in `slot`, all of it (connecting included) within the timeout,
+    /// kept by the worker's `alarm`.
+    async fn send_direct(
+        &self,
+        endpoint: &Endpoint,
+        slot: &mut Option<Sender>,
+        alarm: &mut Alarm,
+        started: Instant,
+    ) -> Outcome {
+        let exchange = std::pin::pin!(async {
             let response = endpoint.respond(slot, &self.body).await?;
             let ok_status = response.status().is_success();
             Ok(self.read(response.into_body().into_data_stream(), ok_status, started).await)
-        };
-        match tokio::time::timeout(self.timeout, exchange).await {
+        });
+        match alarm.within(deadline(started, self.timeout), exchange).await {
             Ok(Ok(read)) => completed(started, read),
             Ok(Err(kind)) => failed(started, 0, kind),
             Err(_) => failed(started, 0, ErrorKind::Timeout),
@@ -150,6 +159,8 @@ pub struct Worker<'a> {
     client: &'a Client,
     /// The worker's direct connections; back to the client's idle stack on drop.
     conns: Option<Conns>,
+    /// The timer of the worker's direct requests, one for all of them.
+    alarm: Alarm,
 }
 
 impl Worker<'_> {
@@ -160,7 +171,7 @@ impl Worker<'_> {
         let index = client.next.fetch_add(1, Ordering::Relaxed) % client.routes.len();
         match (&client.routes[index], self.conns.as_mut()) {
             (Route::Direct(endpoint), Some(conns)) => {
-                client.send_direct(endpoint, &mut conns.slots[index], started).await
+                client.send_direct(endpoint, &mut conns.slots[index], &mut self.alarm, started).await
             }
             _ => client.send_reqwest(&client.urls[index], started).await,
         }
@@ -191,9 +202,9 @@ fn headers(scenario: &Scenario) -> Result<http::HeaderMap, Error> {
 }
 
 /// Direct for `http://` URLs, reqwest for the rest.
-fn route(url: &Url, api: Api, headers: &http::HeaderMap) -> Route {
+fn route(url: &Url, api: Api, headers: &http::HeaderMap, body: &Bytes) -> Route {
     let method = if api == Api::Http { http::Method::GET } else { http::Method::POST };
-    match Endpoint::new(url, method, headers, api != Api::Http) {
+    match Endpoint::new(url, method, headers, api != Api::Http, body) {
         Ok(endpoint) => Route::Direct(Box::new(endpoint)),
         Err(_) => Route::Reqwest,
     }

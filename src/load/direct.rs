@@ -48,8 +48,15 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Prepares requests to `url`. `headers` are the scenario's (credentials included); `json` adds the
-    /// content type of a JSON body.
-    pub fn new(url: &Url, method: http::Method, headers: &HeaderMap, json: bool) -> Result<Self, Unsupported> {
+    /// content type of a JSON body. A non-empty `body` gets its `content-length` here, last, where hyper
+    /// would add it to every request (growing each request's copy of the map).
+    pub fn new(
+        url: &Url,
+        method: http::Method,
+        headers: &HeaderMap,
+        json: bool,
+        body: &Bytes,
+    ) -> Result<Self, Unsupported> {
         if url.scheme() != "http" {
             return Err(Unsupported::Scheme);
         }
@@ -70,6 +77,9 @@ impl Endpoint {
         }
         if json {
             all.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if !body.is_empty() && !all.contains_key(header::CONTENT_LENGTH) {
+            all.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         }
         let port = url.port_or_known_default().unwrap_or(80);
         Ok(Self { host, port, target, method, headers: all })

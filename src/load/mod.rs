@@ -8,7 +8,9 @@
 mod batch;
 mod body;
 mod client;
+mod deadline;
 mod direct;
+mod json;
 mod outcome;
 mod sse;
 mod stats;

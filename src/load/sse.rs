@@ -6,13 +6,13 @@
 //! (`:`), other fields (`event:`, `id:`, `retry:`) and lines that are not fields are ignored, as the SSE
 //! specification says. Lines end with LF or CRLF.
 
+use std::ops::ControlFlow;
+
 /// Incremental parser state.
 #[derive(Debug, Default)]
 pub struct Parser {
-    /// Bytes of the line not yet terminated (and, briefly, of lines being split off).
+    /// The start of a line not yet terminated: only it is copied, lines whole in a chunk are read in place.
     pending: Vec<u8>,
-    /// Bytes of `pending` already known to hold no line feed.
-    scanned: usize,
     /// The event being built.
     event: Event,
 }
@@ -20,67 +20,109 @@ pub struct Parser {
 /// The event being built from the lines seen since the last blank line.
 #[derive(Debug, Default)]
 struct Event {
-    /// `data` fields, joined by `\n`.
-    data: String,
+    /// `data` fields, joined by `\n`: raw bytes, UTF-8 or not (the validation decides), reused across events.
+    data: Vec<u8>,
     /// Whether a `data` field was seen at all.
     has_data: bool,
 }
 
 impl Parser {
-    /// Feeds one chunk; every event it completes has its data pushed to `events`.
-    pub fn feed(&mut self, chunk: &[u8], events: &mut Vec<String>) {
-        self.pending.extend_from_slice(chunk);
-        let mut start = 0;
-        while let Some(offset) = self.pending[self.scanned.max(start)..].iter().position(|&b| b == b'\n') {
-            let end = self.scanned.max(start) + offset;
-            let line = &self.pending[start..end];
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if let Some(data) = self.event.line(line) {
-                events.push(data);
+    /// Feeds one chunk, handing the data of every event it completes to `on_event` (borrowed: no event is
+    /// copied out); stops at the first `Break`, which it returns.
+    pub fn feed<B>(&mut self, chunk: &[u8], mut on_event: impl FnMut(&[u8]) -> ControlFlow<B>) -> ControlFlow<B> {
+        let mut rest = chunk;
+        if !self.pending.is_empty() {
+            // The chunk continues the pending line: finish it first (only the new bytes are searched).
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                self.pending.extend_from_slice(rest);
+                return ControlFlow::Continue(());
+            };
+            self.pending.extend_from_slice(&rest[..end]);
+            rest = &rest[end + 1..];
+            let flow = self.event.line(strip_cr(&self.pending), &mut on_event);
+            self.pending.clear();
+            if flow.is_break() {
+                return flow;
             }
-            start = end + 1;
         }
-        self.pending.drain(..start);
-        self.scanned = self.pending.len();
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let flow = self.event.line(strip_cr(&rest[..end]), &mut on_event);
+            if flow.is_break() {
+                return flow;
+            }
+            rest = &rest[end + 1..];
+        }
+        self.pending.extend_from_slice(rest);
+        ControlFlow::Continue(())
     }
+}
+
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 impl Event {
     /// Handles one line; a blank line completes the event being built.
-    fn line(&mut self, line: &[u8]) -> Option<String> {
+    fn line<B>(&mut self, line: &[u8], on_event: &mut impl FnMut(&[u8]) -> ControlFlow<B>) -> ControlFlow<B> {
         if line.is_empty() {
             // As the SSE specification says, an event whose data is empty is not dispatched.
-            let done = std::mem::take(&mut self.data);
-            return (std::mem::take(&mut self.has_data) && !done.is_empty()).then_some(done);
+            let flow = if std::mem::take(&mut self.has_data) && !self.data.is_empty() {
+                on_event(&self.data)
+            } else {
+                ControlFlow::Continue(())
+            };
+            self.data.clear();
+            return flow;
         }
         let (field, value) = match line.iter().position(|&b| b == b':') {
-            Some(0) => return None,
+            Some(0) => return ControlFlow::Continue(()),
             Some(i) => (&line[..i], &line[i + 1..]),
             None => (line, &b""[..]),
         };
         if field == b"data" {
             let value = value.strip_prefix(b" ").unwrap_or(value);
             if self.has_data {
-                self.data.push('\n');
+                self.data.push(b'\n');
             }
-            self.data.push_str(&String::from_utf8_lossy(value));
+            self.data.extend_from_slice(value);
             self.has_data = true;
         }
-        None
+        ControlFlow::Continue(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::Parser;
+    use std::ops::ControlFlow;
 
     fn parse(chunks: &[&[u8]]) -> Vec<String> {
         let mut p = Parser::default();
         let mut events = Vec::new();
         for c in chunks {
-            p.feed(c, &mut events);
+            let flow: ControlFlow<()> = p.feed(c, |data| {
+                events.push(String::from_utf8_lossy(data).into_owned());
+                ControlFlow::Continue(())
+            });
+            assert!(flow.is_continue());
         }
         events
+    }
+
+    #[test]
+    fn a_break_stops_at_that_event_whatever_the_chunking() {
+        let text = b"data: a\r\n\r\ndata: b\n\ndata: c\n\n";
+        for size in 1..=text.len() {
+            let (mut p, mut seen) = (Parser::default(), Vec::new());
+            let flow = text.chunks(size).map(|chunk| {
+                p.feed(chunk, |data| {
+                    seen.push(data.to_vec());
+                    if data == b"b" { ControlFlow::Break(seen.len()) } else { ControlFlow::Continue(()) }
+                })
+            });
+            assert_eq!(flow.into_iter().find(ControlFlow::is_break), Some(ControlFlow::Break(2)), "size {size}");
+            assert_eq!(seen, [b"a".to_vec(), b"b".to_vec()], "size {size}");
+        }
     }
 
     #[test]

@@ -110,11 +110,13 @@ async fn requests_carry_host_content_type_and_the_api_key() {
     let key = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(key.path(), "sk-test\n").expect("write key");
     let extra = format!("stream = false\napi_key_file = {:?}\nheaders = {{ x-extra = \"1\" }}", key.path());
-    let stats = run_batch(&client(addr, &extra), 1, 1).await;
+    let client = client(addr, &extra);
+    let stats = run_batch(&client, 1, 1).await;
     assert_eq!(stats.failed(), 0, "{:?}", stats.errors);
     let head = seen.first_head.lock().expect("lock").clone().expect("a request arrived");
     assert!(head.starts_with("post /v1/chat/completions http/1.1"), "{head}");
-    for line in [format!("host: {addr}"), "content-type: application/json".into(), "x-extra: 1".into()] {
+    let length = format!("content-length: {}", client.body().len());
+    for line in [format!("host: {addr}"), "content-type: application/json".into(), "x-extra: 1".into(), length] {
         assert!(head.lines().any(|l| l == line), "{line} missing in {head}");
     }
     assert!(head.lines().any(|l| l == "authorization: bearer sk-test"), "{head}");

@@ -10,7 +10,7 @@ mod body;
 mod client;
 mod deadline;
 mod direct;
-mod json;
+pub(crate) mod json;
 mod outcome;
 mod sse;
 mod stats;

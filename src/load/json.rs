@@ -3,11 +3,14 @@
 //!
 //! It accepts and rejects exactly what `serde_json::from_slice` into a struct of two `Option<IgnoredAny>`
 //! fields (`choices`, `data`) did, which it replaces on the hot path (a quarter of the load generator's
-//! instructions per request; this takes half the time): the whole text must be JSON (RFC 8259 syntax, any nesting depth, nothing but
-//! whitespace after it); the top-level keys must be valid UTF-8 with paired `\u` surrogates, other strings
-//! only free of control characters and bad escapes; a known member given twice is an error; and, as serde
-//! maps a struct from a sequence too, a top-level two-element array `[choices, data]` counts. The
-//! differential tests in [`tests`] hold it to that.
+//! instructions per request; this takes half the time): the whole text must be JSON (RFC 8259 syntax, any
+//! nesting depth, nothing but whitespace after it); the top-level keys must be valid UTF-8 with paired
+//! `\u` surrogates, other strings only free of control characters and bad escapes; a known member given
+//! twice is an error; and, as serde maps a struct from a sequence too, a top-level two-element array
+//! `[choices, data]` counts. The differential tests in `json_tests.rs` and the `answer` fuzz target hold it
+//! to that.
+
+use super::frames::Frames;
 
 /// The member whose presence makes a body an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,46 +358,6 @@ impl Name {
     /// The whole name, unless it is longer than any known one.
     fn as_slice(&self) -> Option<&[u8]> {
         self.bytes.get(..self.len)
-    }
-}
-
-/// The containers open inside a skipped value, innermost last: one bit each (set for an object), the
-/// first 64 without allocating.
-#[derive(Debug, Default)]
-struct Frames {
-    /// How many are open.
-    depth: usize,
-    /// Bits of the outermost 64.
-    low: u64,
-    /// Bits of the deeper ones, 64 a word.
-    high: Vec<u64>,
-}
-
-impl Frames {
-    fn push(&mut self, object: bool) {
-        let (word, bit) = (self.depth / 64, self.depth % 64);
-        let slot = match word {
-            0 => &mut self.low,
-            _ => {
-                if self.high.len() < word {
-                    self.high.push(0);
-                }
-                &mut self.high[word - 1]
-            }
-        };
-        *slot = (*slot & !(1 << bit)) | (u64::from(object) << bit);
-        self.depth += 1;
-    }
-
-    /// Whether the innermost open container is an object; `None` when none is open.
-    fn top(&self) -> Option<bool> {
-        let d = self.depth.checked_sub(1)?;
-        let word = if d < 64 { self.low } else { self.high[d / 64 - 1] };
-        Some(word >> (d % 64) & 1 == 1)
-    }
-
-    fn pop(&mut self) {
-        self.depth -= 1;
     }
 }
 

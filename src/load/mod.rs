@@ -10,6 +10,7 @@ mod body;
 mod client;
 mod deadline;
 mod direct;
+mod frames;
 pub(crate) mod json;
 mod outcome;
 mod sse;

@@ -6,6 +6,7 @@
 //! pipeline can be proven end to end. [`serve`] runs it in-process; `leaksoak fake-llm` runs it alone.
 
 mod faults;
+mod json_out;
 mod metrics;
 mod routes;
 mod wire;

@@ -1,7 +1,10 @@
 //! The OpenAI wire format the fake endpoint speaks: request fields it reads, response bodies it writes.
 //!
-//! Pure functions from a request to bytes, so the shapes are tested without a socket.
+//! Pure functions from a request to bytes, so the shapes are tested without a socket. Completions and their
+//! chunks, written for every request, go through a small writer of their own ([`super::json_out`]); the
+//! rest through serde_json.
 
+use super::json_out::Out;
 use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -53,141 +56,85 @@ pub const EMBEDDING_DIMENSIONS: usize = 16;
 /// Room for a typical response body, so serializing it allocates once.
 const BODY_CAPACITY: usize = 640;
 
-/// Serializes `v` straight into a pre-sized buffer, behind `prefix` and before `suffix`.
-fn write_json(prefix: &[u8], v: &impl Serialize, suffix: &[u8]) -> Bytes {
+/// Serializes `v` straight into a pre-sized buffer (the cold responses: models, embeddings, errors).
+fn to_bytes(v: &impl Serialize) -> Bytes {
     let mut out = Vec::with_capacity(BODY_CAPACITY);
-    out.extend_from_slice(prefix);
     // Writing plain structs of strings and numbers into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut out, v);
-    out.extend_from_slice(suffix);
     Bytes::from(out)
 }
 
-fn to_bytes(v: &impl Serialize) -> Bytes {
-    write_json(b"", v, b"")
-}
-
-fn sse(v: &impl Serialize) -> Bytes {
-    write_json(b"data: ", v, b"\n\n")
-}
-
-/// An object `id`: a prefix and the serial as 16 hex digits, written without an intermediate `String`.
-#[derive(Debug, Clone, Copy)]
-struct Id {
-    prefix: &'static str,
-    serial: u64,
-}
-
-impl Serialize for Id {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!("{}{:016x}", self.prefix, self.serial))
-    }
-}
-
-/// The envelope of every completion and completion chunk, fields in the order OpenAI sends them.
-#[derive(Serialize)]
-struct Completion<'a, C> {
-    id: Id,
-    object: &'static str,
-    created: u64,
-    model: &'a str,
-    system_fingerprint: &'static str,
-    choices: [C; 1],
-    /// Whole responses only; chunks have none.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    usage: Option<Usage>,
-}
-
-impl<'a, C> Completion<'a, C> {
-    fn new(prefix: &'static str, object: &'static str, stamp: Stamp, model: &'a str, choice: C) -> Self {
-        Self {
-            id: Id { prefix, serial: stamp.serial },
-            object,
-            created: stamp.created,
-            model,
-            system_fingerprint: FINGERPRINT,
-            choices: [choice],
-            usage: None,
-        }
-    }
-}
-
-/// `choices[0]` of a whole chat completion. `()` fields serialize as `null`.
-#[derive(Serialize)]
-struct ChatChoice<'a> {
-    index: u32,
-    message: Message<'a>,
-    logprobs: (),
-    finish_reason: &'static str,
-}
-
-#[derive(Serialize)]
-struct Message<'a> {
-    role: &'static str,
-    content: &'a str,
-    refusal: (),
-}
-
-/// `choices[0]` of a chat completion chunk.
-#[derive(Serialize)]
-struct ChunkChoice<'a> {
-    index: u32,
-    delta: Delta<'a>,
-    logprobs: (),
-    finish_reason: Option<&'a str>,
-}
-
 /// What a chat chunk adds: the role (first chunk), a piece of content, or nothing (last chunk).
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Delta<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<&'a str>,
 }
 
-/// `choices[0]` of a (legacy) completion or completion chunk.
-#[derive(Serialize)]
-struct TextChoice<'a> {
-    index: u32,
-    text: &'a str,
-    logprobs: (),
-    finish_reason: Option<&'a str>,
+/// The envelope every completion and chunk opens with, fields in the order OpenAI sends them, up to the
+/// `choices` array: `{"id":…,"object":…,"created":…,"model":…,"system_fingerprint":…,"choices":[`.
+fn head(prefix: &[u8], id: &str, object: &str, stamp: Stamp, model: &str) -> Out {
+    let mut out = Out::new(prefix);
+    out.raw("{\"id\":\"").raw(id).hex16(stamp.serial).raw("\",\"object\":").string(object);
+    out.raw(",\"created\":").number(stamp.created).raw(",\"model\":").string(model);
+    out.raw(",\"system_fingerprint\":").string(FINGERPRINT).raw(",\"choices\":[");
+    out
+}
+
+/// Closes `choices` and the document, with `usage` for whole responses.
+fn tail(out: &mut Out, usage: Option<Usage>) {
+    out.raw("]");
+    if let Some(u) = usage {
+        out.raw(",\"usage\":{\"prompt_tokens\":").number(u.prompt_tokens);
+        out.raw(",\"completion_tokens\":").number(u.completion_tokens);
+        out.raw(",\"total_tokens\":").number(u.total_tokens).raw("}");
+    }
+    out.raw("}");
 }
 
 /// `POST /v1/chat/completions` without streaming.
 pub fn chat(stamp: Stamp, model: &str, content: &str, usage: Usage) -> Bytes {
-    let choice = ChatChoice {
-        index: 0,
-        message: Message { role: "assistant", content, refusal: () },
-        logprobs: (),
-        finish_reason: "stop",
-    };
-    let mut body = Completion::new("chatcmpl-", "chat.completion", stamp, model, choice);
-    body.usage = Some(usage);
-    to_bytes(&body)
+    let mut out = head(b"", "chatcmpl-", "chat.completion", stamp, model);
+    out.raw("{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":").string(content);
+    out.raw(",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"stop\"}");
+    tail(&mut out, Some(usage));
+    out.finish(b"")
 }
 
 /// One `data:` event of a streamed chat completion: the first carries the role, the last the finish reason.
 pub fn chat_chunk(stamp: Stamp, model: &str, delta: Delta<'_>, finish: Option<&str>) -> Bytes {
-    let choice = ChunkChoice { index: 0, delta, logprobs: (), finish_reason: finish };
-    sse(&Completion::new("chatcmpl-", "chat.completion.chunk", stamp, model, choice))
+    let mut out = head(b"data: ", "chatcmpl-", "chat.completion.chunk", stamp, model);
+    out.raw("{\"index\":0,\"delta\":{");
+    if let Some(role) = delta.role {
+        out.raw("\"role\":").string(role);
+    }
+    if let Some(content) = delta.content {
+        out.raw(if delta.role.is_some() { ",\"content\":" } else { "\"content\":" }).string(content);
+    }
+    out.raw("},\"logprobs\":null,\"finish_reason\":").string_or_null(finish).raw("}");
+    tail(&mut out, None);
+    out.finish(b"\n\n")
 }
 
 /// `POST /v1/completions` without streaming.
 pub fn completion(stamp: Stamp, model: &str, text: &str, usage: Usage) -> Bytes {
-    let mut body = Completion::new("cmpl-", "text_completion", stamp, model, text_choice(text, Some("stop")));
-    body.usage = Some(usage);
-    to_bytes(&body)
+    let mut out = head(b"", "cmpl-", "text_completion", stamp, model);
+    text_choice(&mut out, text, Some("stop"));
+    tail(&mut out, Some(usage));
+    out.finish(b"")
 }
 
 /// One `data:` event of a streamed (legacy) completion.
 pub fn completion_chunk(stamp: Stamp, model: &str, text: &str, finish: Option<&str>) -> Bytes {
-    sse(&Completion::new("cmpl-", "text_completion", stamp, model, text_choice(text, finish)))
+    let mut out = head(b"data: ", "cmpl-", "text_completion", stamp, model);
+    text_choice(&mut out, text, finish);
+    tail(&mut out, None);
+    out.finish(b"\n\n")
 }
 
-fn text_choice<'a>(text: &'a str, finish: Option<&'a str>) -> TextChoice<'a> {
-    TextChoice { index: 0, text, logprobs: (), finish_reason: finish }
+fn text_choice(out: &mut Out, text: &str, finish: Option<&str>) {
+    out.raw("{\"index\":0,\"text\":").string(text);
+    out.raw(",\"logprobs\":null,\"finish_reason\":").string_or_null(finish).raw("}");
 }
 
 /// The terminator of every stream.
@@ -247,67 +194,5 @@ pub fn error(message: &str, kind: &str, code: Option<&str>) -> Bytes {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(b: &[u8]) -> serde_json::Value {
-        serde_json::from_slice(b).expect("valid JSON")
-    }
-
-    const STAMP: Stamp = Stamp { serial: 7, created: 1_700_000_000 };
-
-    #[test]
-    fn chat_has_the_openai_shape() {
-        let v = parse(&chat(STAMP, "m", "hi", Usage::new(3, 2)));
-        assert_eq!(v["object"], "chat.completion");
-        assert_eq!(v["id"], "chatcmpl-0000000000000007");
-        assert_eq!(v["choices"][0]["message"]["content"], "hi");
-        assert_eq!(v["usage"]["total_tokens"], 5);
-    }
-
-    /// Every field OpenAI sends, with `null`s, whatever the order the typed structs write them in.
-    #[test]
-    fn whole_documents_are_exactly_the_openai_objects() {
-        let head = |id: &str, object: &str| {
-            json!({"id": id, "object": object, "created": 1_700_000_000, "model": "m",
-                   "system_fingerprint": FINGERPRINT})
-        };
-        let mut want = head("chatcmpl-0000000000000007", "chat.completion");
-        want["choices"] = json!([{"index": 0, "logprobs": null, "finish_reason": "stop",
-            "message": {"role": "assistant", "content": "hi", "refusal": null}}]);
-        want["usage"] = json!({"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5});
-        assert_eq!(parse(&chat(STAMP, "m", "hi", Usage::new(3, 2))), want);
-        let mut want = head("cmpl-0000000000000007", "text_completion");
-        want["choices"] = json!([{"index": 0, "text": "x", "logprobs": null, "finish_reason": null}]);
-        let b = completion_chunk(STAMP, "m", "x", None);
-        assert_eq!(parse(&b[6..b.len() - 2]), want);
-        let mut want = head("chatcmpl-0000000000000007", "chat.completion.chunk");
-        want["choices"] = json!([{"index": 0, "delta": {}, "logprobs": null, "finish_reason": "stop"}]);
-        let b = chat_chunk(STAMP, "m", Delta::default(), Some("stop"));
-        assert_eq!(parse(&b[6..b.len() - 2]), want);
-    }
-
-    #[test]
-    fn chunks_are_sse_events() {
-        let delta = Delta { role: None, content: Some("x") };
-        let b = chat_chunk(STAMP, "m", delta, None);
-        let text = std::str::from_utf8(&b).expect("utf-8");
-        assert!(text.starts_with("data: {") && text.ends_with("}\n\n"), "{text}");
-        let v = parse(&b[6..b.len() - 2]);
-        assert_eq!(v["object"], "chat.completion.chunk");
-        assert!(v["choices"][0]["finish_reason"].is_null());
-    }
-
-    #[test]
-    fn embeddings_as_floats_and_base64() {
-        let req: Request = serde_json::from_str(r#"{"model":"e","input":["a","b"]}"#).expect("request");
-        let v = parse(&embeddings("e", &req, Usage::new(2, 0)));
-        assert_eq!(v["data"].as_array().map(Vec::len), Some(2));
-        assert_eq!(v["data"][1]["embedding"].as_array().map(Vec::len), Some(EMBEDDING_DIMENSIONS));
-        let req: Request = serde_json::from_str(r#"{"input":"a","encoding_format":"base64"}"#).expect("request");
-        let v = parse(&embeddings("e", &req, Usage::new(1, 0)));
-        let encoded = v["data"][0]["embedding"].as_str().expect("a base64 string");
-        let raw = base64::engine::general_purpose::STANDARD.decode(encoded).expect("base64");
-        assert_eq!(raw.len(), EMBEDDING_DIMENSIONS * 4);
-    }
-}
+#[path = "wire_tests.rs"]
+mod tests;

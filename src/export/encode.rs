@@ -1,5 +1,5 @@
 //! The text exposition format (0.0.4) of gathered metric families: byte for byte what the `prometheus`
-//! crate's `TextEncoder` writes, at a third of the cost. That encoder formats every value and bucket
+//! crate's `TextEncoder` writes, at about a third of the cost. That encoder formats every value and bucket
 //! bound into a fresh `String` and writes through a trait object; this one writes straight into one
 //! buffer and prints whole numbers (most samples are counts) as integers.
 
@@ -118,7 +118,8 @@ fn sample(l: Line<'_>, out: &mut Vec<u8>) {
     out.push(b' ');
     number(l.value, out);
     if l.timestamp_ms != 0 {
-        let _ = write!(out, " {}", l.timestamp_ms);
+        out.push(b' ');
+        out.extend_from_slice(itoa::Buffer::new().format(l.timestamp_ms).as_bytes());
     }
     out.push(b'\n');
 }
@@ -128,7 +129,7 @@ fn sample(l: Line<'_>, out: &mut Vec<u8>) {
 fn number(v: f64, out: &mut Vec<u8>) {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     if v.fract() == 0.0 && v.abs() < EXACT && !(v == 0.0 && v.is_sign_negative()) {
-        let _ = write!(out, "{}", v as i64);
+        out.extend_from_slice(itoa::Buffer::new().format(v as i64).as_bytes());
     } else {
         let _ = write!(out, "{v}");
     }

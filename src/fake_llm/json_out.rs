@@ -64,8 +64,8 @@ impl Out {
     }
 
     /// The text, then `suffix`.
-    pub fn finish(&mut self, suffix: &[u8]) -> Bytes {
+    pub fn finish(mut self, suffix: &[u8]) -> Bytes {
         self.0.extend_from_slice(suffix);
-        Bytes::from(std::mem::take(&mut self.0))
+        Bytes::from(self.0)
     }
 }

@@ -49,11 +49,20 @@ impl Cgroup {
             return Err(fail(&self.dir, "not a directory".into()));
         }
         let identity = Some(Identity::Inode { dev: meta.dev(), ino: meta.ino() });
-        let (usage, version) = self.usage()?;
-        let bytes = match self.metric {
-            CgroupMetric::Usage => usage,
-            CgroupMetric::WorkingSet => usage.saturating_sub(self.stat(INACTIVE_FILE[version])?),
-            CgroupMetric::Anon => self.stat(ANON[version])?,
+        let bytes = match (self.metric, self.version) {
+            // The usage file is only read for the version, once that is known.
+            (CgroupMetric::Anon, known) => {
+                let version = match known {
+                    Some(version) => version,
+                    None => self.usage()?.1,
+                };
+                self.stat(ANON[version])?
+            }
+            (CgroupMetric::Usage, _) => self.usage()?.0,
+            (CgroupMetric::WorkingSet, _) => {
+                let (usage, version) = self.usage()?;
+                usage.saturating_sub(self.stat(INACTIVE_FILE[version])?)
+            }
         };
         Ok(Read { bytes, identity })
     }

@@ -201,13 +201,19 @@ pub fn sample_value(exposition: &str, series: &str) -> Option<f64> {
 
 /// Polls `/metrics` until `done` holds for its text, or panics after `secs` seconds.
 pub async fn wait_for_metrics(daemon: &Daemon, secs: u64, done: impl Fn(&str) -> bool) -> String {
+    wait_for(daemon, "/metrics", secs, done).await
+}
+
+/// Polls `path` of the daemon every 50 ms until `done` holds for its body, or panics after `secs` seconds
+/// with the last body.
+pub async fn wait_for(daemon: &Daemon, path: &str, secs: u64, done: impl Fn(&str) -> bool) -> String {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
-        let text = get_text(daemon.url("/metrics")).await;
+        let text = get_text(daemon.url(path)).await;
         if done(&text) {
             return text;
         }
-        assert!(std::time::Instant::now() < deadline, "condition not met within {secs} s; last scrape:\n{text}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        assert!(std::time::Instant::now() < deadline, "{path}: condition not met within {secs} s; last:\n{text}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }

@@ -3,11 +3,10 @@
 //! its cycle as `error`, `/report` says why, and soaking goes on.
 
 use super::{cycles, judged, scenario};
-use crate::helpers::wait_for_metrics;
-use crate::helpers::{Daemon, FakeProcess, free_port, get_text, sample_value, spawn_daemon, spawn_fake_process};
-use crate::memory::server::Server;
+use crate::helpers::{Daemon, FakeProcess, free_port, sample_value, spawn_daemon, spawn_fake_process};
+use crate::helpers::{wait_for, wait_for_metrics};
+use crate::memory::server::{Server, vector};
 use std::path::Path;
-use std::time::Duration;
 
 fn up(m: &str, scenario: &str) -> Option<f64> {
     sample_value(m, &format!("leaksoak_memory_source_up{{scenario=\"{scenario}\"}}"))
@@ -24,18 +23,6 @@ async fn process_daemon(pid_file: &Path, port: u16, settle: &str) -> Daemon {
     spawn_daemon(&config, "").await
 }
 
-/// Polls `/report` until it contains `text`.
-async fn wait_for_report(d: &Daemon, text: &str) -> String {
-    for _ in 0..300 {
-        let report = get_text(d.url("/report")).await;
-        if report.contains(text) {
-            return report;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("/report never said {text:?}:\n{}", get_text(d.url("/report")).await);
-}
-
 #[tokio::test]
 async fn a_memory_source_that_vanishes_and_comes_back() {
     let fake = spawn_fake_process(&[]);
@@ -47,7 +34,7 @@ async fn a_memory_source_that_vanishes_and_comes_back() {
     std::fs::remove_file(&pid_file).expect("remove pid file");
     let m = wait_for_metrics(&d, 30, |m| cycles(m, "target", "error") >= 1.0).await;
     assert_eq!(up(&m, "target"), Some(0.0));
-    wait_for_report(&d, "target.pid").await;
+    wait_for(&d, "/report", 30, |r| r.contains("target.pid")).await;
     let before = judged(&m, "target");
     std::fs::write(&pid_file, fake.child.id().to_string()).expect("restore pid file");
     let m = wait_for_metrics(&d, 30, |m| judged(m, "target") > before).await;
@@ -63,18 +50,11 @@ fn start_target(port: u16, pid_file: &Path) -> FakeProcess {
     fake
 }
 
-/// Polls `/status` until the scenario is past the first batch of a measured phase.
-async fn wait_until_mid_cycle(d: &Daemon) {
-    for _ in 0..300 {
-        let status: serde_json::Value =
-            serde_json::from_str(&get_text(d.url("/status")).await).expect("/status is JSON");
-        let s = &status["scenarios"][0];
-        if s["phase"] == "measure" && s["batch"].as_u64() >= Some(2) && s["cycles"].as_u64() >= Some(1) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("never mid-cycle");
+/// Whether `/status` shows the scenario past the first batch of a measured phase, after a whole cycle.
+fn mid_cycle(status: &str) -> bool {
+    let status: serde_json::Value = serde_json::from_str(status).expect("/status is JSON");
+    let s = &status["scenarios"][0];
+    s["phase"] == "measure" && s["batch"].as_u64() >= Some(2) && s["cycles"].as_u64() >= Some(1)
 }
 
 #[tokio::test]
@@ -84,7 +64,7 @@ async fn a_target_restarted_mid_cycle_discards_the_cycle_and_resets_the_trend() 
     let port = free_port();
     let first = start_target(port, &pid_file);
     let d = process_daemon(&pid_file, port, "150ms").await;
-    wait_until_mid_cycle(&d).await;
+    wait_for(&d, "/status", 30, mid_cycle).await;
     drop(first);
     let _second = start_target(port, &pid_file);
     let restarted = |m: &str| sample_value(m, "leaksoak_target_restarts_total{scenario=\"target\"}") >= Some(1.0);
@@ -101,19 +81,9 @@ async fn a_target_restarted_mid_cycle_discards_the_cycle_and_resets_the_trend() 
     assert!(recorded[at + 1..].iter().any(|(_, c)| c["end"] == "completed"), "soaking goes on after the restart");
 }
 
-/// A Prometheus `vector` answer with one series per value.
-fn vector(values: &[&str]) -> String {
-    let items: Vec<String> = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| format!(r#"{{"metric":{{"pod":"proxy-{i}"}},"value":[1700000000.5,"{v}"]}}"#))
-        .collect();
-    format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#, items.join(","))
-}
-
 #[tokio::test]
 async fn a_failing_promql_server_marks_cycles_error_with_the_reason() {
-    let prometheus = Server::start(200, &vector(&["104857600"])).await;
+    let prometheus = Server::start(200, &vector(&[("proxy-1", "104857600")])).await;
     let config = format!(
         "[cycle]\nwarmup_batches = 0\nbatch_size = 5\npause = \"0s\"\n\
          [memory]\nsource = \"promql\"\nurl = \"{}\"\nquery = \"proxy_memory_bytes\"\nsettle = \"0ms\"\n\
@@ -125,19 +95,19 @@ async fn a_failing_promql_server_marks_cycles_error_with_the_reason() {
     let answers = [
         (400, r#"{"status":"error","errorType":"bad_data","error":"1:3: parse error: unexpected"}"#.to_owned()),
         (200, vector(&[])),
-        (200, vector(&["1", "2", "3"])),
+        (200, vector(&[("a", "1"), ("b", "2"), ("c", "3")])),
         (502, "<html>Bad Gateway</html>".to_owned()),
         (200, "garbage".to_owned()),
     ];
     let reasons = ["parse error", "returned 0 samples", "returned 3 samples", "HTTP status 502", "unexpected response"];
     for ((status, body), reason) in answers.iter().zip(reasons) {
         prometheus.set(*status, body);
-        wait_for_report(&d, reason).await;
+        wait_for(&d, "/report", 30, |r| r.contains(reason)).await;
         wait_for_metrics(&d, 10, |m| up(m, "proxy") == Some(0.0)).await;
     }
     let m = wait_for_metrics(&d, 10, |m| cycles(m, "proxy", "error") >= 5.0).await;
     let before = judged(&m, "proxy");
-    prometheus.set(200, &vector(&["104857600"]));
+    prometheus.set(200, &vector(&[("proxy-1", "104857600")]));
     let m = wait_for_metrics(&d, 30, |m| judged(m, "proxy") > before).await;
     assert_eq!(up(&m, "proxy"), Some(1.0));
     assert_eq!(

@@ -46,6 +46,12 @@ async fn working_set_and_anon_come_from_memory_stat_on_v2_and_v1() {
         assert_eq!(read(&dir, CgroupMetric::WorkingSet).await, 65 * MIB, "usage minus 40 MiB of inactive file");
         assert_eq!(read(&dir, CgroupMetric::Anon).await, 40 * MIB, "the page cache is left out");
     }
+    // Once the version is known, `anon` reads memory.stat alone.
+    let v2 = root.path().join("v2");
+    let mut anon = sampler(MemorySource::Cgroup { path: v2.clone(), metric: CgroupMetric::Anon });
+    assert_eq!(anon.sample().await.expect("first read").bytes, 40 * MIB);
+    std::fs::remove_file(v2.join("memory.current")).expect("rm usage");
+    assert_eq!(anon.sample().await.expect("memory.stat alone").bytes, 40 * MIB);
 }
 
 async fn read(dir: &Path, metric: CgroupMetric) -> u64 {

@@ -1,20 +1,12 @@
 //! `promql` against the canned server.
 
-use super::server::Server;
+use super::server::{Server, vector};
 use super::{MIB, sampler};
 use leaksoak::memory::{Error, Sampler};
 use leaksoak::settings::MemorySource;
 
 fn promql(server: &Server, query: &str) -> Sampler {
     sampler(MemorySource::Promql { url: server.url("/prom"), query: query.into() })
-}
-
-fn vector(series: &[(&str, &str)]) -> String {
-    let items: Vec<String> = series
-        .iter()
-        .map(|(pod, v)| format!(r#"{{"metric":{{"pod":"{pod}"}},"value":[1700000000.5,"{v}"]}}"#))
-        .collect();
-    format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#, items.join(","))
 }
 
 #[tokio::test]

@@ -67,3 +67,12 @@ async fn answer(mut socket: tokio::net::TcpStream, canned: Canned, requests: Arc
     let _ = socket.write_all(response.as_bytes()).await;
     let _ = socket.shutdown().await;
 }
+
+/// A Prometheus instant-query answer: a `vector` with one series per `(pod, value)`.
+pub fn vector(series: &[(&str, &str)]) -> String {
+    let items: Vec<String> = series
+        .iter()
+        .map(|(pod, v)| format!(r#"{{"metric":{{"pod":"{pod}"}},"value":[1700000000.5,"{v}"]}}"#))
+        .collect();
+    format!(r#"{{"status":"success","data":{{"resultType":"vector","result":[{}]}}}}"#, items.join(","))
+}

@@ -14,7 +14,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use leaksoak::analyze::{Phase, Rule, Verdict};
-use leaksoak::app::{Activity, BatchRecord, CycleEnd, Judge, Observer};
+use leaksoak::engine::{Activity, BatchRecord, CycleEnd, Judge, Observer};
 use leaksoak::export::Metrics;
 use leaksoak::load::{BatchStats, ErrorKind, Outcome};
 use leaksoak::settings::Analysis;

@@ -100,7 +100,7 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
     once_exit_code(&judged)
 }
 
-fn write_outputs(judged: &[crate::app::Judged], junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
+fn write_outputs(judged: &[crate::engine::Judged], junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
     use anyhow::Context as _;
     if let Some(path) = junit {
         std::fs::write(path, crate::export::junit::render(judged))
@@ -114,7 +114,7 @@ fn write_outputs(judged: &[crate::app::Judged], junit: Option<&Path>, json: Opti
 }
 
 /// `once` keeps the seed's semantics: any leak verdict → 1; else anything not judged stable → 2.
-pub fn once_exit_code(judged: &[crate::app::Judged]) -> u8 {
+pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     use crate::analyze::Verdict;
     if judged.iter().any(|j| j.analysis.verdict == Verdict::Leak) {
         exit::LEAK

@@ -3,41 +3,43 @@
 //!
 //! # Layout
 //!
-//! The modules follow the data, in this order:
+//! The modules follow the data, and are declared below in this order. A module imports only from modules
+//! declared before it (`tests/layers.rs` fails otherwise), so a reader finds each stage's inputs above it:
 //!
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
+//! * [`http_client`]: the one way outbound HTTP clients are built (memory sources, traces).
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
 //! * [`memory`]: the memory sources (own RSS or heap, a process, a cgroup, a scraped metric, a PromQL
 //!   query) behind one sampler that takes the median of a few reads after each batch and notices restarts.
-//! * [`analyze`]: pure leak analysis: the seed's rules, the slope and trend statistics, verdicts, the leak
-//!   gauge's confirmation, and the text report. No I/O.
+//! * [`analyze`]: pure leak analysis: the pytest suite's rules, the slope and trend statistics, verdicts,
+//!   the leak gauge's confirmation, and the text report. No I/O.
+//! * [`engine`]: the cycle engine: cycles of batches with a memory sample after each, judged across
+//!   cycles, and the vocabulary of what it produces (batch records, judged cycles, the observer trait).
 //! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML.
-//! * [`recording`]: recorded soaks (SPEC §4.6), written by `once --json` and `run --record`, read by
-//!   `analyze` to judge a soak again.
-//!
-//! Beside the flow:
-//!
-//! * [`app`]: the one place that wires the stages together: the cycle engine, `run` and `once`.
+//! * [`recording`]: recorded soaks (`docs/recording.md`), written by `once --json` and `run --record`,
+//!   read by `analyze` to judge a soak again.
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs; what the load hits
 //!   when no real target is configured.
-//! * [`cli`], [`commands`], [`telemetry`]: the command line, what each command does, logging.
-//! * [`http_client`]: the one way outbound HTTP clients are built.
+//! * [`telemetry`]: logs and traces.
 //! * [`panic_log`]: panics logged as one line, with every known secret scrubbed out.
+//! * [`app`]: the one place that wires the stages together: `run`, `once`, reload, replay.
+//! * [`cli`], [`commands`]: the command line, and what each command does (`main.rs` only calls these).
+//! * `fuzz_api`: entry points for the fuzz targets (hidden).
 
 pub mod settings;
+pub mod http_client;
 pub mod load;
 pub mod memory;
 pub mod analyze;
+pub mod engine;
 pub mod export;
 pub mod recording;
-
+pub mod fake_llm;
+pub mod telemetry;
+pub mod panic_log;
 pub mod app;
 pub mod cli;
 pub mod commands;
-pub mod fake_llm;
 #[doc(hidden)]
 pub mod fuzz_api;
-pub mod http_client;
-pub mod panic_log;
-pub mod telemetry;

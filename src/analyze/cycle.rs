@@ -2,12 +2,12 @@
 //! verdict (SPEC §4.1–4.2).
 
 use super::finding::Finding;
-use super::report::mib;
 use super::rolling::{Endpoints, endpoints, rolling_average};
 use super::rules::{self, Fit};
 use super::sample::Sample;
 use super::spike::{self, Spike};
 use super::stats::{self, Line};
+use super::units::mib;
 use super::verdict::Verdict;
 use crate::settings::Analysis;
 

@@ -47,6 +47,7 @@ mod sample;
 mod spike;
 pub mod stats;
 mod trend;
+mod units;
 mod verdict;
 
 #[cfg(test)]
@@ -61,10 +62,11 @@ mod seed_examples;
 pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
 pub use finding::{Finding, Over, Progress, Rule};
 pub use gauge::{Gauge, SEED_CONFIRM_ALPHA, SLOPE_CONFIRM_ALPHA};
-pub use report::{mib, render};
+pub use report::render;
 pub use rolling::{Endpoints, endpoints, rolling_average};
 pub use rules::Fit;
 pub use sample::{Phase, Sample};
 pub use spike::Spike;
 pub use trend::{MAX_HISTORY, MAX_STEP_SHARE, NOISE_FLOOR_FACTOR, Trend};
+pub use units::mib;
 pub use verdict::Verdict;

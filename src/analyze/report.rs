@@ -4,17 +4,11 @@
 use super::cycle::CycleAnalysis;
 use super::finding::{Finding, Rule};
 use super::sample::Sample;
+use super::units::mib;
 use std::fmt::Write;
 
-/// Bytes per MiB: the seed's "MB" is 2²⁰ bytes.
-const MIB: f64 = 1_048_576.0;
 /// How many of the last samples the report lists.
 const LAST_SAMPLES: usize = 10;
-
-/// Bytes in MiB.
-pub fn mib(bytes: f64) -> f64 {
-    bytes / MIB
-}
 
 /// The report of one cycle of `scenario`. `samples` are the cycle's measured batches; their last ten are
 /// listed, numbered from 1 among the measured batches as in the findings. To show the gauge's

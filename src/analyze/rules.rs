@@ -2,8 +2,8 @@
 //! slope rule (SPEC §4.2). Each returns the finding it raises, or None.
 
 use super::finding::{Finding, Rule};
-use super::report::mib;
 use super::rolling::Endpoints;
+use super::units::mib;
 use crate::settings::Analysis;
 
 /// A robust trend fit with its significance: what the slope and trend rules judge.

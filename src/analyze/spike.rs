@@ -2,9 +2,9 @@
 //! does not come back down.
 
 use super::finding::{Finding, Over, Progress, Rule};
-use super::report::mib;
 use super::sample::Sample;
 use super::stats::mean;
+use super::units::mib;
 use crate::settings::Analysis;
 
 /// One batch whose memory jumped while it had errors. Batches are numbered from 1 among the measured

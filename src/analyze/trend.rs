@@ -11,8 +11,8 @@
 
 use super::cycle::CycleAnalysis;
 use super::finding::{Finding, Rule};
-use super::report::mib;
 use super::stats;
+use super::units::mib;
 use crate::settings::Analysis;
 use std::collections::VecDeque;
 

@@ -1,7 +1,7 @@
 //! The log as an observer: a line per cycle with its report, source state changes once per change.
 
-use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, Judged};
+use crate::engine::{Activity, Observer};
+use crate::engine::{BatchRecord, Judged};
 use crate::load::BatchStats;
 use std::sync::Mutex;
 

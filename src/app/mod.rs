@@ -1,26 +1,16 @@
-//! Wiring: the one place where settings, the load generator, the memory sampler, the analysis and the
-//! outputs meet. [`run`] is the daemon, [`once`] one cycle per scenario; both take shutdown as a future so
+//! Wiring: the one place where settings, the cycle engine and the outputs meet. [`run`] is the daemon, [`once`] one cycle per scenario; both take shutdown as a future so
 //! tests (and signals) stop them deterministically.
 
-mod cycle;
-mod engine;
-mod judge;
 mod log;
-mod observer;
 mod progress;
-mod record;
 mod reload;
 mod replay;
 
-pub use cycle::Lane;
-pub use engine::{Engine, Error};
-pub use judge::Judge;
 pub use log::LogObserver;
-pub use observer::{Activity, Fanout, Observer};
 pub use progress::Progress;
-pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
 pub use replay::{Replayed, replay};
 
+use crate::engine::{Engine, Fanout, Judged, Observer};
 use crate::export::{Board, Endpoints, Metrics};
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
@@ -34,6 +24,19 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
+
+/// Why the daemon or `once` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Engine(#[from] crate::engine::Error),
+    #[error("cannot start the built-in fake endpoint on {addr}: {source}")]
+    FakeEndpoint { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot open the record file {path}: {source}")]
+    Record { path: PathBuf, source: std::io::Error },
+    #[error("cannot listen on {addr} (server.listen): {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
 
 /// The built-in fake endpoint, running in this process.
 #[derive(Debug, Clone)]

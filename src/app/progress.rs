@@ -1,7 +1,7 @@
 //! `once` on a terminal: a progress bar per scenario.
 
-use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, Judged};
+use crate::engine::{Activity, Observer};
+use crate::engine::{BatchRecord, Judged};
 use crate::load::BatchStats;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use std::collections::HashMap;

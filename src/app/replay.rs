@@ -1,9 +1,9 @@
 //! `leaksoak analyze`: recorded cycles judged again with the same code the daemon runs, confirmation and
 //! the trend rule across cycles included, under the `[analysis]` settings given now.
 
-use super::judge::Judge;
-use super::record::Judged;
 use crate::analyze::{Rule, Verdict};
+use crate::engine::Judge;
+use crate::engine::Judged;
 use crate::recording::Recorded;
 use crate::settings::Analysis;
 

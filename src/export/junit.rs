@@ -2,7 +2,7 @@
 //! the report, an `error` cycle an error, `noisy` and `insufficient` skipped (the seed skips noisy runs).
 
 use crate::analyze::Verdict;
-use crate::app::Judged;
+use crate::engine::Judged;
 use std::fmt::Write;
 
 /// The XML document for one `once` run.

@@ -2,7 +2,7 @@
 //! from enums and configured scenario names only: no URLs, prompts or error strings.
 
 use crate::analyze::{Phase, Rule, Verdict};
-use crate::app::{Activity, BatchRecord, Judged, Observer};
+use crate::engine::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
 use bytes::Bytes;
 use prometheus::core::Collector;

@@ -2,9 +2,9 @@
 //! cycle ended, kept up to date as an [`Observer`].
 
 use crate::analyze::{Phase, Rule};
-use crate::app::{Activity, BatchRecord, Judged, Observer};
+use crate::engine::{Activity, BatchRecord, Figures, Judged, Observer};
 use crate::load::BatchStats;
-use crate::recording::Figures;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;

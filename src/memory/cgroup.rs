@@ -5,7 +5,7 @@
 //! in usage alone is not a restart.
 
 use super::Error;
-use super::source::{Identity, Read};
+use super::read::{Identity, Read};
 use crate::settings::CgroupMetric;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

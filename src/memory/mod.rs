@@ -20,6 +20,7 @@ mod fetch;
 mod heap;
 mod process;
 mod promql;
+mod read;
 mod sampler;
 mod scrape;
 mod source;

@@ -3,7 +3,7 @@
 //! when the process it found is gone.
 
 use super::Error;
-use super::source::{Identity, Read, selector_text};
+use super::read::{Identity, Read};
 use crate::settings::ProcessSelector;
 use std::path::Path;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
@@ -144,4 +144,13 @@ fn named(process: &sysinfo::Process, name: &str) -> Option<String> {
         return None;
     }
     Some(if cmd.is_empty() { own_name.into_owned() } else { cmd })
+}
+
+/// How a process is selected, for `describe` and errors: "pid file /run/x.pid".
+pub fn selector_text(selector: &ProcessSelector) -> String {
+    match selector {
+        ProcessSelector::Pid(pid) => format!("pid {pid}"),
+        ProcessSelector::PidFile(path) => format!("pid file {}", path.display()),
+        ProcessSelector::Name(name) => format!("process_name {name:?}"),
+    }
 }

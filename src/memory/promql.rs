@@ -3,7 +3,7 @@
 
 use super::Error;
 use super::fetch;
-use super::source::{Identity, Read, to_bytes};
+use super::read::{Identity, Read, to_bytes};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use url::Url;

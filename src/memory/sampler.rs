@@ -2,7 +2,8 @@
 //! say whether the target restarted since the previous sample.
 
 use super::Error;
-use super::source::{Identity, Read, Source};
+use super::read::{Identity, Read};
+use super::source::Source;
 use std::time::Duration;
 
 /// Pause between the reads of one sample, so that one transient (a GC pause, an allocation burst) lands

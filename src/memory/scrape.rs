@@ -4,7 +4,7 @@
 use super::Error;
 use super::exposition::{self, Sample};
 use super::fetch;
-use super::source::{Identity, Read, to_bytes};
+use super::read::{Identity, Read, to_bytes};
 use crate::settings::MetricSelector;
 use url::Url;
 

@@ -15,4 +15,4 @@ mod read;
 mod write;
 
 pub use read::{ReadError, Recorded, RecordedCycle, read, read_file};
-pub use write::{Figures, FindingRecord, Recorder, once_json};
+pub use write::{Recorder, once_json};

@@ -2,7 +2,7 @@
 //! (`cycles[3].batches[7].memory_bytes: missing`), never a panic.
 
 use crate::analyze::Phase;
-use crate::app::{BatchRecord, CycleEnd};
+use crate::engine::{BatchRecord, CycleEnd};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::Path;

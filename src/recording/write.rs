@@ -1,6 +1,6 @@
 //! Writing recorded soaks: the `once --json` document and the `run --record` JSON lines.
 
-use crate::app::{BatchRecord, CycleEnd, Judged, Observer};
+use crate::engine::{BatchRecord, Figures, Judged, Observer};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -20,75 +20,6 @@ struct Cycle<'a> {
     batches: &'a [BatchRecord],
     #[serde(flatten)]
     figures: Figures,
-}
-
-/// What a judged cycle concluded, as recordings and `/status` show it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Figures {
-    /// `completed`, `source_failed` or `restarted`.
-    pub end: &'static str,
-    pub verdict: &'static str,
-    /// The rules that fired.
-    pub rules: Vec<&'static str>,
-    /// The rules that fired, with their messages and whether they count for the gauge yet.
-    pub findings: Vec<FindingRecord>,
-    /// One line saying what the verdict means.
-    pub summary: String,
-    pub initial_avg_bytes: f64,
-    pub final_avg_bytes: f64,
-    pub growth_bytes: f64,
-    pub growth_ratio: f64,
-    pub noise_cv_ratio: f64,
-    pub slope_bytes_per_request: f64,
-    pub slope_p_value: f64,
-    pub errors: u64,
-    pub duration_seconds: f64,
-    pub finished_at: f64,
-}
-
-/// A rule that fired, with its message.
-#[derive(Debug, Clone, Serialize)]
-pub struct FindingRecord {
-    pub rule: &'static str,
-    pub message: String,
-    /// Whether it counts for the leak gauge yet (confirmation, SPEC §4.5).
-    pub confirmed: bool,
-}
-
-/// The spelling of a cycle's end in recordings.
-fn end_name(end: &CycleEnd) -> &'static str {
-    match end {
-        CycleEnd::Completed => "completed",
-        CycleEnd::SourceFailed(_) => "source_failed",
-        CycleEnd::Restarted => "restarted",
-    }
-}
-
-impl Figures {
-    pub fn new(j: &Judged) -> Self {
-        let a = &j.analysis;
-        Self {
-            end: end_name(&j.end),
-            verdict: a.verdict.as_str(),
-            rules: a.findings.iter().map(|f| f.rule.as_str()).collect(),
-            findings: a
-                .findings
-                .iter()
-                .map(|f| FindingRecord { rule: f.rule.as_str(), message: f.message.clone(), confirmed: f.confirmed })
-                .collect(),
-            summary: a.summary.clone(),
-            initial_avg_bytes: a.initial_avg,
-            final_avg_bytes: a.final_avg,
-            growth_bytes: a.growth_bytes,
-            growth_ratio: a.growth_ratio,
-            noise_cv_ratio: a.noise_cv,
-            slope_bytes_per_request: a.slope_bytes_per_request,
-            slope_p_value: a.slope_p_value,
-            errors: a.errors,
-            duration_seconds: j.duration.as_secs_f64(),
-            finished_at: j.finished_at,
-        }
-    }
 }
 
 fn recording(j: &Judged) -> Recording<'_> {

@@ -110,5 +110,29 @@ impl Settings {
     }
 }
 
+impl Settings {
+    /// Every secret value these settings hold (API keys, credential headers, the bearer token, passwords in
+    /// URLs), for scrubbing text that is not built from settings, such as panic messages.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.server.bearer_token.iter().map(|t| t.expose().to_owned()).collect();
+        let mut urls: Vec<&url::Url> = vec![];
+        for s in &self.scenarios {
+            out.extend(s.api_key.iter().map(|k| k.expose().to_owned()));
+            let sensitive = s.headers.values().filter(|v| v.is_sensitive());
+            out.extend(sensitive.filter_map(|v| v.to_str().ok()).map(str::to_owned));
+            if let scenario::Target::Urls(list) = &s.target {
+                urls.extend(list);
+            }
+        }
+        if let memory::MemorySource::Scrape { url, .. } | memory::MemorySource::Promql { url, .. } = &self.memory.source
+        {
+            urls.push(url);
+        }
+        out.extend(urls.iter().filter_map(|u| u.password()).map(str::to_owned));
+        out.retain(|s| !s.is_empty());
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests;

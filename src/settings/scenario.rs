@@ -239,7 +239,7 @@ fn api_key(raw: &RawScenario, at: &str, p: &mut Problems) -> Option<Secret> {
                 None
             }
         },
-        (true, false) => super::server::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file),
+        (true, false) => super::secret::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Secrets (API keys, bearer tokens): read from an environment variable or a file, never printed.
 
+use super::problems::Problems;
 use std::fmt;
+use std::path::Path;
 
 /// A secret value. `Debug` and `Display` print `[redacted]`; only [`Secret::expose`] gives the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -30,28 +32,21 @@ impl fmt::Display for Secret {
     }
 }
 
-impl super::Settings {
-    /// Every secret value these settings hold (API keys, credential headers, the bearer token, passwords in
-    /// URLs), for scrubbing text that is not built from settings, such as panic messages.
-    pub fn secrets(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.server.bearer_token.iter().map(|t| t.expose().to_owned()).collect();
-        let mut urls: Vec<&url::Url> = vec![];
-        for s in &self.scenarios {
-            out.extend(s.api_key.iter().map(|k| k.expose().to_owned()));
-            let sensitive = s.headers.values().filter(|v| v.is_sensitive());
-            out.extend(sensitive.filter_map(|v| v.to_str().ok()).map(str::to_owned));
-            if let super::scenario::Target::Urls(list) = &s.target {
-                urls.extend(list);
-            }
+/// Reads a secret from a file named in the config; an empty name means no secret.
+pub fn secret_file(p: &mut Problems, key: &str, path: &str) -> Option<Secret> {
+    if path.is_empty() {
+        return None;
+    }
+    match std::fs::read_to_string(Path::new(path)) {
+        Ok(text) if text.trim().is_empty() => {
+            p.push(key, format!("the file {path:?} is empty"));
+            None
         }
-        if let super::memory::MemorySource::Scrape { url, .. } | super::memory::MemorySource::Promql { url, .. } =
-            &self.memory.source
-        {
-            urls.push(url);
+        Ok(text) => Some(Secret::new(&text)),
+        Err(e) => {
+            p.push(key, format!("cannot read {path:?}: {e}"));
+            None
         }
-        out.extend(urls.iter().filter_map(|u| u.password()).map(str::to_owned));
-        out.retain(|s| !s.is_empty());
-        out
     }
 }
 

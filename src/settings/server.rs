@@ -1,10 +1,9 @@
 //! `[server]`: where leaksoak serves `/metrics` and its status endpoints.
 
 use super::problems::Problems;
-use super::secret::Secret;
+use super::secret::{Secret, secret_file};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::Path;
 
 /// Listen on every interface at the port registered for leaksoak, so Prometheus in the cluster can scrape it.
 pub const LISTEN: &str = "0.0.0.0:9477";
@@ -52,22 +51,4 @@ pub fn socket_addr(p: &mut Problems, key: &str, text: &str) -> SocketAddr {
         p.push(key, format!("must be an address like 127.0.0.1:9477, got {text:?} ({e})"));
         SocketAddr::from(([127, 0, 0, 1], 0))
     })
-}
-
-/// Reads a secret from a file named in the config; an empty name means no secret.
-pub fn secret_file(p: &mut Problems, key: &str, path: &str) -> Option<Secret> {
-    if path.is_empty() {
-        return None;
-    }
-    match std::fs::read_to_string(Path::new(path)) {
-        Ok(text) if text.trim().is_empty() => {
-            p.push(key, format!("the file {path:?} is empty"));
-            None
-        }
-        Ok(text) => Some(Secret::new(&text)),
-        Err(e) => {
-            p.push(key, format!("cannot read {path:?}: {e}"));
-            None
-        }
-    }
 }

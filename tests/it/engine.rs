@@ -3,7 +3,7 @@
 
 use crate::helpers::{FakeProcess, bin, free_port, settings, spawn_fake_process};
 use leaksoak::analyze::Verdict;
-use leaksoak::app::{CycleEnd, Engine, Judged, Observer};
+use leaksoak::engine::{CycleEnd, Engine, Judged, Observer};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;

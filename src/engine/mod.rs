@@ -1,10 +1,29 @@
 //! The cycle engine: scenarios take turns (they share one memory source), cycle after cycle, with a pause
 //! between cycles, until shutdown. New settings from a reload are applied between cycles.
+//!
+//! This module owns the vocabulary every output speaks: a [`BatchRecord`] per batch, a [`Judged`] cycle
+//! with its [`CycleEnd`] and [`Figures`], and the [`Observer`] trait through which the log, the progress
+//! bars, the metrics, `/status` and the recording hear about the soak. The outputs import these from here;
+//! the engine imports nothing from them.
+//!
+//! * [`cycle`]: one cycle of one scenario: warm-up and measured batches, each followed by a memory sample.
+//! * [`judge`]: a scenario's judgement across cycles: the analysis, the trend history and the leak gauge.
+//! * [`observer`]: what the engine tells the outside while it works.
+//! * [`record`]: the records a cycle produces.
+//! * [`figures`]: what a judged cycle concluded, as recordings and `/status` show it.
 
-use super::cycle::{self, Lane};
-use super::judge::Judge;
-use super::observer::Observer;
-use super::record::Judged;
+mod cycle;
+mod figures;
+mod judge;
+mod observer;
+mod record;
+
+pub use cycle::Lane;
+pub use figures::{Figures, FindingRecord};
+pub use judge::Judge;
+pub use observer::{Activity, Fanout, Observer};
+pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
+
 use crate::load::Client;
 use crate::memory::Sampler;
 use crate::settings::Settings;
@@ -20,12 +39,6 @@ pub enum Error {
     Client(#[from] crate::load::Error),
     #[error("memory source: {0}")]
     Memory(#[from] crate::memory::Error),
-    #[error("cannot start the built-in fake endpoint on {addr}: {source}")]
-    FakeEndpoint { addr: std::net::SocketAddr, source: std::io::Error },
-    #[error("cannot open the record file {path}: {source}")]
-    Record { path: std::path::PathBuf, source: std::io::Error },
-    #[error("cannot listen on {addr} (server.listen): {source}")]
-    Listen { addr: std::net::SocketAddr, source: std::io::Error },
 }
 
 /// Runs cycles; one per daemon (or per `once`).

@@ -6,7 +6,7 @@ use crate::engine::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
 use bytes::Bytes;
 use prometheus::core::Collector;
-use prometheus::{Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use prometheus::{Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
 use std::time::{Duration, Instant};
 
 /// Latency buckets in seconds, from a fast proxy hop to a slow LLM completion.
@@ -214,10 +214,16 @@ impl Metrics {
         }
     }
 
+    /// Every metric family as gathered now (the reference in `docs/metrics.md` is generated from these).
+    pub fn families(&self) -> Vec<prometheus::proto::MetricFamily> {
+        self.registry.gather()
+    }
+
     /// The text exposition (format 0.0.4), rendered now.
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 * 1024);
-        super::encode::encode(&self.registry.gather(), &mut out);
+        // Writing to a Vec cannot fail, and every family is well formed: registered through this struct.
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out
     }
 

@@ -2,11 +2,11 @@
 //! hyper), and the JUnit XML of `once`.
 
 mod auth;
-pub mod encode;
 pub mod junit;
 pub mod metrics;
 mod priority;
 pub mod process;
+pub mod reference;
 pub mod server;
 pub mod status;
 

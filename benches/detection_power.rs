@@ -24,29 +24,19 @@ const RATE_CYCLES: usize = 5_000;
 const SOAKS: u64 = 50;
 const SOAK_CYCLES: usize = 200;
 
-/// xorshift64*: reproducible without a crate.
-struct Rng(u64);
+/// Gaussian-ish noise with mean 0 and standard deviation 1: the sum of twelve uniforms minus 6.
+fn gaussian(rng: &mut fastrand::Rng) -> f64 {
+    (0..12).map(|_| rng.f64()).sum::<f64>() - 6.0
+}
 
-impl Rng {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn gaussian(&mut self) -> f64 {
-        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
-    }
-
-    fn sign(&mut self) -> f64 {
-        if self.uniform() < 0.5 { -1.0 } else { 1.0 }
-    }
+/// -1 or 1, evenly.
+fn sign(rng: &mut fastrand::Rng) -> f64 {
+    if rng.bool() { -1.0 } else { 1.0 }
 }
 
 /// A soaked process: its leak, its persistent allocator level, and the requests so far.
 struct Target {
-    rng: Rng,
+    rng: fastrand::Rng,
     leak_per_request: f64,
     /// Gaussian jitter of i.i.d. readings; with `realistic` false only this (no steps, outliers, pages).
     sigma: f64,
@@ -57,7 +47,7 @@ struct Target {
 
 impl Target {
     fn new(seed: u64, leak_per_request: f64) -> Self {
-        let rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let rng = fastrand::Rng::with_seed(seed);
         Self { rng, leak_per_request, sigma: 192.0 * 1024.0, realistic: true, level: BASELINE, requests: 0 }
     }
 
@@ -68,13 +58,13 @@ impl Target {
     fn batch(&mut self) -> Sample {
         self.requests += BATCH;
         let mut memory = self.level + self.leak_per_request * self.requests as f64;
-        memory += self.sigma * self.rng.gaussian();
+        memory += self.sigma * gaussian(&mut self.rng);
         if self.realistic {
-            if self.rng.uniform() < 0.01 {
-                self.level += self.rng.sign() * MIB;
+            if self.rng.f64() < 0.01 {
+                self.level += sign(&mut self.rng) * MIB;
             }
-            if self.rng.uniform() < 0.005 {
-                memory += self.rng.sign() * 3.0 * MIB;
+            if self.rng.f64() < 0.005 {
+                memory += sign(&mut self.rng) * 3.0 * MIB;
             }
             memory = (memory / 4096.0).round() * 4096.0;
         }

@@ -51,13 +51,7 @@ mod units;
 mod verdict;
 
 #[cfg(test)]
-mod fixtures;
-#[cfg(test)]
-mod gauge_tests;
-#[cfg(test)]
-mod properties;
-#[cfg(test)]
-mod seed_examples;
+mod tests;
 
 pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
 pub use finding::{Finding, Over, Progress, Rule};

@@ -70,7 +70,7 @@ pub fn slope(fit: &Fit, settings: &Analysis) -> Option<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::fixtures::{MIB, mib_series};
+    use crate::analyze::tests::fixtures::{MIB, mib_series};
 
     fn ends(initial: f64, growth_ratio: f64) -> Endpoints {
         let growth_bytes = initial * growth_ratio;

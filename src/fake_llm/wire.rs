@@ -194,5 +194,4 @@ pub fn error(message: &str, kind: &str, code: Option<&str>) -> Bytes {
 }
 
 #[cfg(test)]
-#[path = "wire_tests.rs"]
 mod tests;

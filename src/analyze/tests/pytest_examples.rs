@@ -1,7 +1,7 @@
 //! The seed README's three example outputs, and the verdicts around them, as tests.
 
 use super::fixtures::{MIB, batches, plateau, with_errors};
-use super::{Rule, Verdict, cycle, render};
+use crate::analyze::{Rule, Verdict, cycle, render};
 use crate::settings::Analysis;
 
 #[test]

@@ -1,10 +1,10 @@
 //! Property tests: invariants of the per-cycle analysis over generated series.
 
-use super::{Sample, Verdict, cycle};
+use crate::analyze::{Sample, Verdict, cycle};
 use crate::settings::Analysis;
 use proptest::prelude::*;
 
-fn all_finite(a: &super::CycleAnalysis) -> bool {
+fn all_finite(a: &crate::analyze::CycleAnalysis) -> bool {
     [
         a.initial_avg,
         a.final_avg,
@@ -61,7 +61,7 @@ proptest! {
         let a = cycle(&samples, &Analysis::default());
         prop_assert!(all_finite(&a), "{:?}", a);
         prop_assert!((0.0..=1.0).contains(&a.slope_p_value));
-        let report = super::render("prop", &a, &samples);
+        let report = crate::analyze::render("prop", &a, &samples);
         prop_assert!(!report.contains("NaN") && !report.contains("inf"), "{}", report);
     }
 }

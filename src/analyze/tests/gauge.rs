@@ -1,8 +1,9 @@
 //! The leak gauge over many cycles (SPEC §4.5), and the trend rule feeding it (SPEC §4.3).
 
-use super::fixtures::{BATCH, MIB, Rng, batches, leaking_cycle, plateau, with_errors};
-use super::{CycleAnalysis, Gauge, Rule, Trend, Verdict, cycle};
+use super::fixtures::{BATCH, MIB, batches, leaking_cycle, plateau, with_errors};
+use crate::analyze::{CycleAnalysis, Gauge, Rule, Trend, Verdict, cycle};
 use crate::settings::Analysis;
+use fastrand::Rng;
 
 const BASELINE: f64 = 50.0 * MIB;
 
@@ -39,7 +40,7 @@ fn one_leak_cycle_does_not_raise_two_consecutive_do() {
 fn a_single_cycle_gauge_confirms_every_finding_of_a_leak_cycle() {
     let s = Analysis::default();
     let step = leak_cycle();
-    assert!(step.slope_p_value > super::SLOPE_CONFIRM_ALPHA, "a slope the daemon's gauge would not confirm");
+    assert!(step.slope_p_value > crate::analyze::SLOPE_CONFIRM_ALPHA, "a slope the daemon's gauge would not confirm");
     let mut gauge = Gauge::single_cycle();
     let findings = gauge.observe(&step, None, &s);
     assert!(findings.len() >= 2 && findings.iter().all(|f| f.confirmed && f.status().is_none()), "{findings:?}");
@@ -54,7 +55,10 @@ fn confirmation_needs_significance() {
     // One 37 % step: growth and slope fire, p ≈ 0.006. Significant enough to confirm growth (0.05),
     // not a slope (0.002): a single step is not a steady per-request growth.
     let step = leak_cycle();
-    assert!(step.slope_p_value > super::SLOPE_CONFIRM_ALPHA && step.slope_p_value < super::SEED_CONFIRM_ALPHA);
+    assert!(
+        step.slope_p_value > crate::analyze::SLOPE_CONFIRM_ALPHA
+            && step.slope_p_value < crate::analyze::SEED_CONFIRM_ALPHA
+    );
     let mut gauge = Gauge::new();
     gauge.observe(&step, None, &s);
     let second = gauge.observe(&step, None, &s);
@@ -64,7 +68,7 @@ fn confirmation_needs_significance() {
     // The last five rise (tail fires, verdict leak) but the cycle as a whole is not significant.
     let chance = cycle(&batches(&[50.3, 50.1, 50.4, 50.0, 50.2, 50.0, 50.1, 50.2, 50.3, 50.4]), &s);
     assert_eq!(chance.verdict, Verdict::Leak);
-    assert!(chance.finding(Rule::Tail).is_some() && chance.slope_p_value >= super::SEED_CONFIRM_ALPHA);
+    assert!(chance.finding(Rule::Tail).is_some() && chance.slope_p_value >= crate::analyze::SEED_CONFIRM_ALPHA);
     let mut gauge = Gauge::new();
     for _ in 0..3 {
         gauge.observe(&chance, None, &s);
@@ -138,7 +142,7 @@ fn unconfirmed_error_spike_needs_confirmation_over_cycles() {
 #[test]
 fn trend_finding_raises_at_once() {
     let s = Analysis::default();
-    let trend = super::Finding::new(Rule::Trend, "slow leak".into());
+    let trend = crate::analyze::Finding::new(Rule::Trend, "slow leak".into());
     let mut gauge = Gauge::new();
     gauge.observe(&stable_cycle(), Some(&trend), &s);
     assert!(gauge.is_raised(Rule::Trend));
@@ -147,7 +151,7 @@ fn trend_finding_raises_at_once() {
 /// Runs `cycles` cycles of a `leak_per_request` leak under noise of standard deviation `sigma`, through
 /// trend and gauge as the daemon does; returns the 1-based cycle the gauge first rose on, if it did.
 fn soak(s: &Analysis, seed: u64, cycles: usize, leak_per_request: f64, sigma: f64) -> Option<usize> {
-    let (mut rng, mut trend, mut gauge) = (Rng::new(seed), Trend::new(), Gauge::new());
+    let (mut rng, mut trend, mut gauge) = (Rng::with_seed(seed), Trend::new(), Gauge::new());
     let per_cycle = 13 * BATCH; // warmup + measured requests
     (0..cycles).find_map(|c| {
         let before = c as u64 * per_cycle + 3 * BATCH;
@@ -175,7 +179,7 @@ fn ten_thousand_clean_cycles_never_raise_the_gauge() {
 #[test]
 fn persistent_steps_do_not_raise_the_gauge() {
     let s = Analysis::default();
-    let (mut rng, mut trend, mut gauge) = (Rng::new(7), Trend::new(), Gauge::new());
+    let (mut rng, mut trend, mut gauge) = (Rng::with_seed(7), Trend::new(), Gauge::new());
     let mut level = BASELINE;
     for c in 0..2_000u64 {
         let mut samples = leaking_cycle(&mut rng, level, 0.0, 0.001 * BASELINE, 10, c * 13 * BATCH);
@@ -216,7 +220,7 @@ fn trend_catches_a_slow_leak_no_single_cycle_shows() {
     let s = Analysis::default();
     let sigma = 0.001 * BASELINE; // ≈ 51 KiB: page-level jitter
     for seed in 1..=10 {
-        let (mut rng, mut trend) = (Rng::new(seed), Trend::new());
+        let (mut rng, mut trend) = (Rng::with_seed(seed), Trend::new());
         let caught = (0..8u64).find_map(|c| {
             let samples = leaking_cycle(&mut rng, BASELINE, 256.0, sigma, 10, c * 13 * BATCH + 3 * BATCH);
             let a = cycle(&samples, &s);

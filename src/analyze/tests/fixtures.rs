@@ -1,6 +1,6 @@
 //! Test fixtures: small builders that make tests read like the seed's examples, and a seeded noise source.
 
-use super::sample::Sample;
+use crate::analyze::Sample;
 
 /// One MiB in bytes: the seed's "MB".
 pub const MIB: f64 = 1_048_576.0;
@@ -34,36 +34,17 @@ pub fn with_errors(mut samples: Vec<Sample>, batch: usize, errors: u64) -> Vec<S
     samples
 }
 
-/// A deterministic xorshift64* generator: reproducible noise without a crate.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    /// A generator from a non-zero seed.
-    pub fn new(seed: u64) -> Self {
-        Self(seed.max(1))
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Gaussian-ish with mean 0 and standard deviation 1: the sum of twelve uniforms minus 6 (bounded
-    /// at ±6).
-    pub fn gaussian(&mut self) -> f64 {
-        (0..12).map(|_| self.uniform()).sum::<f64>() - 6.0
-    }
+/// Gaussian-ish noise with mean 0 and standard deviation 1: the sum of twelve uniforms minus 6 (bounded at
+/// ±6). Tests seed the generator (`fastrand::Rng::with_seed`), so every run draws the same noise.
+pub fn gaussian(rng: &mut fastrand::Rng) -> f64 {
+    (0..12).map(|_| rng.f64()).sum::<f64>() - 6.0
 }
 
 /// `batches` measured batches of `BATCH` requests on a `base`-byte process leaking `leak_per_request`
 /// bytes, `requests_before` requests into the soak, with Gaussian-ish noise of standard deviation `sigma`
 /// (bounded at ±6σ).
 pub fn leaking_cycle(
-    rng: &mut Rng,
+    rng: &mut fastrand::Rng,
     base: f64,
     leak_per_request: f64,
     sigma: f64,
@@ -73,7 +54,7 @@ pub fn leaking_cycle(
     (1..=batches as u64)
         .map(|b| {
             let requests = requests_before + b * BATCH;
-            let memory = base + leak_per_request * requests as f64 + sigma * rng.gaussian();
+            let memory = base + leak_per_request * requests as f64 + sigma * gaussian(rng);
             Sample::new(memory, BATCH, 0)
         })
         .collect()

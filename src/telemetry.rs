@@ -37,7 +37,10 @@ impl Guard {
 /// the second call installs nothing and returns an empty guard.
 pub fn init(settings: &Telemetry) -> Guard {
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(colour(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        std::env::var_os("NO_COLOR").as_deref(),
+    ));
     let logs = match settings.log_format {
         LogFormat::Text => fmt.with_filter(filter()).boxed(),
         LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter()).boxed(),
@@ -56,6 +59,12 @@ pub fn init(settings: &Telemetry) -> Guard {
         Ok(()) => Guard { provider },
         Err(_) => Guard::default(),
     }
+}
+
+/// Whether logs carry colour (ANSI escapes): only on a terminal, and not when `NO_COLOR` is set to a
+/// non-empty value (<https://no-color.org>). A file or a pipe gets plain text.
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Logs only, for commands that have no settings (or before they are loaded).
@@ -90,7 +99,15 @@ fn traces_url(base: &url::Url) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::traces_url;
+    use super::{colour, traces_url};
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some("".as_ref())), "an empty NO_COLOR does not count");
+        assert!(!colour(true, Some("1".as_ref())));
+        assert!(!colour(false, None));
+    }
 
     #[test]
     fn the_traces_path_is_appended_once() {

@@ -61,6 +61,26 @@ fn once_without_a_leak_is_stable() {
 }
 
 #[test]
+fn logs_written_to_a_file_carry_no_escape_sequences() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(&dir, QUICK);
+    let log = dir.path().join("once.log");
+    let file = std::fs::File::create(&log).expect("create the log file");
+    let status = bin()
+        .args(["once", "--config", &config])
+        .env_remove("NO_COLOR")
+        .env("RUST_LOG", "debug")
+        .stderr(file)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("run once");
+    assert_eq!(status.code(), Some(0));
+    let text = std::fs::read_to_string(&log).expect("read the log");
+    assert!(text.lines().count() >= 5, "the log has lines:\n{text}");
+    assert!(!text.contains('\u{1b}'), "escape sequences in a log file:\n{text:?}");
+}
+
+#[test]
 fn once_with_a_bad_config_exits_3() {
     let out = bin().args(["once"]).env("LEAKSOAK__CYCLE__BATCH_SIZE", "0").output().expect("run once");
     assert_eq!(out.status.code(), Some(3));

@@ -1,4 +1,4 @@
-//! The command line (SPEC §2): definitions only; [`crate::commands`] carries them out.
+//! The command line (docs/commands.md): definitions only; [`crate::commands`] carries them out.
 
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
@@ -43,7 +43,7 @@ pub enum Command {
         /// Write JUnit XML here (a test case per scenario).
         #[arg(long)]
         junit: Option<PathBuf>,
-        /// Write the recorded samples and analysis here (SPEC §4.6).
+        /// Write the recorded samples and each cycle's analysis here, as JSON (docs/recording.md).
         #[arg(long)]
         json: Option<PathBuf>,
     },

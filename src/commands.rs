@@ -113,7 +113,7 @@ fn write_outputs(judged: &[crate::engine::Judged], junit: Option<&Path>, json: O
     Ok(())
 }
 
-/// `once` keeps the seed's semantics: any leak verdict → 1; else anything not judged stable → 2.
+/// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
 pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     use crate::analyze::Verdict;
     if judged.iter().any(|j| j.analysis.verdict == Verdict::Leak) {

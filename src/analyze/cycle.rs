@@ -1,5 +1,5 @@
 //! One cycle's analysis: the pure function from measured samples and settings to figures, findings and a
-//! verdict (SPEC §4.1–4.2).
+//! verdict (docs/analysis.md).
 
 use super::finding::Finding;
 use super::rolling::{Endpoints, endpoints, rolling_average};
@@ -42,13 +42,13 @@ pub struct CycleAnalysis {
     pub requests: u64,
     /// Error spikes that did not recover: the report's error-induced block lists them.
     pub spikes: Vec<Spike>,
-    /// Every rule that fired, the error spike first, with the seed-style message.
+    /// Every rule that fired, the error spike first, with the pytest suite-style message.
     pub findings: Vec<Finding>,
     /// One line saying what the verdict means (`Memory stabilized — no leak detected`, why noisy, …).
     pub summary: String,
 }
 
-/// The summary line of a stable cycle, as the seed prints it.
+/// The summary line of a stable cycle, as the pytest suite prints it.
 pub const STABLE_SUMMARY: &str = "Memory stabilized — no leak detected";
 
 /// Analyses the measured batches of one cycle (warmup batches excluded). Pure: same samples and settings,

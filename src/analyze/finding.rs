@@ -1,15 +1,15 @@
-//! A rule that fired: which one, the seed-style message, and whether it is confirmed yet.
+//! A rule that fired: which one, the pytest suite-style message, and whether it is confirmed yet.
 
 use std::fmt;
 
-/// The leak rules (SPEC §4.1–4.3): the values of the `rule` label of `leaksoak_leak_detected`.
+/// The leak rules (docs/analysis.md): the values of the `rule` label of `leaksoak_leak_detected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
-    /// Seed rule: final rolling average above the initial one by more than `max_growth_percent`.
+    /// Pytest suite's rule: final rolling average above the initial one by more than `max_growth_percent`.
     Growth,
-    /// Seed rule: the last `tail_samples` raw samples each rose.
+    /// Pytest suite's rule: the last `tail_samples` raw samples each rose.
     Tail,
-    /// Seed rule: memory jumped in a batch with errors and did not come back down.
+    /// Pytest suite's rule: memory jumped in a batch with errors and did not come back down.
     ErrorSpike,
     /// Memory against cumulative requests: a significant robust slope.
     Slope,
@@ -75,11 +75,11 @@ pub struct Progress {
 pub struct Finding {
     /// Which rule: the `rule` label.
     pub rule: Rule,
-    /// The seed-style sentence for the report, e.g. `Memory grew by 37.0% (>25% threshold) — possible leak`.
+    /// The pytest suite-style sentence for the report, e.g. `Memory grew by 37.0% (>25% threshold) — possible leak`.
     pub message: String,
     /// Whether the finding counts for the gauge yet. Findings from [`crate::analyze::cycle`] are
     /// confirmed except an error spike with too few batches after it; [`crate::analyze::Gauge::observe`]
-    /// then applies the cross-cycle confirmation of SPEC §4.5.
+    /// then applies the cross-cycle confirmation of docs/analysis.md#the-leak-gauge.
     pub confirmed: bool,
     /// For an unconfirmed finding, how far it is from confirmation (None when not counted).
     pub progress: Option<Progress>,

@@ -1,4 +1,4 @@
-//! From verdicts to the leak gauge (SPEC §4.5): per-scenario confirmation and latch state, so that
+//! From verdicts to the leak gauge (docs/analysis.md#the-leak-gauge): per-scenario confirmation and latch state, so that
 //! `leaksoak_leak_detected{rule}` does not flap under noise.
 //!
 //! * Streaks are per rule: a `leak` cycle extends the streak of each rule that fired in it and ends the
@@ -11,7 +11,7 @@
 //!   false raises, and a real leak keeps firing the same rule. An error spike with too few batches after it
 //!   (unconfirmed within its cycle) is confirmed the same way.
 //! * Significance for confirmation: a `growth` or `tail` finding counts toward its streak only when the
-//!   cycle's one-sided Mann–Kendall p is below [`SEED_CONFIRM_ALPHA`] (a real leak rises significantly
+//!   cycle's one-sided Mann–Kendall p is below [`PYTEST_CONFIRM_ALPHA`] (a real leak rises significantly
 //!   across the cycle; five noisy samples that happen to rise in order, ≈ 1 clean cycle in 120, usually
 //!   do not), and a `slope` finding only when p is below [`SLOPE_CONFIRM_ALPHA`] (two chance p < 0.01
 //!   cycles in a row otherwise raise the gauge ≈ 0.2–0.6 times per 10,000 clean cycles). Such a finding
@@ -19,7 +19,7 @@
 //!   semantics): only the gauge's confirmation is stricter.
 //! * A confirmed `error_spike` (an episode) and `trend` (already many cycles) raise the gauge at once.
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
-//! * `once` judges a single cycle with the seed's semantics ([`Gauge::single_cycle`]): every finding of a
+//! * `once` judges a single cycle with the pytest suite's semantics ([`Gauge::single_cycle`]): every finding of a
 //!   leak cycle is confirmed at once, with no streak and no significance gate.
 //! * Without `latch` the gauge shows the confirmed findings of the last judged cycle; with `latch` a
 //!   raised rule stays raised until the process restarts.
@@ -31,9 +31,9 @@ use crate::settings::Analysis;
 
 /// A `growth` or `tail` finding counts toward the gauge's confirmation only when the cycle's one-sided
 /// Mann–Kendall p is below this. A 1 KiB/request leak at low noise has p ≈ 1e-4; a clean cycle whose
-/// tail rose by chance has p < 0.05 about once in four. Lower: fewer false raises from the seed rules,
+/// tail rose by chance has p < 0.05 about once in four. Lower: fewer false raises from the pytest suite rules,
 /// but a leak hidden in heavy noise confirms later (the slope and trend rules still see it).
-pub const SEED_CONFIRM_ALPHA: f64 = 0.05;
+pub const PYTEST_CONFIRM_ALPHA: f64 = 0.05;
 
 /// A `slope` finding (already p < `trend_alpha`) counts toward the gauge's confirmation only when p is
 /// below this. A 1 KiB/request leak at noise up to 0.1 % has p ≈ 1e-4 in every cycle; chance slopes
@@ -50,7 +50,7 @@ pub struct Gauge {
     streaks: [u32; 5],
     /// Raised state per rule, indexed by [`Rule::index`]: `leaksoak_leak_detected{rule}`.
     raised: [bool; 5],
-    /// `once`: a single cycle, judged as the seed judges it; nothing waits for confirmation.
+    /// `once`: a single cycle, judged as the pytest suite judges it; nothing waits for confirmation.
     single: bool,
 }
 
@@ -94,7 +94,7 @@ impl Gauge {
         findings
     }
 
-    /// `finding` as the gauge sees it; `counts` is false for a finding of a noisy cycle or a seed finding
+    /// `finding` as the gauge sees it; `counts` is false for a finding of a noisy cycle or a pytest-rule finding
     /// that was not significant.
     fn confirm(&self, finding: &Finding, counts: bool, settings: &Analysis) -> Finding {
         let mut f = finding.clone();
@@ -133,7 +133,7 @@ impl Gauge {
 /// when the cycle's rise is significant enough (see the module doc).
 fn counts(rule: Rule, a: &CycleAnalysis) -> bool {
     match rule {
-        Rule::Growth | Rule::Tail => a.slope_p_value < SEED_CONFIRM_ALPHA,
+        Rule::Growth | Rule::Tail => a.slope_p_value < PYTEST_CONFIRM_ALPHA,
         Rule::Slope => a.slope_p_value < SLOPE_CONFIRM_ALPHA,
         Rule::ErrorSpike | Rule::Trend => true,
     }

@@ -1,4 +1,4 @@
-//! Leak analysis (SPEC §4): pure functions and small state machines from memory samples and the
+//! Leak analysis (docs/analysis.md): pure functions and small state machines from memory samples and the
 //! `[analysis]` settings to figures, findings, verdicts and the leak gauge. No I/O, no clocks, no
 //! randomness: the daemon, `once` and `analyze` all feed it the same way.
 //!
@@ -19,8 +19,8 @@
 //! assert!(!gauge.any_raised());
 //! ```
 //!
-//! Decisions where SPEC is silent:
-//! * Batches are numbered from 1 among the measured batches, as the seed prints "Batch 5".
+//! Decisions beyond the rules as docs/analysis.md states them:
+//! * Batches are numbered from 1 among the measured batches, as the pytest suite prints "Batch 5".
 //! * The x axis of the slope fit is cumulative requests, `x[i] = Σ requests[0..=i]`; the fitted growth is
 //!   the slope times `x[last] − x[0]`. The trend rule fits final averages against the cycle index.
 //! * "Fires with statistical significance" (noise guard): a rule fired and the cycle's one-sided
@@ -55,7 +55,7 @@ mod tests;
 
 pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
 pub use finding::{Finding, Over, Progress, Rule};
-pub use gauge::{Gauge, SEED_CONFIRM_ALPHA, SLOPE_CONFIRM_ALPHA};
+pub use gauge::{Gauge, PYTEST_CONFIRM_ALPHA, SLOPE_CONFIRM_ALPHA};
 pub use report::render;
 pub use rolling::{Endpoints, endpoints, rolling_average};
 pub use rules::Fit;

@@ -1,4 +1,4 @@
-//! The text report of one cycle (SPEC §5): the seed's "Memory Growth Analysis" block in MiB, the noise
+//! The text report of one cycle (docs/analysis.md#the-report): the pytest suite's "Memory Growth Analysis" block in MiB, the noise
 //! and slope figures, the verdict, each finding's message, and the last ten samples.
 
 use super::cycle::CycleAnalysis;

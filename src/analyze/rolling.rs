@@ -1,9 +1,9 @@
-//! The seed's smoothing (SPEC §4.1): a rolling average, and the initial and final averages of it that
+//! The pytest suite's smoothing (docs/analysis.md#the-pytest-rules): a rolling average, and the initial and final averages of it that
 //! the growth rule compares.
 
 use super::stats::mean;
 
-/// `r[i] = mean(s[i−w+1 ..= i])` for every full window, the last sample included (the seed dropped it).
+/// `r[i] = mean(s[i−w+1 ..= i])` for every full window, the last sample included (the pytest suite dropped it).
 /// Empty when there are fewer samples than the window.
 pub fn rolling_average(values: &[f64], window: usize) -> Vec<f64> {
     if window == 0 {

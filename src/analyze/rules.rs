@@ -1,5 +1,5 @@
-//! The per-cycle leak rules besides the error spike: the seed's growth and tail rules (SPEC §4.1) and the
-//! slope rule (SPEC §4.2). Each returns the finding it raises, or None.
+//! The per-cycle leak rules besides the error spike: the pytest suite's growth and tail rules (docs/analysis.md#the-pytest-rules) and the
+//! slope rule (docs/analysis.md#slope-rule). Each returns the finding it raises, or None.
 
 use super::finding::{Finding, Rule};
 use super::rolling::Endpoints;

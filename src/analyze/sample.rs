@@ -1,10 +1,10 @@
 //! What the analysis reads: one memory value per measured batch, with that batch's request and error
-//! counts (SPEC §4).
+//! counts (docs/analysis.md).
 
 use serde::{Deserialize, Serialize};
 
 /// The two phases of a cycle. Only [`Phase::Measure`] batches are analysed; warmup batches are measured
-/// and exported but let caches settle first, as in the seed.
+/// and exported but let caches settle first, as in the pytest suite.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {

@@ -1,4 +1,4 @@
-//! The seed's error-induced leak rule (SPEC §4.1), checked first: memory jumps in a batch with errors and
+//! The pytest suite's error-induced leak rule (docs/analysis.md#the-pytest-rules), checked first: memory jumps in a batch with errors and
 //! does not come back down.
 
 use super::finding::{Finding, Over, Progress, Rule};
@@ -8,7 +8,7 @@ use super::units::mib;
 use crate::settings::Analysis;
 
 /// One batch whose memory jumped while it had errors. Batches are numbered from 1 among the measured
-/// batches, as the seed prints them ("Batch 5").
+/// batches, as the pytest suite prints them ("Batch 5").
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spike {
     /// 1-based number of the spiking batch among the measured batches.

@@ -1,4 +1,4 @@
-//! The trend rule across cycles (SPEC §4.3): a per-scenario history of final averages, fitted with the same
+//! The trend rule across cycles (docs/analysis.md#trend-rule): a per-scenario history of final averages, fitted with the same
 //! Theil–Sen + Mann–Kendall test as the slope rule, catches leaks too slow for any single cycle.
 //!
 //! Two guards keep it from calling chance a trend (measured by `cargo bench --bench detection_power`):

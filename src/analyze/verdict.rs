@@ -1,4 +1,4 @@
-//! The verdict of one cycle (SPEC §4.5): the values of the `verdict` metric label.
+//! The verdict of one cycle (docs/analysis.md#the-leak-gauge): the values of the `verdict` metric label.
 
 use std::fmt;
 

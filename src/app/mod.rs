@@ -69,9 +69,23 @@ pub async fn start_fake(
     Ok(Some(FakeEndpoint { addr, base }))
 }
 
-/// The daemon: serves the endpoints and cycles until `shutdown` completes, then stops the batch in flight,
-/// lets in-flight scrapes finish and returns. `config` is the file reloads read again.
+/// The daemon: binds `server.listen`, serves the endpoints and cycles until `shutdown` completes (see
+/// [`run_on`]).
 pub async fn run(settings: Settings, options: Options, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    let listen = settings.server.listen;
+    let listener = std::net::TcpListener::bind(listen).map_err(|source| Error::Listen { addr: listen, source })?;
+    run_on(listener, settings, options, shutdown).await
+}
+
+/// The daemon on a listener already bound (tests bind port 0 and read the address back): serves the
+/// endpoints and cycles until `shutdown` completes, then stops the batch in flight, lets in-flight scrapes
+/// finish and returns. `options.config` is the file reloads read again.
+pub async fn run_on(
+    listener: std::net::TcpListener,
+    settings: Settings,
+    options: Options,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), Error> {
     let token = CancellationToken::new();
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
@@ -86,11 +100,10 @@ pub async fn run(settings: Settings, options: Options, shutdown: impl Future<Out
         bearer: settings.server.bearer_token.clone(),
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
     };
-    let listen = settings.server.listen;
-    let listener = std::net::TcpListener::bind(listen).map_err(|source| Error::Listen { addr: listen, source })?;
-    tracing::info!(addr = %listener.local_addr().unwrap_or(listen), "serving /metrics, /healthz, /readyz, /status, /report");
+    let addr = listener.local_addr().map_err(|source| Error::Listen { addr: settings.server.listen, source })?;
+    tracing::info!(%addr, "serving /metrics, /healthz, /readyz, /status, /report");
     let server = crate::export::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
-        .map_err(|source| Error::Listen { addr: listen, source })?;
+        .map_err(|source| Error::Listen { addr, source })?;
     tracker.spawn(server);
     tracker.spawn(reload::on_sighup(reloader, token.clone()));
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
@@ -99,8 +112,7 @@ pub async fn run(settings: Settings, options: Options, shutdown: impl Future<Out
         let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
         observers.push(Arc::new(recorder));
     }
-    let observer = Fanout(observers);
-    let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(observer))?;
+    let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(Fanout(observers)))?;
     let engine_done = tracker.spawn(engine.run(token.clone(), reload_rx));
     tracker.close();
     tokio::select! {
@@ -142,7 +154,7 @@ pub async fn once(
     } else {
         Arc::new(LogObserver::new(true, false))
     };
-    // `once` keeps the seed's semantics: a rule that fires on its single cycle counts.
+    // `once` keeps the pytest suite's semantics: a rule that fires on its single cycle counts.
     let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), observer)?.single_cycle();
     let judged = tokio::select! {
         judged = engine.once(&token) => judged,

@@ -32,7 +32,7 @@ pub struct Figures {
 pub struct FindingRecord {
     pub rule: &'static str,
     pub message: String,
-    /// Whether it counts for the leak gauge yet (confirmation, SPEC §4.5).
+    /// Whether it counts for the leak gauge yet (confirmation, docs/analysis.md#the-leak-gauge).
     pub confirmed: bool,
 }
 

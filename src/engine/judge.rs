@@ -26,7 +26,7 @@ impl Judge {
         Self { scenario: scenario.to_owned(), trend: Trend::new(), gauge: Gauge::new() }
     }
 
-    /// The judge of `once`: a single cycle, with the seed's semantics ([`Gauge::single_cycle`]).
+    /// The judge of `once`: a single cycle, with the pytest suite's semantics ([`Gauge::single_cycle`]).
     pub fn single_cycle(scenario: &str) -> Self {
         Self { gauge: Gauge::single_cycle(), ..Self::new(scenario) }
     }
@@ -53,7 +53,7 @@ impl Judge {
         };
         analysis.findings = self.gauge.observe(&analysis, trend.as_ref(), settings);
         if trend.is_some() && analysis.verdict != Verdict::Leak {
-            // The verdict stays this cycle's own (SPEC §4.5), but the summary must not say "no leak".
+            // The verdict stays this cycle's own (docs/analysis.md#the-leak-gauge), but the summary must not say "no leak".
             analysis.summary = TREND_SUMMARY.to_owned();
         }
         let report = analyze::render(&self.scenario, &analysis, &samples);

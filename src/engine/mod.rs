@@ -70,7 +70,7 @@ impl Engine {
         Ok(Self { settings, lanes, sampler, fake: fake.cloned(), observer })
     }
 
-    /// For `leaksoak once`: every scenario judged as a single cycle with the seed's semantics
+    /// For `leaksoak once`: every scenario judged as a single cycle with the pytest suite's semantics
     /// ([`Judge::single_cycle`]), so no finding waits for a confirmation that will never come.
     pub fn single_cycle(mut self) -> Self {
         for lane in &mut self.lanes {

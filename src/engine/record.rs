@@ -1,5 +1,5 @@
 //! What a cycle leaves behind: one record per batch and the judged cycle, in the shape `once --json`
-//! writes and `analyze` reads (SPEC §4.6).
+//! writes and `analyze` reads (docs/recording.md).
 
 use crate::analyze::{CycleAnalysis, Finding, Phase, Sample};
 use crate::load::ErrorCounts;
@@ -72,6 +72,6 @@ pub struct Judged {
     pub duration: Duration,
     /// End of the cycle, seconds since the Unix epoch.
     pub finished_at: f64,
-    /// The SPEC §5 report.
+    /// The text report of the cycle (docs/analysis.md#the-report).
     pub report: String,
 }

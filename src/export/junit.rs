@@ -1,5 +1,5 @@
 //! JUnit XML for CI pipelines (`once --junit FILE`): a test case per scenario; a leak is a failure carrying
-//! the report, an `error` cycle an error, `noisy` and `insufficient` skipped (the seed skips noisy runs).
+//! the report, an `error` cycle an error, `noisy` and `insufficient` skipped (the pytest suite skips noisy runs).
 
 use crate::analyze::Verdict;
 use crate::engine::Judged;

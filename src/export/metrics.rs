@@ -1,4 +1,4 @@
-//! Every Prometheus metric of SPEC §8, defined in one typed struct and registered once. Label values come
+//! Every Prometheus metric of docs/metrics.md, defined in one typed struct and registered once. Label values come
 //! from enums and configured scenario names only: no URLs, prompts or error strings.
 
 use crate::analyze::{Phase, Rule, Verdict};

@@ -1,4 +1,4 @@
-//! The HTTP server of the daemon (SPEC §6), on hyper: `/metrics`, `/healthz`, `/readyz`, `/status`,
+//! The HTTP server of the daemon (docs/endpoints.md), on hyper: `/metrics`, `/healthz`, `/readyz`, `/status`,
 //! `/report` and `POST /-/reload`.
 
 use super::auth::authorized;

@@ -1,4 +1,4 @@
-//! The built-in fake OpenAI-compatible endpoint (SPEC §7), on hyper.
+//! The built-in fake OpenAI-compatible endpoint (docs/fake-endpoint.md), on hyper.
 //!
 //! It is part of the product, not a mock: it speaks the real wire format (the official `openai` Python SDK
 //! is tested against it) and has fault knobs (latency, error rate, error models) and deliberate leaks

@@ -179,7 +179,7 @@ fn deep_nesting_is_iterative_and_exact() {
         }
     }
     let mut frames = Frames::default();
-    let pattern = |i: usize| i % 7 == 0 || i % 3 == 1;
+    let pattern = |i: usize| i.is_multiple_of(7) || i % 3 == 1;
     (0..300).for_each(|i| frames.push(pattern(i)));
     for i in (0..300).rev() {
         assert_eq!(frames.top(), Some(pattern(i)), "frame {i}");

@@ -1,4 +1,4 @@
-//! Recorded soaks (SPEC §4.6): one JSON shape that `once --json` and `run --record` write and `analyze`
+//! Recorded soaks (docs/recording.md): one JSON shape that `once --json` and `run --record` write and `analyze`
 //! reads, so a soak can be judged again later, anywhere, with other settings.
 //!
 //! ```json

@@ -1,13 +1,13 @@
-//! `[analysis]`: the thresholds of the seed's rules and of the statistics beyond them (SPEC §4).
+//! `[analysis]`: the thresholds of the pytest suite's rules and of the statistics beyond them (docs/analysis.md).
 
 use super::problems::Problems;
 use serde::{Deserialize, Serialize};
 
-/// Rolling-average window of the seed: smooths per-batch noise.
+/// Rolling-average window of the pytest suite: smooths per-batch noise.
 pub const ROLLING_WINDOW: u64 = 5;
-/// Seed growth rule: final vs initial rolling average. Coarse: it misses small leaks in large processes.
+/// The pytest suite's growth rule: final vs initial rolling average. Coarse: it misses small leaks in large processes.
 pub const MAX_GROWTH_PERCENT: f64 = 25.0;
-/// Seed tail rule: this many final raw samples must each rise.
+/// The pytest suite's tail rule: this many final raw samples must each rise.
 pub const TAIL_SAMPLES: u64 = 5;
 /// A rise smaller than this (0.05 MiB) does not count for the tail rule.
 pub const TAIL_TOLERANCE_BYTES: u64 = 52_429;

@@ -1,15 +1,15 @@
-//! `[cycle]`: the shape of one warmup-plus-measurement cycle. Defaults follow the seed suite.
+//! `[cycle]`: the shape of one warmup-plus-measurement cycle. Defaults follow the pytest suite.
 
 use super::duration::HumaneDuration;
 use super::problems::Problems;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The seed warms up with 3 batches so that caches and pools settle before anything is judged.
+/// The pytest suite warms up with 3 batches so that caches and pools settle before anything is judged.
 pub const WARMUP_BATCHES: u64 = 3;
-/// The seed measures 10 batches: enough for two full rolling windows of 5.
+/// The pytest suite measures 10 batches: enough for two full rolling windows of 5.
 pub const MEASURE_BATCHES: u64 = 10;
-/// The seed's batch: 100 requests. Larger batches make per-request leaks more visible, cycles longer.
+/// The pytest suite's batch: 100 requests. Larger batches make per-request leaks more visible, cycles longer.
 pub const BATCH_SIZE: u64 = 100;
 /// Idle time between cycles: lets the target collect garbage, keeps the load a soak rather than a stress test.
 pub const PAUSE: HumaneDuration = HumaneDuration::from_secs(10);

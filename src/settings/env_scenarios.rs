@@ -69,7 +69,7 @@ mod tests {
 
     #[test]
     fn sets_keys_of_the_effective_list_with_their_types() {
-        let mut list = RawScenario::seed_variants();
+        let mut list = RawScenario::pytest_variants();
         let mut p = Problems::default();
         let set = vars(&[
             ("LEAKSOAK__SCENARIO__1__STREAM", "false"),
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn every_problem_names_its_variable() {
-        let mut list = RawScenario::seed_variants();
+        let mut list = RawScenario::pytest_variants();
         let mut p = Problems::default();
         let set = vars(&[
             ("LEAKSOAK__SCENARIO__9__URL", "http://127.0.0.1:1/v1"),

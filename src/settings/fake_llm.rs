@@ -1,4 +1,4 @@
-//! `[fake_llm]`: the built-in OpenAI-compatible endpoint and its fault knobs (SPEC §7).
+//! `[fake_llm]`: the built-in OpenAI-compatible endpoint and its fault knobs (docs/fake-endpoint.md).
 
 use super::duration::HumaneDuration;
 use super::problems::Problems;

@@ -13,7 +13,7 @@ pub const SOURCE: &str = "self";
 pub const SOURCES: &[&str] = &["self", "self-heap", "process", "cgroup", "scrape", "promql"];
 /// The metric most exporters publish for a process's resident set.
 pub const METRIC: &str = "process_resident_memory_bytes";
-/// What the `cgroup` source measures: the cgroup's usage, as SPEC says (page cache included).
+/// What the `cgroup` source measures: the cgroup's usage, the default (page cache included).
 pub const CGROUP_METRIC: &str = "usage";
 /// The names `memory.cgroup_metric` accepts.
 pub const CGROUP_METRICS: &[&str] = &["usage", "working_set", "anon"];

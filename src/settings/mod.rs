@@ -1,4 +1,4 @@
-//! Configuration: layered loading, validation into typed values, and rendering (SPEC §3).
+//! Configuration: layered loading, validation into typed values, and rendering (docs/configuration.md).
 //!
 //! Data flow: [`load`] merges the built-in defaults, an optional TOML file and `LEAKSOAK__SECTION__KEY`
 //! environment variables into a [`RawSettings`] (every key, loosely typed, unknown keys reported), then
@@ -46,7 +46,7 @@ pub struct RawSettings {
     pub memory: memory::RawMemory,
     pub fake_llm: fake_llm::RawFakeLlm,
     pub telemetry: telemetry::RawTelemetry,
-    /// A file's list replaces the default list as a whole (the seed's four variants).
+    /// A file's list replaces the default list as a whole (the pytest suite's four variants).
     pub scenario: Vec<scenario::RawScenario>,
 }
 
@@ -59,7 +59,7 @@ impl Default for RawSettings {
             memory: Default::default(),
             fake_llm: Default::default(),
             telemetry: Default::default(),
-            scenario: scenario::RawScenario::seed_variants(),
+            scenario: scenario::RawScenario::pytest_variants(),
         }
     }
 }
@@ -104,7 +104,7 @@ pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
 }
 
 impl Settings {
-    /// The embedded default: the built-in fake endpoint, memory source `self`, the seed's four scenarios.
+    /// The embedded default: the built-in fake endpoint, memory source `self`, the pytest suite's four scenarios.
     pub fn embedded_default() -> Self {
         RawSettings::default().validate().expect("the built-in defaults are valid")
     }

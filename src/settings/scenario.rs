@@ -1,4 +1,4 @@
-//! `[[scenario]]`: what load is sent, to which target. The defaults are the seed's four variants.
+//! `[[scenario]]`: what load is sent, to which target. The defaults are the pytest suite's four variants.
 
 use super::duration::HumaneDuration;
 use super::memory::http_url;
@@ -10,9 +10,9 @@ use std::fmt;
 use std::time::Duration;
 use url::Url;
 
-/// The model name OpenAI's SDK examples (and the seed) use.
+/// The model name OpenAI's SDK examples (and the pytest suite) use.
 pub const MODEL: &str = "gpt-3.5-turbo";
-/// The seed's "async" mode: several requests in flight.
+/// The pytest suite's "async" mode: several requests in flight.
 pub const CONCURRENCY: u64 = 8;
 /// A generous per-request timeout: real LLM calls are slow, a stuck one must still end.
 pub const TIMEOUT: HumaneDuration = HumaneDuration::from_secs(30);
@@ -40,13 +40,13 @@ pub struct RawScenario {
 
 impl Default for RawScenario {
     fn default() -> Self {
-        Self::seed("async-streaming", CONCURRENCY, true)
+        Self::variant("async-streaming", CONCURRENCY, true)
     }
 }
 
 impl RawScenario {
-    /// One of the seed's variants against the built-in fake endpoint.
-    pub fn seed(name: &str, concurrency: u64, stream: bool) -> Self {
+    /// One of the pytest suite's variants against the built-in fake endpoint.
+    pub fn variant(name: &str, concurrency: u64, stream: bool) -> Self {
         Self {
             name: name.into(),
             url: String::new(),
@@ -63,13 +63,13 @@ impl RawScenario {
         }
     }
 
-    /// The seed's four variants: sync (one request at a time) and async, each streaming and not.
-    pub fn seed_variants() -> Vec<Self> {
+    /// The pytest suite's four variants: sync (one request at a time) and async, each streaming and not.
+    pub fn pytest_variants() -> Vec<Self> {
         vec![
-            Self::seed("sync-non-streaming", 1, false),
-            Self::seed("sync-streaming", 1, true),
-            Self::seed("async-non-streaming", CONCURRENCY, false),
-            Self::seed("async-streaming", CONCURRENCY, true),
+            Self::variant("sync-non-streaming", 1, false),
+            Self::variant("sync-streaming", 1, true),
+            Self::variant("async-non-streaming", CONCURRENCY, false),
+            Self::variant("async-streaming", CONCURRENCY, true),
         ]
     }
 }
@@ -141,7 +141,7 @@ pub struct Scenario {
     pub model: String,
     /// Whether requests ask for SSE streaming (ignored for embeddings and http).
     pub stream: bool,
-    /// Requests in flight at once; 1 is the seed's sequential "sync" mode.
+    /// Requests in flight at once; 1 is the pytest suite's sequential "sync" mode.
     pub concurrency: usize,
     /// Whole-request timeout, streaming included.
     pub timeout: Duration,

@@ -17,7 +17,7 @@ fn assert_problem(toml_text: &str, expected: &str) {
 }
 
 #[test]
-fn embedded_default_is_the_seed() {
+fn embedded_default_is_the_pytest_suites_four_variants() {
     let s = Settings::embedded_default();
     let names: Vec<&str> = s.scenarios.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["sync-non-streaming", "sync-streaming", "async-non-streaming", "async-streaming"]);

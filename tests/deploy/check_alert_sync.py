@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Grafana-managed alert rules and the Prometheus rules describe the same four alerts.
 
-Same titles, for, severity, summary and description; every description names the seed's debugging tips
+Same titles, for, severity, summary and description; every description names the pytest suite's debugging tips
 somewhere in the set (leak alert: all four); the PrometheusRule copy is generated (scripts/deploy-sync --check).
 """
 import pathlib

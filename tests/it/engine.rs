@@ -1,7 +1,7 @@
 //! The cycle engine end to end: `once` against the fake endpoint with and without a deliberate leak, the
 //! daemon's shutdown on SIGTERM, target restarts and failing memory sources.
 
-use crate::helpers::{FakeProcess, bin, free_port, settings, spawn_fake_process};
+use crate::helpers::{FakeProcess, bin, settings, spawn_fake_process};
 use leaksoak::analyze::Verdict;
 use leaksoak::engine::{CycleEnd, Engine, Judged, Observer};
 use std::sync::{Arc, Mutex};
@@ -140,6 +140,7 @@ fn process_engine(port: u16, pid_file: &std::path::Path, recorder: &Arc<Recorder
     Engine::new(Arc::new(s), None, Arc::clone(recorder) as Arc<dyn Observer>).expect("engine")
 }
 
+/// `leaksoak fake-llm` on `port` (0: any free one) with its pid in `pid_file`.
 fn start_target(port: u16, pid_file: &std::path::Path) -> FakeProcess {
     let fake = spawn_fake_process(&["--listen", &format!("127.0.0.1:{port}")]);
     std::fs::write(pid_file, fake.child.id().to_string()).expect("write pid file");
@@ -150,12 +151,12 @@ fn start_target(port: u16, pid_file: &std::path::Path) -> FakeProcess {
 async fn a_target_restart_discards_the_cycle_and_soaking_goes_on() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pid_file = dir.path().join("target.pid");
-    let port = free_port();
+    let first = start_target(0, &pid_file);
+    let port = first.addr.port();
     let recorder = Arc::new(Recorder::default());
     let mut engine = process_engine(port, &pid_file, &recorder);
     let token = CancellationToken::new();
 
-    let first = start_target(port, &pid_file);
     let judged = engine.once(&token).await.expect("cycle");
     assert_eq!(judged[0].end, CycleEnd::Completed);
     assert_ne!(judged[0].analysis.verdict, Verdict::Error);

@@ -1,11 +1,15 @@
 //! The daemon's HTTP endpoints end to end: metric semantics after real cycles, `/status` and `/report`
 //! agreeing with `/metrics`, `promtool check metrics`, a real Prometheus scraping it, reloads, auth.
 
-use crate::helpers::{Daemon, free_port, get_text, http, sample_value, spawn_daemon, wait_for_metrics};
+use crate::helpers::{
+    Daemon, FakeProcess, free_port, get_text, http, sample_value, spawn_daemon, spawn_daemon_process, spawn_fake_process,
+    wait_for_metrics,
+};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One quick scenario measured through leaksoak's own heap; `leak` bytes per request in the fake endpoint.
+/// One quick scenario measured through leaksoak's own heap (a daemon in its own process: the binary counts
+/// its heap); `leak` bytes per request in the in-process fake endpoint.
 fn soak(leak: u64) -> String {
     format!(
         "[cycle]\nwarmup_batches = 1\nbatch_size = 40\npause = \"30s\"\n\
@@ -14,6 +18,36 @@ fn soak(leak: u64) -> String {
          [fake_llm]\nleak_bytes_per_request = {leak}\n\
          [[scenario]]\nname = \"chat\"\nstream = true\nconcurrency = 4\n"
     )
+}
+
+/// The same scenario against `leaksoak fake-llm` in its own process (`fake_args`, e.g. a leak), whose RSS
+/// is what the daemon measures: for daemons run in this process, whose own heap is the test binary's.
+struct Target {
+    fake: FakeProcess,
+}
+
+impl Target {
+    fn start(fake_args: &[&str]) -> Self {
+        Self { fake: spawn_fake_process(fake_args) }
+    }
+
+    fn config(&self) -> String {
+        format!(
+            "[cycle]\nwarmup_batches = 2\nbatch_size = 40\npause = \"30s\"\n\
+             [analysis]\nconfirm_cycles = 1\n\
+             [memory]\nsource = \"process\"\npid = {}\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
+             [fake_llm]\nenabled = false\n\
+             [[scenario]]\nname = \"chat\"\nurl = \"http://{}/v1\"\nstream = true\nconcurrency = 4\n",
+            self.fake.child.id(),
+            self.fake.addr
+        )
+    }
+}
+
+/// A daemon in this process soaking a [`Target`] started with `fake_args`.
+async fn soak_target(fake_args: &[&str], server_extra: &str) -> (Daemon, Target) {
+    let target = Target::start(fake_args);
+    (spawn_daemon(&target.config(), server_extra).await, target)
 }
 
 /// At least one cycle of `chat` finished (`/metrics` may lag by up to a second, so never "exactly one").
@@ -33,7 +67,7 @@ async fn status(d: &Daemon) -> serde_json::Value {
 
 #[tokio::test]
 async fn a_leaking_cycle_shows_in_metrics_status_and_report_alike() {
-    let d = spawn_daemon(&soak(65_536), "").await;
+    let (d, _target) = soak_target(&["--leak-bytes-per-request", "65536"], "").await;
     let m = wait_for_metrics(&d, 60, one_cycle_done).await;
     assert_eq!(value(&m, "leaksoak_leak_detected{rule=\"growth\",scenario=\"chat\"}"), 1.0, "{m}");
     assert_eq!(value(&m, "leaksoak_cycle_verdict{scenario=\"chat\",verdict=\"leak\"}"), 1.0);
@@ -42,8 +76,8 @@ async fn a_leaking_cycle_shows_in_metrics_status_and_report_alike() {
     assert!(value(&m, "leaksoak_batch_memory_bytes{phase=\"measure\",scenario=\"chat\"}") > 0.0);
     assert!(value(&m, "leaksoak_cycle_slope_bytes_per_request{scenario=\"chat\"}") > 60_000.0);
     assert!(sample_value(&m, "leaksoak_cycle_noise_cv_ratio{scenario=\"chat\"}").is_some());
-    assert_eq!(value(&m, "leaksoak_requests_total{outcome=\"success\",scenario=\"chat\"}"), 440.0);
-    assert_eq!(value(&m, "leaksoak_request_duration_seconds_count{scenario=\"chat\"}"), 440.0);
+    assert_eq!(value(&m, "leaksoak_requests_total{outcome=\"success\",scenario=\"chat\"}"), 480.0);
+    assert_eq!(value(&m, "leaksoak_request_duration_seconds_count{scenario=\"chat\"}"), 480.0);
     assert_eq!(value(&m, "leaksoak_memory_source_up{scenario=\"chat\"}"), 1.0);
     assert!(value(&m, "process_resident_memory_bytes") > 0.0);
 
@@ -60,7 +94,7 @@ async fn a_leaking_cycle_shows_in_metrics_status_and_report_alike() {
 
 #[tokio::test]
 async fn without_a_leak_the_gauge_stays_down() {
-    let d = spawn_daemon(&soak(0), "").await;
+    let (d, _target) = soak_target(&[], "").await;
     let m = wait_for_metrics(&d, 60, one_cycle_done).await;
     for rule in ["growth", "tail", "error_spike", "slope", "trend"] {
         assert_eq!(value(&m, &format!("leaksoak_leak_detected{{rule=\"{rule}\",scenario=\"chat\"}}")), 0.0, "{rule}");
@@ -72,7 +106,7 @@ async fn without_a_leak_the_gauge_stays_down() {
 
 #[tokio::test]
 async fn a_live_scrape_passes_promtool_check_metrics() {
-    let d = spawn_daemon(&soak(0), "").await;
+    let (d, _target) = soak_target(&[], "").await;
     let text = wait_for_metrics(&d, 60, one_cycle_done).await;
     let mut child = Command::new("promtool")
         .args(["check", "metrics"])
@@ -122,8 +156,8 @@ fn start_prometheus(target: u16) -> Prometheus {
 
 #[tokio::test]
 async fn a_real_prometheus_sees_the_leak_gauge() {
-    let d = spawn_daemon(&soak(65_536), "").await;
-    let prom = start_prometheus(d.port);
+    let (d, _target) = soak_target(&["--leak-bytes-per-request", "65536"], "").await;
+    let prom = start_prometheus(d.addr.port());
     let query = "leaksoak_leak_detected{rule=\"growth\"}";
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -144,7 +178,8 @@ async fn a_real_prometheus_sees_the_leak_gauge() {
 
 #[tokio::test]
 async fn reloads_apply_valid_configs_and_reject_invalid_ones() {
-    let d = spawn_daemon(&soak(0).replace("pause = \"30s\"", "pause = \"200ms\""), "enable_lifecycle = true\n").await;
+    let config = soak(0).replace("pause = \"30s\"", "pause = \"200ms\"");
+    let mut d = spawn_daemon_process(&config, "enable_lifecycle = true\n").await;
     wait_for_metrics(&d, 60, one_cycle_done).await;
     let path = d.config_path();
     let renamed = std::fs::read_to_string(&path).expect("read").replace("name = \"chat\"", "name = \"renamed\"");
@@ -164,13 +199,12 @@ async fn reloads_apply_valid_configs_and_reject_invalid_ones() {
     std::fs::write(&path, &renamed).expect("write");
     d.signal("HUP");
     wait_for_metrics(&d, 10, |t| sample_value(t, "leaksoak_config_last_reload_successful") == Some(1.0)).await;
-    let mut d = d;
-    assert!(d.child.try_wait().expect("wait").is_none(), "the daemon keeps running through every reload");
+    assert!(d.child().try_wait().expect("wait").is_none(), "the daemon keeps running through every reload");
 }
 
 #[tokio::test]
 async fn the_lifecycle_api_is_off_by_default() {
-    let d = spawn_daemon(&soak(0), "").await;
+    let (d, _target) = soak_target(&[], "").await;
     let resp = http().post(d.url("/-/reload")).send().await.expect("reload");
     assert_eq!(resp.status().as_u16(), 403);
 }
@@ -180,7 +214,7 @@ async fn a_bearer_token_guards_every_endpoint_but_healthz() {
     let dir = tempfile::tempdir().expect("tempdir");
     let token = dir.path().join("token");
     std::fs::write(&token, "t0ps3cret\n").expect("write");
-    let d = spawn_daemon(&soak(0), &format!("bearer_token_file = {:?}\n", token.display())).await;
+    let (d, _target) = soak_target(&[], &format!("bearer_token_file = {:?}\n", token.display())).await;
     for path in ["/metrics", "/readyz", "/status", "/report"] {
         let resp = http().get(d.url(path)).send().await.expect("get");
         assert_eq!(resp.status().as_u16(), 401, "{path} without a token");
@@ -195,7 +229,7 @@ async fn a_bearer_token_guards_every_endpoint_but_healthz() {
 
 #[tokio::test]
 async fn unknown_paths_are_404_and_wrong_methods_405() {
-    let d = spawn_daemon(&soak(0), "").await;
+    let (d, _target) = soak_target(&[], "").await;
     assert_eq!(http().get(d.url("/nope")).send().await.expect("get").status().as_u16(), 404);
     assert_eq!(http().post(d.url("/metrics")).send().await.expect("post").status().as_u16(), 405);
     assert_eq!(http().get(d.url("/-/reload")).send().await.expect("get").status().as_u16(), 405);
@@ -204,8 +238,7 @@ async fn unknown_paths_are_404_and_wrong_methods_405() {
 #[tokio::test]
 async fn readyz_waits_for_the_first_batch() {
     // A fake endpoint that takes 300 ms per request: the first batch of 40 at concurrency 4 takes 3 s.
-    let slow = soak(0).replace("[fake_llm]\n", "[fake_llm]\nlatency = \"300ms\"\n");
-    let d = spawn_daemon(&slow, "").await;
+    let (d, _target) = soak_target(&["--latency", "300ms"], "").await;
     let early = http().get(d.url("/readyz")).send().await.expect("get").status().as_u16();
     assert_eq!(early, 503);
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -218,12 +251,12 @@ async fn readyz_waits_for_the_first_batch() {
 #[tokio::test]
 async fn sigterm_mid_batch_exits_0_within_5_seconds() {
     let slow = soak(0).replace("[fake_llm]\n", "[fake_llm]\nlatency = \"300ms\"\n");
-    let mut d = spawn_daemon(&slow, "").await;
+    let mut d = spawn_daemon_process(&slow, "").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let sent = Instant::now();
     d.signal("TERM");
     let status = loop {
-        if let Some(status) = d.child.try_wait().expect("wait") {
+        if let Some(status) = d.child().try_wait().expect("wait") {
             break status;
         }
         assert!(sent.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");

@@ -116,7 +116,8 @@ pub async fn get_text(url: String) -> String {
     http().get(url).send().await.expect("get").text().await.expect("text")
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// A port that was free a moment ago on 127.0.0.1: only for programs that cannot report the port they bound
+/// (Prometheus) and for restarting a target on the port it had. leaksoak's own servers bind port 0.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
 }
@@ -124,17 +125,27 @@ pub fn free_port() -> u16 {
 /// The daemon's record file (`run --record`), in its temporary directory.
 const RECORD: &str = "record.jsonl";
 
-/// `leaksoak run --record` in its own process on a free port, killed when dropped.
+/// A daemon under test (`run --record`), on a loopback port it bound itself (port 0); stopped when dropped.
 pub struct Daemon {
-    pub child: Child,
-    pub port: u16,
-    /// Holds the config file for the daemon's lifetime.
+    /// Where its endpoints listen.
+    pub addr: SocketAddr,
+    /// Holds the config file and the record for the daemon's lifetime.
     pub dir: tempfile::TempDir,
+    /// In this process or in its own.
+    running: Running,
+}
+
+/// How a daemon under test runs.
+enum Running {
+    /// `app::run_on` on a runtime of its own, in a thread of this process: stopped by its token.
+    InProcess { shutdown: CancellationToken, thread: Option<std::thread::JoinHandle<()>> },
+    /// The real binary, for signals, exit codes and measurements of its own process.
+    Process(Child),
 }
 
 impl Daemon {
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}{path}", self.addr)
     }
 
     pub fn config_path(&self) -> std::path::PathBuf {
@@ -154,37 +165,129 @@ impl Daemon {
         cycles
     }
 
-    /// Sends a signal (`TERM`, `HUP`) to the daemon.
-    pub fn signal(&self, name: &str) {
-        let ok = Command::new("kill").args([&format!("-{name}"), &self.child.id().to_string()]).status();
+    /// The daemon's process (from [`spawn_daemon_process`]).
+    pub fn child(&mut self) -> &mut Child {
+        match &mut self.running {
+            Running::Process(child) => child,
+            Running::InProcess { .. } => panic!("an in-process daemon has no process of its own"),
+        }
+    }
+
+    /// The daemon's process id (from [`spawn_daemon_process`]).
+    pub fn pid(&self) -> u32 {
+        match &self.running {
+            Running::Process(child) => child.id(),
+            Running::InProcess { .. } => panic!("an in-process daemon has no process of its own"),
+        }
+    }
+
+    /// Sends a signal (`TERM`, `HUP`) to the daemon's process.
+    pub fn signal(&mut self, name: &str) {
+        let pid = self.pid().to_string();
+        let ok = Command::new("kill").args([&format!("-{name}"), &pid]).status();
         assert!(ok.is_ok_and(|s| s.success()), "kill -{name} failed");
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        match &mut self.running {
+            Running::InProcess { shutdown, thread } => {
+                shutdown.cancel();
+                if let Some(thread) = thread.take() {
+                    let _ = thread.join();
+                }
+            }
+            Running::Process(child) => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
 }
 
-/// Starts the daemon, recording its cycles, with `config` plus a `[server]` section listening on a free loopback port
-/// (`server_extra` adds keys to it), and waits until `/healthz` answers.
-pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
+/// A temporary directory with the daemon's config: `config` plus a `[server]` section listening on
+/// 127.0.0.1 port 0 (`server_extra` adds keys to it).
+fn daemon_dir(config: &str, server_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let text = format!("[server]\nlisten = \"127.0.0.1:{port}\"\n{server_extra}\n{config}");
+    let text = format!("[server]\nlisten = \"127.0.0.1:0\"\n{server_extra}\n{config}");
     std::fs::write(dir.path().join("leaksoak.toml"), text).expect("write config");
-    let stderr = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
-    let child = bin()
+    dir
+}
+
+/// Runs the daemon in this process, as `run --config DIR/leaksoak.toml --record DIR/record.jsonl` would, on
+/// a listener bound to port 0, and waits until `/healthz` answers.
+pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
+    init_logs();
+    let dir = daemon_dir(config, server_extra);
+    let file = dir.path().join("leaksoak.toml");
+    let settings = leaksoak::settings::load(Some(&file)).unwrap_or_else(|e| panic!("daemon config invalid: {e}"));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
+    let addr = listener.local_addr().expect("local address");
+    let scrubber = leaksoak::panic_log::Scrubber::new(settings.secrets());
+    let options = leaksoak::app::Options { config: Some(file), record: Some(dir.path().join(RECORD)), scrubber };
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        rt.block_on(leaksoak::app::run_on(listener, settings, options, stop.cancelled_owned())).expect("daemon");
+        rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    });
+    let running = Running::InProcess { shutdown, thread: Some(thread) };
+    healthy(Daemon { addr, dir, running }).await
+}
+
+/// Starts the real binary, `leaksoak run --record`, on port 0, reads the address it logs, and waits until
+/// `/healthz` answers. For what only a process of its own shows: signals, its exit, its own memory and fds.
+pub async fn spawn_daemon_process(config: &str, server_extra: &str) -> Daemon {
+    let dir = daemon_dir(config, server_extra);
+    let mut child = bin()
         .args(["run", "--config"])
         .arg(dir.path().join("leaksoak.toml"))
         .arg("--record")
         .arg(dir.path().join(RECORD))
-        .stderr(stderr)
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn leaksoak run");
-    let daemon = Daemon { child, port, dir };
+    let addr = logged_address(child.stderr.take().expect("piped stderr"));
+    healthy(Daemon { addr, dir, running: Running::Process(child) }).await
+}
+
+/// The address in the daemon's "serving /metrics" log line; the rest of its log is drained in a thread
+/// (and shown with `TEST_LOG`), so the daemon never blocks on a full pipe.
+fn logged_address(stderr: std::process::ChildStderr) -> SocketAddr {
+    let mut lines = BufReader::new(stderr).lines();
+    let show = std::env::var_os("TEST_LOG").is_some();
+    for line in lines.by_ref() {
+        let line = line.expect("read the daemon's log");
+        if show {
+            eprintln!("{line}");
+        }
+        if let Some(addr) = line.split("addr=").nth(1).filter(|_| line.contains("serving /metrics")) {
+            let addr = addr.split_whitespace().next().unwrap_or_default().parse().expect("a socket address");
+            std::thread::spawn(move || lines.map_while(Result::ok).filter(|_| show).for_each(|l| eprintln!("{l}")));
+            return addr;
+        }
+    }
+    panic!("the daemon exited before logging its address");
+}
+
+/// The address in the "serving /metrics" line of a daemon's log written to `path`; waits up to 10 s.
+pub fn logged_address_in_file(path: &std::path::Path) -> SocketAddr {
+    for _ in 0..200 {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("serving /metrics") && l.contains("addr=")) {
+            let addr = line.split("addr=").nth(1).and_then(|a| a.split_whitespace().next()).unwrap_or_default();
+            return addr.parse().unwrap_or_else(|_| panic!("no address in {line:?}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("no \"serving /metrics\" line in {}", path.display());
+}
+
+/// `daemon` once `/healthz` answers; panics after 10 s.
+async fn healthy(daemon: Daemon) -> Daemon {
     for _ in 0..200 {
         if http().get(daemon.url("/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
             return daemon;

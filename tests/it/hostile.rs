@@ -99,7 +99,7 @@ pub async fn status_storm(mut s: TcpStream) {
     let mut n = 0u64;
     while s.read(&mut buf).await.is_ok_and(|r| r > 0) {
         n += 1;
-        let (status, body) = if n % 2 == 0 {
+        let (status, body) = if n.is_multiple_of(2) {
             (
                 "429 Too Many Requests",
                 r#"{"error":{"message":"slow down","type":"requests","code":"rate_limit_exceeded"}}"#,

@@ -1,7 +1,7 @@
 //! Traces: an in-test OTLP/HTTP receiver decodes the protobuf the daemon sends and finds the cycle and
 //! batch spans with their attributes.
 
-use crate::helpers::{sample_value, spawn_daemon, wait_for_metrics};
+use crate::helpers::{sample_value, spawn_daemon_process, wait_for_metrics};
 use http_body_util::{BodyExt, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -68,7 +68,7 @@ async fn cycle_and_batch_spans_reach_an_otlp_receiver() {
          [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
          [[scenario]]\nname = \"traced\"\nconcurrency = 2\n"
     );
-    let mut d = spawn_daemon(&config, "").await;
+    let mut d = spawn_daemon_process(&config, "").await;
     wait_for_metrics(&d, 60, |t| {
         sample_value(t, "leaksoak_cycles_total{scenario=\"traced\",verdict=\"stable\"}").unwrap_or(0.0)
             + sample_value(t, "leaksoak_cycles_total{scenario=\"traced\",verdict=\"leak\"}").unwrap_or(0.0)
@@ -77,7 +77,7 @@ async fn cycle_and_batch_spans_reach_an_otlp_receiver() {
     .await;
     d.signal("TERM");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while d.child.try_wait().expect("wait").is_none() {
+    while d.child().try_wait().expect("wait").is_none() {
         assert!(Instant::now() < deadline, "daemon did not stop");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

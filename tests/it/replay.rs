@@ -88,7 +88,7 @@ fn only_the_trend_rule_sees_the_slow_leak() {
 
 #[test]
 fn settings_given_now_override_the_defaults() {
-    // The warm-up step grows the first cycle by 24.8 %: under the seed's 25 % and unconfirmed anyway, so
+    // The warm-up step grows the first cycle by 24.8 %: under the pytest suite's 25 % and unconfirmed anyway, so
     // the gauge stays down. "Would a 10 % threshold, confirmed in one cycle and latched, have raised it?"
     let step = fixture("synthetic-warmup-step.json");
     assert_eq!(analyze(&step, None).0, 0);

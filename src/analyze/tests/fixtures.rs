@@ -1,10 +1,10 @@
-//! Test fixtures: small builders that make tests read like the seed's examples, and a seeded noise source.
+//! Test fixtures: small builders that make tests read like the pytest suite's examples, and a seeded noise source.
 
 use crate::analyze::Sample;
 
-/// One MiB in bytes: the seed's "MB".
+/// One MiB in bytes: the pytest suite's "MB".
 pub const MIB: f64 = 1_048_576.0;
-/// Requests per batch in the default cycle (as in the seed).
+/// Requests per batch in the default cycle (as in the pytest suite).
 pub const BATCH: u64 = 100;
 
 /// Memory values given in MiB, in bytes.

@@ -1,4 +1,4 @@
-//! The leak gauge over many cycles (SPEC §4.5), and the trend rule feeding it (SPEC §4.3).
+//! The leak gauge over many cycles (docs/analysis.md#the-leak-gauge), and the trend rule feeding it (docs/analysis.md#trend-rule).
 
 use super::fixtures::{BATCH, MIB, batches, leaking_cycle, plateau, with_errors};
 use crate::analyze::{CycleAnalysis, Gauge, Rule, Trend, Verdict, cycle};
@@ -57,7 +57,7 @@ fn confirmation_needs_significance() {
     let step = leak_cycle();
     assert!(
         step.slope_p_value > crate::analyze::SLOPE_CONFIRM_ALPHA
-            && step.slope_p_value < crate::analyze::SEED_CONFIRM_ALPHA
+            && step.slope_p_value < crate::analyze::PYTEST_CONFIRM_ALPHA
     );
     let mut gauge = Gauge::new();
     gauge.observe(&step, None, &s);
@@ -68,7 +68,7 @@ fn confirmation_needs_significance() {
     // The last five rise (tail fires, verdict leak) but the cycle as a whole is not significant.
     let chance = cycle(&batches(&[50.3, 50.1, 50.4, 50.0, 50.2, 50.0, 50.1, 50.2, 50.3, 50.4]), &s);
     assert_eq!(chance.verdict, Verdict::Leak);
-    assert!(chance.finding(Rule::Tail).is_some() && chance.slope_p_value >= crate::analyze::SEED_CONFIRM_ALPHA);
+    assert!(chance.finding(Rule::Tail).is_some() && chance.slope_p_value >= crate::analyze::PYTEST_CONFIRM_ALPHA);
     let mut gauge = Gauge::new();
     for _ in 0..3 {
         gauge.observe(&chance, None, &s);
@@ -162,7 +162,7 @@ fn soak(s: &Analysis, seed: u64, cycles: usize, leak_per_request: f64, sigma: f6
     })
 }
 
-/// SPEC §4.5 target: no false raise in 10,000 clean cycles with noise up to 2 % of the baseline, here
+/// The gauge's target (docs/analysis.md#the-leak-gauge): no false raise in 10,000 clean cycles with noise up to 2 % of the baseline, here
 /// i.i.d. Gaussian-ish noise of σ = 2 % (1 MiB; readings spread up to ±6σ). Without the guards this
 /// raised ≈ 7 times per 10,000 cycles (mostly chance trends); measured over 10⁶ cycles with them,
 /// ≈ 0.03 (growth/tail and slope). Being a rate, a seed may still be unlucky; several are checked.

@@ -1,4 +1,4 @@
-//! The seed README's three example outputs, and the verdicts around them, as tests.
+//! The pytest suite README's three example outputs, and the verdicts around them, as tests.
 
 use super::fixtures::{MIB, batches, plateau, with_errors};
 use crate::analyze::{Rule, Verdict, cycle, render};
@@ -29,7 +29,7 @@ fn bad_leak_detected() {
     let a = cycle(&samples, &Analysis::default());
     assert_eq!(a.verdict, Verdict::Leak);
     let rules: Vec<Rule> = a.findings.iter().map(|f| f.rule).collect();
-    // A one-step jump of 7 MiB is also a significant slope; the seed's growth message comes first.
+    // A one-step jump of 7 MiB is also a significant slope; the pytest suite's growth message comes first.
     assert_eq!(rules, vec![Rule::Growth, Rule::Slope]);
     assert_eq!(a.findings[0].message, "Memory grew by 37.0% (>25% threshold) — possible leak");
     let report = render("sync-plain", &a, &samples);

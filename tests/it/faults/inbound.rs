@@ -1,7 +1,7 @@
 //! Hostile clients of the daemon's own endpoints: an oversized request head, a head that never ends, and a
 //! large request body. Each is refused or dropped, and `/metrics` goes on answering.
 
-use crate::helpers::{Daemon, get_text, sample_value, spawn_daemon};
+use crate::helpers::{Daemon, get_text, sample_value, spawn_daemon_process};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -11,7 +11,7 @@ async fn idle_daemon() -> Daemon {
     let config = "[cycle]\nwarmup_batches = 0\nbatch_size = 5\npause = \"30s\"\n\
                   [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
                   [[scenario]]\nname = \"chat\"\n";
-    spawn_daemon(config, "").await
+    spawn_daemon_process(config, "").await
 }
 
 /// Everything the server writes until it closes the connection (or 15 s pass).
@@ -30,7 +30,7 @@ async fn still_serving(d: &Daemon) {
 #[tokio::test]
 async fn a_request_head_over_the_buffer_limit_is_refused() {
     let d = idle_daemon().await;
-    let mut stream = TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect");
+    let mut stream = TcpStream::connect(d.addr).await.expect("connect");
     // The read buffer is capped at 64 KiB; one read may overshoot it, so twice that is the sure limit.
     let filler = "a".repeat(2 * leaksoak::export::server::MAX_HEAD_BYTES + 1);
     let head = format!("GET /metrics HTTP/1.1\r\nhost: localhost\r\nx-filler: {filler}\r\n\r\n");
@@ -43,7 +43,7 @@ async fn a_request_head_over_the_buffer_limit_is_refused() {
 #[tokio::test]
 async fn a_request_head_that_never_ends_is_dropped_after_10_seconds() {
     let d = idle_daemon().await;
-    let mut stream = TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect");
+    let mut stream = TcpStream::connect(d.addr).await.expect("connect");
     stream.write_all(b"GET /metrics HTTP/1.1\r\nhost: local").await.expect("write part of a head");
     let started = Instant::now();
     let reply = read_until_closed(&mut stream).await;
@@ -56,7 +56,7 @@ async fn a_request_head_that_never_ends_is_dropped_after_10_seconds() {
 #[tokio::test]
 async fn a_large_request_body_is_never_buffered() {
     let d = idle_daemon().await;
-    let mut stream = TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect");
+    let mut stream = TcpStream::connect(d.addr).await.expect("connect");
     let size = 256u64 << 20;
     let head = format!("POST /-/reload HTTP/1.1\r\nhost: localhost\r\ncontent-length: {size}\r\n\r\n");
     stream.write_all(head.as_bytes()).await.expect("head");
@@ -81,10 +81,10 @@ async fn a_flood_of_idle_connections_costs_bounded_sockets_and_delays_scrapes_by
     let limit = leaksoak::export::server::MAX_CONNECTIONS;
     let mut idle = Vec::with_capacity(limit + 64);
     for _ in 0..limit + 64 {
-        idle.push(TcpStream::connect(("127.0.0.1", d.port)).await.expect("connect"));
+        idle.push(TcpStream::connect(d.addr).await.expect("connect"));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let fds = std::fs::read_dir(format!("/proc/{}/fd", d.child.id())).expect("the daemon's fds").count();
+    let fds = std::fs::read_dir(format!("/proc/{}/fd", d.pid())).expect("the daemon's fds").count();
     assert!(fds < limit + 64, "{fds} open fds: connections beyond {limit} wait in the backlog");
     let started = Instant::now();
     let reply = tokio::time::timeout(Duration::from_secs(15), get_text(d.url("/metrics"))).await;

@@ -32,19 +32,19 @@ async fn secrets_appear_in_no_log_metric_status_report_or_printed_config() {
     seen.push_str(&String::from_utf8_lossy(&printed.stderr));
 
     let log = dir.path().join("daemon.log");
-    let port = crate::helpers::free_port();
-    let full =
-        format!("[server]\nlisten = \"127.0.0.1:{port}\"\nbearer_token_file = {:?}\n{config}", token_file.display());
+    let full = format!("[server]\nlisten = \"127.0.0.1:0\"\nbearer_token_file = {:?}\n{config}", token_file.display());
     std::fs::write(&config_path, full).expect("write");
     let mut child = crate::helpers::bin()
         .args(["run", "--config"])
         .arg(&config_path)
         .env("LEAKSOAK_TEST_API_KEY", API_KEY)
         .env("RUST_LOG", "trace")
+        .env("NO_COLOR", "1")
         .stderr(std::fs::File::create(&log).expect("log file"))
         .spawn()
         .expect("spawn");
-    let url = |p: &str| format!("http://127.0.0.1:{port}{p}");
+    let addr = crate::helpers::logged_address_in_file(&log);
+    let url = |p: &str| format!("http://{addr}{p}");
     let mut cycles = 0.0;
     for _ in 0..300 {
         if let Ok(r) = http().get(url("/metrics")).bearer_auth(TOKEN).send().await {

@@ -1,14 +1,14 @@
 //! SIGHUP bursts: reloads arrive faster than cycles end, and the daemon takes them in its stride.
 
 use super::judged;
-use crate::helpers::{sample_value, spawn_daemon, wait_for_metrics};
+use crate::helpers::{sample_value, spawn_daemon_process, wait_for_metrics};
 
 #[tokio::test]
 async fn two_sighups_in_quick_succession_apply_the_new_config_once_and_go_on() {
     let config = "[cycle]\nwarmup_batches = 0\nbatch_size = 10\npause = \"100ms\"\n\
                   [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
                   [[scenario]]\nname = \"chat\"\n";
-    let mut d = spawn_daemon(config, "").await;
+    let mut d = spawn_daemon_process(config, "").await;
     wait_for_metrics(&d, 30, |m| judged(m, "chat") >= 1.0).await;
     let text = std::fs::read_to_string(d.config_path()).expect("config");
     std::fs::write(d.config_path(), format!("{text}[[scenario]]\nname = \"added\"\napi = \"embeddings\"\n"))
@@ -18,5 +18,5 @@ async fn two_sighups_in_quick_succession_apply_the_new_config_once_and_go_on() {
     let m = wait_for_metrics(&d, 30, |m| judged(m, "added") >= 1.0 && judged(m, "chat") >= 2.0).await;
     assert_eq!(sample_value(&m, "leaksoak_config_last_reload_successful"), Some(1.0));
     assert!(sample_value(&m, "leaksoak_config_last_reload_success_timestamp_seconds") > Some(0.0));
-    assert!(d.child.try_wait().expect("wait").is_none(), "still running");
+    assert!(d.child().try_wait().expect("wait").is_none(), "still running");
 }

@@ -3,7 +3,7 @@
 //! its cycle as `error`, `/report` says why, and soaking goes on.
 
 use super::{cycles, judged, scenario};
-use crate::helpers::{Daemon, FakeProcess, free_port, sample_value, spawn_daemon, spawn_fake_process};
+use crate::helpers::{Daemon, FakeProcess, sample_value, spawn_daemon, spawn_fake_process};
 use crate::helpers::{wait_for, wait_for_metrics};
 use crate::memory::server::{Server, vector};
 use std::path::Path;
@@ -61,8 +61,8 @@ fn mid_cycle(status: &str) -> bool {
 async fn a_target_restarted_mid_cycle_discards_the_cycle_and_resets_the_trend() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pid_file = dir.path().join("target.pid");
-    let port = free_port();
-    let first = start_target(port, &pid_file);
+    let first = start_target(0, &pid_file);
+    let port = first.addr.port();
     let d = process_daemon(&pid_file, port, "150ms").await;
     wait_for(&d, "/status", 30, mid_cycle).await;
     drop(first);

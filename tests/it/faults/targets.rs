@@ -2,7 +2,7 @@
 //! served, and the daemon's own heap and RSS stay bounded.
 
 use super::{errors, finished, requests, scenario, self_soak};
-use crate::helpers::{Daemon, get_text, sample_value, spawn_daemon, wait_for_metrics};
+use crate::helpers::{Daemon, get_text, sample_value, spawn_daemon_process, wait_for_metrics};
 use crate::hostile::{
     GARBAGE_EVENTS, INVALID_JSON, cut_stream, hang, hostile, http_response, hundred_mib, one_mib_events, refused_port,
     reply_with, sse_response, status_storm, trickle,
@@ -38,7 +38,7 @@ async fn refused_storming_and_trickling_targets_are_counted_by_kind() {
     let storm = hostile(status_storm).await.port();
     let slow = hostile(trickle).await.port();
     let scenarios = [scenario("refused", refused, ""), scenario("storm", storm, ""), scenario("trickle", slow, "")];
-    let d = spawn_daemon(&self_soak(&scenarios.concat()), "").await;
+    let d = spawn_daemon_process(&self_soak(&scenarios.concat()), "").await;
     let m = one_cycle_each(&d, &["refused", "storm", "trickle"]).await;
     for (scenario, kind) in [("refused", "connect"), ("storm", "status"), ("trickle", "timeout")] {
         all_failed_as(&m, scenario, kind);
@@ -67,7 +67,7 @@ async fn hanging_malformed_and_oversized_responses_are_counted_by_kind() {
         scenario("hugestream", huge_stream, &format!("stream = true\n{cap}")),
         scenario("bigevents", big_events, "stream = true\ntimeout = \"10s\""),
     ];
-    let d = spawn_daemon(&self_soak(&scenarios.concat()), "").await;
+    let d = spawn_daemon_process(&self_soak(&scenarios.concat()), "").await;
     let names = ["hung", "badjson", "cut", "garbage", "hugebody", "hugestream", "bigevents"];
     let m = one_cycle_each(&d, &names).await;
     let kinds = [

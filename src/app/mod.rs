@@ -10,7 +10,7 @@ pub use log::LogObserver;
 pub use progress::Progress;
 pub use replay::{Replayed, replay};
 
-use crate::engine::{Engine, Fanout, Judged, Observer};
+use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
@@ -20,7 +20,6 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use url::Url;
@@ -87,33 +86,33 @@ pub async fn run_on(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), Error> {
     let token = CancellationToken::new();
+    // Whatever way this returns, every task started here is told to stop.
+    let _stop_all = token.clone().drop_guard();
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
     let metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
     metrics.reloaded(true);
     let board = Arc::new(Board::default());
-    let (reload_tx, reload_rx) = mpsc::channel(RELOAD_QUEUE);
-    let reloader = Arc::new(Reloader::new(options.config, options.scrubber, metrics.clone(), reload_tx));
+    let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
+    let pending = Arc::new(Pending::default());
+    let base = fake.as_ref().map(|f| f.base.clone());
+    let reloader =
+        Arc::new(Reloader::new(options.config, options.scrubber, metrics.clone(), base, Arc::clone(&pending)));
     let endpoints = Endpoints {
         metrics: metrics.clone(),
         board: Arc::clone(&board),
         bearer: settings.server.bearer_token.clone(),
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
     };
-    let addr = listener.local_addr().map_err(|source| Error::Listen { addr: settings.server.listen, source })?;
-    tracing::info!(%addr, "serving /metrics, /healthz, /readyz, /status, /report");
-    let server = crate::export::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
-        .map_err(|source| Error::Listen { addr, source })?;
-    tracker.spawn(server);
+    serve(listener, endpoints, &tracker, &token)?;
     tracker.spawn(reload::on_sighup(reloader, token.clone()));
-    let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board];
     if let Some(path) = &options.record {
         let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
         observers.push(Arc::new(recorder));
     }
     let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(Fanout(observers)))?;
-    let engine_done = tracker.spawn(engine.run(token.clone(), reload_rx));
+    let engine_done = tracker.spawn(engine.run(token.clone(), pending));
     tracker.close();
     tokio::select! {
         () = shutdown => {}
@@ -121,6 +120,21 @@ pub async fn run_on(
     }
     token.cancel();
     tracker.wait().await;
+    Ok(())
+}
+
+/// Serves the endpoints on `listener`, on a thread of their own, until `token` is cancelled.
+fn serve(
+    listener: std::net::TcpListener,
+    endpoints: Endpoints,
+    tracker: &TaskTracker,
+    token: &CancellationToken,
+) -> Result<(), Error> {
+    let addr = listener.local_addr().map_err(|source| Error::Listen { addr: ([0, 0, 0, 0], 0).into(), source })?;
+    tracing::info!(%addr, "serving /metrics, /healthz, /readyz, /status, /report");
+    let server = crate::export::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
+        .map_err(|source| Error::Listen { addr, source })?;
+    tracker.spawn(server);
     Ok(())
 }
 
@@ -134,9 +148,6 @@ pub struct Options {
     /// The panic hook's secrets; reloads add the secrets of each new configuration.
     pub scrubber: Scrubber,
 }
-
-/// Reloads waiting for the engine; more are refused until it takes one (it applies the newest anyway).
-const RELOAD_QUEUE: usize = 4;
 
 /// One cycle per scenario; `None` when `shutdown` came first. `progress` draws bars (on a terminal).
 pub async fn once(

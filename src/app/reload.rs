@@ -1,13 +1,17 @@
-//! Configuration reloads (SIGHUP, `POST /-/reload`): the new file is loaded and validated at once; a valid
-//! one is handed to the engine, which applies it between cycles; an invalid one is rejected, logged and
-//! counted, and the old configuration keeps running.
+//! Configuration reloads (SIGHUP, `POST /-/reload`): the new file is loaded, validated and prepared (every
+//! client and the sampler built) at once, so the answer and `leaksoak_config_last_reload_successful` say
+//! whether the engine will run it; a prepared one waits for the end of the cycle, a newer one replacing it.
+//! A rejected one is logged and counted, and the old configuration keeps running. Reloads are taken one at a
+//! time.
 
+use crate::engine::{Pending, Prepared};
 use crate::export::{Metrics, Reload};
 use crate::panic_log::Scrubber;
-use crate::settings::{self, Settings};
+use crate::settings;
 use std::path::PathBuf;
-use tokio::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
+use url::Url;
 
 /// Loads the configuration again on request.
 #[derive(Debug)]
@@ -18,36 +22,54 @@ pub struct Reloader {
     scrubber: Scrubber,
     /// `leaksoak_config_last_reload_successful` and its timestamp.
     metrics: Metrics,
-    /// To the engine; it applies the newest settings between cycles.
-    engine: mpsc::Sender<Settings>,
+    /// Base URL of the in-process fake endpoint, for the clients of new scenarios.
+    fake: Option<Url>,
+    /// To the engine; it switches to the newest prepared configuration between cycles.
+    engine: Arc<Pending>,
+    /// One reload at a time, so the metric ends on the answer of the last one.
+    one_at_a_time: Mutex<()>,
 }
 
 impl Reloader {
-    pub fn new(path: Option<PathBuf>, scrubber: Scrubber, metrics: Metrics, engine: mpsc::Sender<Settings>) -> Self {
-        Self { path, scrubber, metrics, engine }
+    pub fn new(
+        path: Option<PathBuf>,
+        scrubber: Scrubber,
+        metrics: Metrics,
+        fake: Option<Url>,
+        engine: Arc<Pending>,
+    ) -> Self {
+        Self { path, scrubber, metrics, fake, engine, one_at_a_time: Mutex::new(()) }
+    }
+
+    /// Why the configuration cannot run, or the configuration ready to run.
+    fn prepare(&self) -> Result<Prepared, String> {
+        let settings = settings::load(self.path.as_deref()).map_err(|e| e.to_string())?;
+        self.scrubber.add(settings.secrets());
+        Prepared::new(settings, self.fake.as_ref()).map_err(|e| format!("{e}\n"))
     }
 }
 
 impl Reload for Reloader {
     fn reload(&self) -> Result<String, String> {
-        let settings = settings::load(self.path.as_deref()).map_err(|e| {
-            self.metrics.reloaded(false);
-            tracing::error!("configuration reload rejected, the old configuration keeps running\n{e}");
-            format!("rejected, the old configuration keeps running\n{e}")
-        })?;
-        self.scrubber.add(settings.secrets());
-        self.engine.try_send(settings).map_err(|e| {
-            self.metrics.reloaded(false);
-            format!("rejected: the engine is not taking new configurations ({e})\n")
-        })?;
-        self.metrics.reloaded(true);
-        tracing::info!("configuration reloaded; it applies from the next cycle");
-        Ok("reloaded; the new configuration applies from the next cycle\n".into())
+        let _one = self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
+        match self.prepare() {
+            Ok(prepared) => {
+                let replaced = self.engine.put(prepared);
+                self.metrics.reloaded(true);
+                tracing::info!(replaced, "configuration reloaded; it applies from the next cycle");
+                Ok("reloaded; the new configuration applies from the next cycle\n".into())
+            }
+            Err(e) => {
+                self.metrics.reloaded(false);
+                tracing::error!("configuration reload rejected, the old configuration keeps running\n{e}");
+                Err(format!("rejected, the old configuration keeps running\n{e}"))
+            }
+        }
     }
 }
 
 /// Reloads on every SIGHUP until `shutdown`.
-pub async fn on_sighup(reloader: std::sync::Arc<Reloader>, shutdown: CancellationToken) {
+pub async fn on_sighup(reloader: Arc<Reloader>, shutdown: CancellationToken) {
     let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         tracing::warn!("cannot listen for SIGHUP; reload with POST /-/reload instead");
         return;

@@ -9,6 +9,7 @@
 //! * [`cycle`]: one cycle of one scenario: warm-up and measured batches, each followed by a memory sample.
 //! * [`judge`]: a scenario's judgement across cycles: the analysis, the trend history and the leak gauge.
 //! * [`observer`]: what the engine tells the outside while it works.
+//! * [`prepared`]: a configuration with its clients and sampler built, waiting for the next cycle.
 //! * [`record`]: the records a cycle produces.
 //! * [`figures`]: what a judged cycle concluded, as recordings and `/status` show it.
 
@@ -16,19 +17,19 @@ mod cycle;
 mod figures;
 mod judge;
 mod observer;
+mod prepared;
 mod record;
 
 pub use cycle::Lane;
 pub use figures::{Figures, FindingRecord};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
+pub use prepared::{Pending, Prepared};
 pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
 
-use crate::load::Client;
 use crate::memory::Sampler;
 use crate::settings::Settings;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -49,8 +50,6 @@ pub struct Engine {
     lanes: Vec<Lane>,
     /// The one memory sampler all scenarios share.
     sampler: Sampler,
-    /// Base URL of the in-process fake endpoint, for scenarios added by a reload.
-    fake: Option<Url>,
     /// Who hears about phases, batches and cycles.
     observer: Arc<dyn Observer>,
 }
@@ -64,10 +63,10 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds clients and the sampler; `fake` is the base URL of the in-process fake endpoint, if it runs.
     pub fn new(settings: Arc<Settings>, fake: Option<&Url>, observer: Arc<dyn Observer>) -> Result<Self, Error> {
-        let lanes = lanes(&settings, fake, &mut Vec::new())?;
-        let sampler = Sampler::new(&settings.memory)?;
+        let Prepared { clients, sampler, .. } = Prepared::new(Settings::clone(&settings), fake)?;
+        let lanes = settings.scenarios.iter().zip(clients).map(|(s, c)| Lane::new(s.clone(), c)).collect();
         observer.configured(&names(&settings));
-        Ok(Self { settings, lanes, sampler, fake: fake.cloned(), observer })
+        Ok(Self { settings, lanes, sampler, observer })
     }
 
     /// For `leaksoak once`: every scenario judged as a single cycle with the pytest suite's semantics
@@ -88,9 +87,9 @@ impl Engine {
         Some(out)
     }
 
-    /// Cycles until shutdown, scenario after scenario, pausing `cycle.pause` after each cycle. Settings
-    /// arriving on `reloads` are applied before the next cycle.
-    pub async fn run(mut self, shutdown: CancellationToken, mut reloads: mpsc::Receiver<Settings>) {
+    /// Cycles until shutdown, scenario after scenario, pausing `cycle.pause` after each cycle. A
+    /// configuration put in `reloads` is switched to before the next cycle.
+    pub async fn run(mut self, shutdown: CancellationToken, reloads: Arc<Pending>) {
         tracing::info!(scenarios = self.lanes.len(), source = %self.sampler.describe(), "soak started");
         let mut next = 0;
         loop {
@@ -100,10 +99,10 @@ impl Engine {
             next += 1;
             tokio::select! {
                 () = tokio::time::sleep(self.settings.cycle.pause) => {}
-                Some(new) = reloads.recv() => self.apply(new),
+                () = reloads.arrived() => {}
                 () = shutdown.cancelled() => break,
             }
-            while let Ok(new) = reloads.try_recv() {
+            if let Some(new) = reloads.take() {
                 self.apply(new);
             }
             next %= self.lanes.len().max(1);
@@ -111,9 +110,10 @@ impl Engine {
         tracing::info!("soak stopped");
     }
 
-    /// Switches to `new` settings. Scenarios whose settings did not change keep their state (trend,
-    /// gauge, connection pool); the sampler is rebuilt only when `[memory]` changed.
-    pub fn apply(&mut self, new: Settings) {
+    /// Switches to a prepared configuration; nothing here can fail. Scenarios whose settings did not
+    /// change keep their state (trend, gauge, connection pool); the sampler changes only with `[memory]`.
+    pub fn apply(&mut self, new: Prepared) {
+        let Prepared { settings: new, clients, sampler } = new;
         for (section, changed) in [
             ("server", new.server != self.settings.server),
             ("fake_llm", new.fake_llm != self.settings.fake_llm),
@@ -123,20 +123,15 @@ impl Engine {
                 tracing::warn!(section, "this section changed but applies only at restart");
             }
         }
-        let sampler = if new.memory == self.settings.memory {
-            None
-        } else {
-            match Sampler::new(&new.memory) {
-                Ok(sampler) => Some(sampler),
-                Err(e) => return tracing::error!(error = %e, "cannot apply the new configuration; keeping the old"),
-            }
-        };
-        match lanes(&new, self.fake.as_ref(), &mut self.lanes) {
-            Ok(lanes) => self.lanes = lanes,
-            Err(e) => return tracing::error!(error = %e, "cannot apply the new configuration; keeping the old"),
-        }
-        if let Some(sampler) = sampler {
+        if new.memory != self.settings.memory {
             self.sampler = sampler;
+        }
+        let mut old = std::mem::take(&mut self.lanes);
+        for (scenario, client) in new.scenarios.iter().zip(clients) {
+            match old.iter().position(|l| l.scenario == *scenario) {
+                Some(i) => self.lanes.push(old.swap_remove(i)),
+                None => self.lanes.push(Lane::new(scenario.clone(), client)),
+            }
         }
         self.observer.configured(&names(&new));
         self.settings = Arc::new(new);
@@ -155,28 +150,4 @@ impl Engine {
 
 fn names(settings: &Settings) -> Vec<String> {
     settings.scenarios.iter().map(|s| s.name.to_string()).collect()
-}
-
-/// Lanes for `settings`, taking from `old` those whose scenario is unchanged. Fallible work (building
-/// clients) happens first, so on error `old` is left untouched.
-fn lanes(settings: &Settings, fake: Option<&Url>, old: &mut Vec<Lane>) -> Result<Vec<Lane>, Error> {
-    let fresh = settings
-        .scenarios
-        .iter()
-        .map(|s| match old.iter().any(|l| l.scenario == *s) {
-            true => Ok(None),
-            false => Client::new(s, fake).map(|c| Some(Lane::new(s.clone(), c))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out = Vec::with_capacity(fresh.len());
-    for (s, lane) in settings.scenarios.iter().zip(fresh) {
-        match lane {
-            Some(lane) => out.push(lane),
-            None => {
-                let i = old.iter().position(|l| l.scenario == *s).expect("present: checked above");
-                out.push(old.swap_remove(i));
-            }
-        }
-    }
-    Ok(out)
 }

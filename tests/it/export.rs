@@ -2,8 +2,8 @@
 //! agreeing with `/metrics`, `promtool check metrics`, a real Prometheus scraping it, reloads, auth.
 
 use crate::helpers::{
-    Daemon, FakeProcess, free_port, get_text, http, sample_value, spawn_daemon, spawn_daemon_process, spawn_fake_process,
-    wait_for_metrics,
+    Daemon, FakeProcess, free_port, get_text, http, sample_value, spawn_daemon, spawn_daemon_process,
+    spawn_fake_process, wait_for_metrics,
 };
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -200,6 +200,25 @@ async fn reloads_apply_valid_configs_and_reject_invalid_ones() {
     d.signal("HUP");
     wait_for_metrics(&d, 10, |t| sample_value(t, "leaksoak_config_last_reload_successful") == Some(1.0)).await;
     assert!(d.child().try_wait().expect("wait").is_none(), "the daemon keeps running through every reload");
+}
+
+#[tokio::test]
+async fn concurrent_reloads_are_all_accepted_and_one_the_engine_cannot_run_is_refused() {
+    let target = Target::start(&[]);
+    let key = tempfile::NamedTempFile::new().expect("key file");
+    std::fs::write(key.path(), "sk-test-key\n").expect("write key");
+    let config = format!("{}api_key_file = {:?}\n", target.config(), key.path().display());
+    let d = spawn_daemon(&config, "enable_lifecycle = true\n").await;
+    let reloads = (0..12).map(|_| async { http().post(d.url("/-/reload")).send().await.expect("reload").status() });
+    let statuses = futures_util::future::join_all(reloads).await;
+    assert!(statuses.iter().all(|s| s.as_u16() == 200), "every valid reload is accepted: {statuses:?}");
+    wait_for_metrics(&d, 10, |t| sample_value(t, "leaksoak_config_last_reload_successful") == Some(1.0)).await;
+
+    // A key the HTTP client cannot send (a line break inside): the answer and the metric both say no.
+    std::fs::write(key.path(), "sk-test\nkey\n").expect("write key");
+    let resp = http().post(d.url("/-/reload")).send().await.expect("reload");
+    assert_eq!(resp.status().as_u16(), 400, "{}", resp.text().await.unwrap_or_default());
+    wait_for_metrics(&d, 10, |t| sample_value(t, "leaksoak_config_last_reload_successful") == Some(0.0)).await;
 }
 
 #[tokio::test]

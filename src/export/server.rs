@@ -2,6 +2,7 @@
 //! `/report` and `POST /-/reload`.
 
 use super::auth::authorized;
+use super::connections::{Registry, Watched};
 use super::metrics::Metrics;
 use super::status::Board;
 use crate::settings::Secret;
@@ -24,10 +25,7 @@ use tokio::net::TcpListener;
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// A client must send its request head within this time (slow-loris protection).
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once. More wait in the listen backlog until one closes; an idle one is closed
-/// after [`HEAD_TIMEOUT`], so a flood of idle connections delays scrapes by at most that, and costs at
-/// most this many sockets and buffers.
-pub const MAX_CONNECTIONS: usize = 256;
+pub use super::connections::MAX_CONNECTIONS;
 /// In-flight scrapes get this long to finish at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
@@ -86,28 +84,43 @@ pub fn spawn_thread(
     Ok(stopped)
 }
 
-/// Serves until `shutdown` completes, then gives in-flight requests [`SHUTDOWN_GRACE`] to finish.
+/// Serves until `shutdown` completes, then gives in-flight requests [`SHUTDOWN_GRACE`] to finish. Every
+/// connection is accepted at once; past [`MAX_CONNECTIONS`], the longest-idle one is closed for it
+/// ([`Registry`]), so a flood of idle connections never keeps a scrape waiting.
 pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: impl Future<Output = ()>) {
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(HEAD_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let registry = Arc::new(Registry::default());
     tokio::pin!(shutdown);
     loop {
-        let slot = tokio::select! {
-            slot = Arc::clone(&slots).acquire_owned() => slot.expect("the semaphore is never closed"),
-            () = &mut shutdown => break,
-        };
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    let conn = registry.admit();
+                    let answered = Arc::clone(&conn);
                     let endpoints = Arc::clone(&endpoints);
-                    let service = service_fn(move |req| route(Arc::clone(&endpoints), req));
-                    let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
-                    tokio::spawn(async move {
-                        let _ = connection.await;
-                        drop(slot);
+                    let service = service_fn(move |req| {
+                        let answered = Arc::clone(&answered);
+                        let endpoints = Arc::clone(&endpoints);
+                        async move {
+                            let response = route(endpoints, req).await;
+                            answered.answered();
+                            response
+                        }
                     });
+                    let io = TokioIo::new(Watched::new(stream, Arc::clone(&conn)));
+                    let connection = graceful.watch(http.serve_connection(io, service));
+                    let registry = Arc::clone(&registry);
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            _ = connection => {}
+                            () = conn.evicted() => {}
+                        }
+                        registry.remove(&conn);
+                    });
+                    // Let the new connection read its request before the next accept can evict it.
+                    tokio::task::yield_now().await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics server: accept failed");

@@ -84,19 +84,19 @@ fn fired_any(a: &analyze::CycleAnalysis, rules: &[Rule]) -> bool {
     a.verdict == Verdict::Leak && a.findings.iter().any(|f| rules.contains(&f.rule))
 }
 
-/// Per-cycle detection rates over one long soak: seed rules, all cycle rules, and the trend rule.
+/// Per-cycle detection rates over one long soak: pytest rules, all cycle rules, and the trend rule.
 fn rates(leak: f64, s: &Analysis) -> (f64, f64, f64) {
     let (mut target, mut trend) = (Target::new(7, leak), Trend::new());
-    let (mut seed, mut all, mut trends) = (0usize, 0usize, 0usize);
+    let (mut pytest, mut all, mut trends) = (0usize, 0usize, 0usize);
     for _ in 0..RATE_CYCLES {
         let a = analyze::cycle(&target.cycle(), s);
-        seed += usize::from(fired_any(&a, &[Rule::Growth, Rule::Tail, Rule::ErrorSpike]));
+        pytest += usize::from(fired_any(&a, &[Rule::Growth, Rule::Tail, Rule::ErrorSpike]));
         all += usize::from(a.verdict == Verdict::Leak);
         trend.push(&a);
         trends += usize::from(trend.check(s).is_some());
     }
     let pct = |n: usize| n as f64 / RATE_CYCLES as f64 * 100.0;
-    (pct(seed), pct(all), pct(trends))
+    (pct(pytest), pct(all), pct(trends))
 }
 
 /// Runs a soak through trend and gauge as the daemon does; the 1-based cycle the gauge first rose on.
@@ -126,14 +126,14 @@ fn median(mut v: Vec<usize>) -> String {
 
 fn detection_table(s: &Analysis) {
     println!(
-        "| leak (B/request) | seed rules fire (% cycles) | all cycle rules (% cycles) | trend fires (% cycles) | gauge raised (soaks) | cycles until raised (median) |"
+        "| leak (B/request) | pytest rules fire (% cycles) | all cycle rules (% cycles) | trend fires (% cycles) | gauge raised (soaks) | cycles until raised (median) |"
     );
     println!("|---:|---:|---:|---:|---:|---:|");
     for leak in LEAKS {
-        let (seed, all, trend) = rates(leak, s);
+        let (pytest, all, trend) = rates(leak, s);
         let raised: Vec<usize> =
             (0..SOAKS).filter_map(|k| first_raise(&mut Target::new(1000 + k, leak), s, SOAK_CYCLES)).collect();
-        println!("| {leak:.0} | {seed:.2} | {all:.2} | {trend:.2} | {}/{SOAKS} | {} |", raised.len(), median(raised));
+        println!("| {leak:.0} | {pytest:.2} | {all:.2} | {trend:.2} | {}/{SOAKS} | {} |", raised.len(), median(raised));
     }
 }
 

@@ -6,7 +6,7 @@ Usage: bench-detection-report.py LEAK=LOGFILE [LEAK=LOGFILE ...]   (prints a mar
 
 Per cycle it reads the `cycle finished` line: the verdict field and, from the report text in the message, which
 rules fired (by their message) and whether the report marks them `[unconfirmed ...]`. The leak gauge is
-derived independently from SPEC 4.5 (growth/tail/slope raise it when the same rule fired in confirm_cycles = 2
+derived independently from docs/analysis.md#the-leak-gauge (growth/tail/slope raise it when the same rule fired in confirm_cycles = 2
 consecutive leak cycles; trend and a confirmed error_spike raise it at once; `error` cycles neither count nor
 break a streak) and cross-checked against the report's markers (a finding without `[unconfirmed` = raised).
 """
@@ -21,7 +21,7 @@ PREFIXES = [
     ("slope", "Memory grows by "),
     ("trend", "Final averages rose by "),
 ]
-SEED = {"growth", "tail", "error_spike"}
+PYTEST_RULES = {"growth", "tail", "error_spike"}
 CONFIRM = 2
 
 
@@ -66,7 +66,7 @@ def cycles(path):
 
 
 def derive_gauge(cs):
-    """Per cycle: whether the gauge is raised after it (derived from SPEC 4.5)."""
+    """Per cycle: whether the gauge is raised after it (derived from docs/analysis.md#the-leak-gauge)."""
     streak = {"growth": 0, "tail": 0, "slope": 0, "error_spike": 0}
     raised = []
     for c in cs:
@@ -105,8 +105,8 @@ def summarise(leak, path):
         verdicts[c["verdict"]] = verdicts.get(c["verdict"], 0) + 1
     leaks = verdicts.get("leak", 0)
     counts = {r: sum(r in c["rules"] for c in cs) for r, _ in PREFIXES}
-    seed_cycles = sum(bool(SEED & set(c["rules"])) for c in cs)
-    other_only = sum(bool(c["rules"]) and not (SEED & set(c["rules"])) for c in cs)
+    pytest_cycles = sum(bool(PYTEST_RULES & set(c["rules"])) for c in cs)
+    other_only = sum(bool(c["rules"]) and not (PYTEST_RULES & set(c["rules"])) for c in cs)
     derived = derive_gauge(cs)
     marked = [bool(c["marked"]) for c in cs]
     agree = "yes" if derived == marked else f"no ({sum(a != b for a, b in zip(derived, marked))} cycles differ)"
@@ -120,7 +120,7 @@ def summarise(leak, path):
     noise = [c["noise"] for c in cs if c["noise"] is not None]
     noise_txt = f"{statistics.median(noise):.1f} %" if noise else "–"
     return (
-        f"| {leak} | {n} | {leaks}/{n} ({100 * leaks / n:.0f} %) | {others} | {fired} | {seed_cycles} / {other_only} "
+        f"| {leak} | {n} | {leaks}/{n} ({100 * leaks / n:.0f} %) | {others} | {fired} | {pytest_cycles} / {other_only} "
         f"| {fmt_first(first(derived))} | {up_share} | {agree} | {slope:.0f} | {growth:.0f} | {noise_txt} | {dur:.1f} |"
     )
 
@@ -133,7 +133,7 @@ def main(argv):
                   f"marked={','.join(c['marked']) or '-'} slope={c['slope']:.0f} growth={c['growth'] / 1024:.0f}KiB "
                   f"noise={c['noise']}% dur={c['duration']:.2f}s")
         return
-    print("| leak B/req | cycles | verdict leak | other verdicts | rules fired (cycles) | seed-rule cycles / slope-or-trend-only "
+    print("| leak B/req | cycles | verdict leak | other verdicts | rules fired (cycles) | pytest-rule cycles / slope-or-trend-only "
           "| gauge first raised at cycle | gauge up, cycles 2..n | derived gauge = report markers | median slope B/req "
           "| median growth (final − initial avg) KiB | median noise CV | median cycle s |")
     print("|---:|---:|---|---|---|---|---:|---|---|---:|---:|---:|---:|")

@@ -47,17 +47,16 @@ fn load_and_init(file: Option<&Path>) -> Result<Started, u8> {
 }
 
 fn run(config: Option<PathBuf>, record: Option<PathBuf>) -> u8 {
+    let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
     let Started { settings, telemetry, scrubber } = match load_and_init(config.as_deref()) {
         Ok(started) => started,
         Err(code) => return code,
     };
     let options = crate::app::Options { config, record, scrubber };
-    let result = runtime().and_then(|rt| {
-        let done = rt.block_on(crate::app::run(settings, options, wait_for_signal()));
-        // The engine aborted the requests in flight; do not wait for their sockets to close.
-        rt.shutdown_timeout(SHUTDOWN_GRACE);
-        Ok(done?)
-    });
+    let done = rt.block_on(crate::app::run(settings, options, signals.received()));
+    // The engine aborted the requests in flight; do not wait for their sockets to close.
+    rt.shutdown_timeout(SHUTDOWN_GRACE);
+    let result = done.map_err(anyhow::Error::from);
     telemetry.shutdown();
     match result {
         Ok(()) => exit::OK,
@@ -72,12 +71,18 @@ fn run(config: Option<PathBuf>, record: Option<PathBuf>) -> u8 {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
+    let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
     let Started { settings, telemetry, .. } = match load_and_init(file) {
         Ok(started) => started,
         Err(code) => return code,
     };
+    if let Err(e) = check_outputs(junit, json) {
+        eprintln!("leaksoak once: {e:#}");
+        telemetry.shutdown();
+        return exit::BAD_CONFIG;
+    }
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let judged = runtime().and_then(|rt| Ok(rt.block_on(crate::app::once(settings, progress, wait_for_signal()))?));
+    let judged = rt.block_on(crate::app::once(settings, progress, signals.received())).map_err(anyhow::Error::from);
     telemetry.shutdown();
     let judged = match judged {
         Ok(Some(judged)) => judged,
@@ -98,6 +103,21 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
         return exit::INCONCLUSIVE;
     }
     once_exit_code(&judged)
+}
+
+/// Fails before the soak, not after it, when an output file cannot be written (nothing is truncated here).
+fn check_outputs(junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    for (flag, path) in [("--junit", junit), ("--json", json)] {
+        if let Some(path) = path {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .with_context(|| format!("{flag} {}: cannot be written", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn write_outputs(judged: &[crate::engine::Judged], junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
@@ -207,8 +227,9 @@ fn fake_llm(args: &FakeLlmArgs) -> u8 {
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
     };
+    let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
     crate::telemetry::init_logs(settings.telemetry.log_format);
-    match runtime().and_then(|rt| rt.block_on(serve_fake(settings.fake_llm))) {
+    match rt.block_on(serve_fake(settings.fake_llm, signals)) {
         Ok(()) => exit::OK,
         Err(e) => {
             eprintln!("leaksoak fake-llm: {e:#}");
@@ -217,7 +238,7 @@ fn fake_llm(args: &FakeLlmArgs) -> u8 {
     }
 }
 
-async fn serve_fake(fake: settings::FakeLlm) -> anyhow::Result<()> {
+async fn serve_fake(fake: settings::FakeLlm, signals: Signals) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let listener = tokio::net::TcpListener::bind(fake.listen)
         .await
@@ -229,26 +250,58 @@ async fn serve_fake(fake: settings::FakeLlm) -> anyhow::Result<()> {
     tracing::info!(%addr, "fake OpenAI-compatible endpoint started");
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(crate::fake_llm::serve(listener, fake, shutdown.clone().cancelled_owned()));
-    wait_for_signal().await;
+    signals.received().await;
     shutdown.cancel();
     server.await.context("the fake endpoint task failed")?;
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn wait_for_signal() {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    let term = async {
-        match term.as_mut() {
-            Some(t) => {
-                t.recv().await;
+/// SIGTERM and SIGINT (Ctrl-C), listened for from the first moment of a command that runs: one that
+/// arrives while the command still starts up stops it cleanly (exit 0) instead of killing it.
+#[derive(Debug)]
+pub struct Signals {
+    /// SIGTERM (Kubernetes, `kill`); `None` when it could not be listened for.
+    term: Option<tokio::signal::unix::Signal>,
+    /// SIGINT (Ctrl-C).
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    /// Starts listening; needs the runtime that will wait for them.
+    pub fn listen(rt: &tokio::runtime::Runtime) -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _in_runtime = rt.enter();
+        Self { term: signal(SignalKind::terminate()).ok(), interrupt: signal(SignalKind::interrupt()).ok() }
+    }
+
+    /// Completes when either signal has arrived (at once if one already did).
+    pub async fn received(mut self) {
+        async fn one(signal: Option<&mut tokio::signal::unix::Signal>) {
+            match signal {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
             }
-            None => std::future::pending().await,
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
+        tokio::select! {
+            () = one(self.term.as_mut()) => {}
+            () = one(self.interrupt.as_mut()) => {}
+        }
+    }
+}
+
+/// The runtime of a command that runs, with its signals already listened for.
+fn runtime_listening() -> Option<(tokio::runtime::Runtime, Signals)> {
+    match runtime() {
+        Ok(rt) => {
+            let signals = Signals::listen(&rt);
+            Some((rt, signals))
+        }
+        Err(e) => {
+            eprintln!("leaksoak: cannot start the async runtime: {e:#}");
+            None
+        }
     }
 }
 

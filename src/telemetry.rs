@@ -12,8 +12,11 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-/// Time allowed to send the OTLP spans still queued at shutdown.
+/// Time allowed to one OTLP export.
 pub const OTLP_TIMEOUT: Duration = Duration::from_secs(3);
+/// Time the process waits at shutdown for the spans still queued: a collector that never answers must not
+/// hold up a SIGTERM (Kubernetes waits 30 s, then kills), so whatever is not sent by then is dropped.
+pub const OTLP_SHUTDOWN: Duration = Duration::from_secs(1);
 
 /// Keeps the trace pipeline alive; call [`Guard::shutdown`] (outside any async runtime) to flush it.
 #[derive(Debug, Default)]
@@ -23,12 +26,19 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Sends the spans still queued and stops the exporter.
+    /// Sends the spans still queued and stops the exporter, waiting at most [`OTLP_SHUTDOWN`].
     pub fn shutdown(self) {
-        if let Some(provider) = self.provider
-            && let Err(e) = provider.shutdown()
-        {
-            eprintln!("leaksoak: flushing OTLP spans failed: {e}");
+        let Some(provider) = self.provider else { return };
+        let (done, flushed) = std::sync::mpsc::channel();
+        // The flush goes on in a thread of its own; the process does not wait for it past the bound.
+        let flushing = std::thread::Builder::new().name("leaksoak-otlp-flush".into()).spawn(move || {
+            let _ = done.send(provider.shutdown());
+        });
+        match flushing.map(|_| flushed.recv_timeout(OTLP_SHUTDOWN)) {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => eprintln!("leaksoak: flushing OTLP spans failed: {e}"),
+            Ok(Err(_)) => eprintln!("leaksoak: OTLP spans not sent within {OTLP_SHUTDOWN:?}; dropped"),
+            Err(e) => eprintln!("leaksoak: cannot flush OTLP spans: {e}"),
         }
     }
 }

@@ -93,3 +93,27 @@ async fn cycle_and_batch_spans_reach_an_otlp_receiver() {
     assert!(number(attribute(measured, "memory_bytes")).is_some_and(|m| m > 0.0));
     assert!(number(attribute(measured, "batch")).is_some());
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_daemon_within_two_seconds_though_the_collector_never_answers() {
+    let collector = crate::hostile::hostile(crate::hostile::hang).await;
+    let config = format!(
+        "[telemetry]\notlp_endpoint = \"http://{collector}\"\n\
+         [cycle]\nwarmup_batches = 1\nbatch_size = 20\npause = \"30s\"\n\
+         [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
+         [[scenario]]\nname = \"traced\"\nconcurrency = 2\n"
+    );
+    let mut d = spawn_daemon_process(&config, "").await;
+    wait_for_metrics(&d, 60, |t| t.contains("leaksoak_batch_errors{phase=\"measure\",scenario=\"traced\"}")).await;
+    let sent = Instant::now();
+    d.signal("TERM");
+    let status = loop {
+        if let Some(status) = d.child().try_wait().expect("wait") {
+            break status;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(sent.elapsed() < Duration::from_secs(2), "SIGTERM took {:?} with a silent collector", sent.elapsed());
+    assert_eq!(status.code(), Some(0));
+}

@@ -20,3 +20,49 @@ async fn two_sighups_in_quick_succession_apply_the_new_config_once_and_go_on() {
     assert!(sample_value(&m, "leaksoak_config_last_reload_success_timestamp_seconds") > Some(0.0));
     assert!(d.child().try_wait().expect("wait").is_none(), "still running");
 }
+
+/// Whether `pid` has a handler for SIGTERM (bit 15 of `SigCgt` in `/proc/PID/status`).
+fn catches_sigterm(pid: u32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigCgt:")).map(str::trim).unwrap_or("0");
+    u64::from_str_radix(mask, 16).is_ok_and(|m| m & (1 << (15 - 1)) != 0)
+}
+
+#[test]
+fn sigterm_while_the_config_is_still_being_read_stops_the_daemon_cleanly() {
+    // The config is a named pipe: reading it blocks until this test writes it, so the signal arrives
+    // while the daemon is, deterministically, still starting up.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("leaksoak.toml");
+    let made = std::process::Command::new("mkfifo").arg(&config).status().expect("mkfifo");
+    assert!(made.success());
+    let mut child = crate::helpers::bin()
+        .args(["run", "--config"])
+        .arg(&config)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn leaksoak run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !catches_sigterm(child.id()) {
+        assert!(std::time::Instant::now() < deadline, "no SIGTERM handler before the config is read");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    // Open the pipe's writing end without blocking: it fails until the daemon opens its reading end.
+    let mut pipe = loop {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&config) {
+            Ok(pipe) => break pipe,
+            Err(_) => {
+                let exited = child.try_wait().expect("wait");
+                assert!(exited.is_none(), "the daemon ended before reading its config: {exited:?}");
+                assert!(std::time::Instant::now() < deadline, "the daemon never opened its config");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    };
+    std::io::Write::write_all(&mut pipe, b"[server]\nlisten = \"127.0.0.1:0\"\n").expect("write the config");
+    drop(pipe);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "a SIGTERM during start-up is a clean stop: {status:?}");
+}

@@ -22,7 +22,7 @@ pub use cycle::Lane;
 pub use figures::{Figures, FindingRecord};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
-pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
+pub use record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples};
 
 use crate::load::Client;
 use crate::memory::Sampler;

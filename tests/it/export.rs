@@ -2,8 +2,8 @@
 //! agreeing with `/metrics`, `promtool check metrics`, a real Prometheus scraping it, reloads, auth.
 
 use crate::helpers::{
-    Daemon, FakeProcess, free_port, get_text, http, sample_value, spawn_daemon, spawn_daemon_process, spawn_fake_process,
-    wait_for_metrics,
+    Daemon, FakeProcess, free_port, get_text, http, sample_value, spawn_daemon, spawn_daemon_process,
+    spawn_fake_process, wait_for_metrics,
 };
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -150,25 +150,37 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
     };
-    let recorded = match crate::recording::read_file(file) {
-        Ok(r) => r,
-        Err(e) => {
+    let mut replay = crate::app::Replay::new(settings.analysis);
+    let mut skipped = 0usize;
+    // Reports are written as cycles are judged; stdout closed early (`| head`) is not an error.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let read = crate::recording::read_path(file, |entry| match entry {
+        crate::recording::Entry::Cycle { scenario, batch_size, cycle } => {
+            let (n, judged) = replay.judge(scenario, batch_size, cycle);
+            let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
+        }
+        crate::recording::Entry::Skipped(e) => {
+            skipped += 1;
+            let _ = out.flush();
             eprintln!("leaksoak analyze: {}: {e}", file.display());
-            return exit::BAD_CONFIG;
         }
-    };
-    let replayed = crate::app::replay(recorded, &settings.analysis);
-    for r in &replayed {
-        for (i, j) in r.cycles.iter().enumerate() {
-            println!("=== {} cycle {} of {}\n{}", r.scenario, i + 1, r.cycles.len(), j.report);
-        }
+    });
+    if let Err(e) = read {
+        let _ = out.flush();
+        eprintln!("leaksoak analyze: {}: {e}", file.display());
+        return exit::BAD_CONFIG;
     }
-    println!("Leak gauge after the last cycle:");
-    for r in &replayed {
-        let state = if r.raised.iter().any(|x| *x) { "RAISED" } else { "down" };
-        println!("  {} ({} cycles): {} -> {state}", r.scenario, r.cycles.len(), r.gauge_line());
+    let replayed = replay.scenarios();
+    let _ = writeln!(out, "Leak gauge after the last cycle:");
+    for r in replayed {
+        let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
+        let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
     }
-    if replayed.iter().any(|r| r.raised.iter().any(|x| *x)) {
+    if skipped > 0 {
+        let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
+    }
+    let _ = out.flush();
+    if replayed.iter().any(|r| r.raised().iter().any(|x| *x)) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {
         exit::OK

@@ -33,10 +33,14 @@
 //!   recovered and is not reported.
 //! * A sample that is not a finite number makes the cycle `insufficient`, as do fewer than 2w samples.
 //!   A non-positive initial average gives growth ratio 0; every output is finite.
+//! * A cycle whose measured requests failed above `max_error_ratio` is not judged: the engine makes it
+//!   `error` with the words of [`too_many_failures`] (which needs the failures by kind, so it is not part
+//!   of [`cycle`]).
 //! * Gauge semantics (error, noisy, insufficient cycles, significance for confirmation): see [`gauge`].
 //!   The trend rule's guards against chance and allocator steps: see [`Trend::check`].
 
 mod cycle;
+mod failures;
 mod finding;
 pub mod gauge;
 mod normal;
@@ -54,6 +58,7 @@ mod verdict;
 mod tests;
 
 pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
+pub use failures::too_many_failures;
 pub use finding::{Finding, Over, Progress, Rule};
 pub use gauge::{Gauge, PYTEST_CONFIRM_ALPHA, SLOPE_CONFIRM_ALPHA};
 pub use report::render;

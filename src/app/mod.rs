@@ -5,10 +5,11 @@ mod log;
 mod progress;
 mod reload;
 mod replay;
+mod rotate;
 
 pub use log::LogObserver;
 pub use progress::Progress;
-pub use replay::{Replayed, replay};
+pub use replay::{Replay, Replayed};
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};
@@ -106,10 +107,13 @@ pub async fn run_on(
     };
     serve(listener, endpoints, &tracker, &token)?;
     tracker.spawn(reload::on_sighup(reloader, token.clone()));
-    let mut observers: Vec<Arc<dyn Observer>> = vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics), board];
+    let mut observers: Vec<Arc<dyn Observer>> =
+        vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics.clone()), board];
     if let Some(path) = &options.record {
         let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
-        observers.push(Arc::new(recorder));
+        let recorder = Arc::new(recorder.counting_failures(metrics.clone()));
+        tracker.spawn(rotate::reopen_on_sighup(Arc::clone(&recorder), token.clone()));
+        observers.push(recorder);
     }
     let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(Fanout(observers)))?;
     let engine_done = tracker.spawn(engine.run(token.clone(), pending));

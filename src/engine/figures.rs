@@ -23,6 +23,9 @@ pub struct Figures {
     pub slope_bytes_per_request: f64,
     pub slope_p_value: f64,
     pub errors: u64,
+    /// Failed share of the measured requests (0 when none were sent); above `max_error_ratio` the cycle
+    /// was not judged, and `summary` says why.
+    pub error_ratio: f64,
     pub duration_seconds: f64,
     pub finished_at: f64,
 }
@@ -66,6 +69,7 @@ impl Figures {
             slope_bytes_per_request: a.slope_bytes_per_request,
             slope_p_value: a.slope_p_value,
             errors: a.errors,
+            error_ratio: if a.requests == 0 { 0.0 } else { a.errors as f64 / a.requests as f64 },
             duration_seconds: j.duration.as_secs_f64(),
             finished_at: j.finished_at,
         }

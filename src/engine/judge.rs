@@ -1,7 +1,7 @@
 //! The judgement of a finished cycle: analysis, the trend history and the leak gauge of its scenario, and
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
-use super::record::{BatchRecord, CycleEnd, Judged, measured_samples};
+use super::record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples};
 use crate::analyze::{self, CycleAnalysis, Gauge, Rule, Trend, Verdict};
 use crate::settings::Analysis;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -32,20 +32,27 @@ impl Judge {
     }
 
     /// Judges a finished cycle. A discarded cycle (restart, failed source) is `error`; a restart also
-    /// forgets the trend history, so a restart is never read as a memory drop.
+    /// forgets the trend history, so a restart is never read as a memory drop. A completed cycle whose
+    /// requests mostly failed (`max_error_ratio`) is `error` too, and leaves the trend history and the
+    /// gauge as they were.
     pub fn judge(&mut self, batch_size: u64, settings: &Analysis, batches: Vec<BatchRecord>, end: CycleEnd) -> Judged {
         let samples = measured_samples(&batches);
-        let mut analysis = match &end {
-            CycleEnd::Completed => analyze::cycle(&samples, settings),
-            CycleEnd::SourceFailed(reason) => {
+        let failed = match end {
+            CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(&batches), settings),
+            _ => None,
+        };
+        let mut analysis = match (&end, failed) {
+            (CycleEnd::Completed, None) => analyze::cycle(&samples, settings),
+            (CycleEnd::Completed, Some(reason)) => CycleAnalysis::error(&samples, &reason),
+            (CycleEnd::SourceFailed(reason), _) => {
                 CycleAnalysis::error(&samples, &format!("memory source failed: {reason}"))
             }
-            CycleEnd::Restarted => {
+            (CycleEnd::Restarted, _) => {
                 self.trend.reset();
                 CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
             }
         };
-        let trend = if end == CycleEnd::Completed {
+        let trend = if end == CycleEnd::Completed && analysis.verdict != Verdict::Error {
             self.trend.push(&analysis);
             self.trend.check(settings)
         } else {
@@ -74,5 +81,70 @@ impl Judge {
     /// The leak gauge per rule, indexed by [`Rule::index`].
     pub fn raised(&self) -> [bool; 5] {
         Rule::ALL.map(|r| self.gauge.is_raised(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::Phase;
+    use std::collections::BTreeMap;
+
+    const MIB: u64 = 1 << 20;
+
+    /// Ten measured batches of 100 requests: memory from `memory(i)`, `failed` connect errors each.
+    fn cycle(memory: impl Fn(u64) -> u64, failed: u64) -> Vec<BatchRecord> {
+        let kinds: BTreeMap<String, u64> =
+            [("connect".to_owned(), failed)].into_iter().filter(|(_, n)| *n > 0).collect();
+        (0..10)
+            .map(|i| BatchRecord {
+                phase: Phase::Measure,
+                memory_bytes: memory(i),
+                requests: 100,
+                errors: failed,
+                errors_by_kind: kinds.clone(),
+            })
+            .collect()
+    }
+
+    fn leaking() -> Vec<BatchRecord> {
+        cycle(|i| 50 * MIB + 2 * MIB * i, 0)
+    }
+
+    fn dead_target() -> Vec<BatchRecord> {
+        cycle(|i| 50 * MIB + (i % 2) * 4096, 100)
+    }
+
+    #[test]
+    fn a_cycle_of_failed_requests_is_error_and_leaves_the_gauge_as_it_was() {
+        let s = Analysis::default();
+        let mut judge = Judge::new("s");
+        assert_eq!(judge.judge(100, &s, leaking(), CycleEnd::Completed).analysis.verdict, Verdict::Leak);
+        let failed = judge.judge(100, &s, dead_target(), CycleEnd::Completed);
+        assert_eq!(failed.analysis.verdict, Verdict::Error);
+        assert!(failed.analysis.findings.is_empty(), "not judged: {:?}", failed.analysis.findings);
+        let reason = "1000 of 1000 requests failed (connect: 1000): the target is not answering; is the URL right?";
+        assert!(failed.analysis.summary.contains(reason), "{}", failed.analysis.summary);
+        assert!(failed.report.contains(reason), "{}", failed.report);
+        assert_eq!(failed.raised, [false; 5]);
+        let second = judge.judge(100, &s, leaking(), CycleEnd::Completed);
+        assert!(second.raised[Rule::Slope.index()], "the failed cycle did not break the streak: {}", second.report);
+        let again = judge.judge(100, &s, dead_target(), CycleEnd::Completed);
+        assert_eq!(again.raised, second.raised, "nor lowers the raised gauge");
+    }
+
+    #[test]
+    fn a_cycle_of_failed_requests_leaves_the_trend_history_as_it_was() {
+        let s = Analysis { trend_cycles: 3, trend_alpha: 0.3, ..Analysis::default() };
+        let mut judge = Judge::new("s");
+        // Flat cycles, each a step higher: the trend rule fires once three are in its window.
+        let step = |n: u64| cycle(move |i| 50 * MIB + n * 4 * MIB + (i % 2) * 4096, 0);
+        let trend_fired = |j: &Judged| j.trend.is_some();
+        assert!(!trend_fired(&judge.judge(100, &s, step(0), CycleEnd::Completed)));
+        assert!(!trend_fired(&judge.judge(100, &s, step(1), CycleEnd::Completed)));
+        let failed = judge.judge(100, &s, dead_target(), CycleEnd::Completed);
+        assert!(failed.trend.is_none() && failed.analysis.summary.contains("requests failed"), "{}", failed.report);
+        let third = judge.judge(100, &s, step(2), CycleEnd::Completed);
+        assert!(trend_fired(&third), "the failed cycle neither entered nor broke the history: {}", third.report);
     }
 }

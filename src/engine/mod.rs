@@ -25,7 +25,7 @@ pub use figures::{Figures, FindingRecord};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
 pub use prepared::{Pending, Prepared};
-pub use record::{BatchRecord, CycleEnd, Judged, measured_samples};
+pub use record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples};
 
 use crate::memory::Sampler;
 use crate::settings::Settings;

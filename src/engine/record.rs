@@ -39,6 +39,16 @@ pub fn measured_samples(batches: &[BatchRecord]) -> Vec<Sample> {
     batches.iter().filter(|b| b.phase == Phase::Measure).map(BatchRecord::sample).collect()
 }
 
+/// Failures by kind over the measured batches of a cycle (what the error-ratio rule names).
+pub fn measured_error_kinds(batches: &[BatchRecord]) -> BTreeMap<String, u64> {
+    let mut kinds = BTreeMap::new();
+    for (kind, n) in batches.iter().filter(|b| b.phase == Phase::Measure).flat_map(|b| &b.errors_by_kind) {
+        let total: &mut u64 = kinds.entry(kind.clone()).or_default();
+        *total = total.saturating_add(*n);
+    }
+    kinds
+}
+
 /// How a cycle ended, before analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CycleEnd {

@@ -6,7 +6,9 @@ use crate::engine::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
 use bytes::Bytes;
 use prometheus::core::Collector;
-use prometheus::{Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
 use std::time::{Duration, Instant};
 
 /// Latency buckets in seconds, from a fast proxy hop to a slow LLM completion.
@@ -39,6 +41,8 @@ pub struct Metrics {
     last_cycle: GaugeVec,
     source_up: GaugeVec,
     target_restarts: IntCounterVec,
+    /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
+    record_write_failures: IntCounter,
     /// `leaksoak_config_last_reload_successful`: 1 when the last reload (or the start) succeeded.
     reload_ok: Gauge,
     /// `leaksoak_config_last_reload_success_timestamp_seconds`.
@@ -106,6 +110,13 @@ impl Metrics {
             last_cycle: gauge(&r, "last_cycle_timestamp_seconds", "End of the last cycle (Unix seconds)", s),
             source_up: gauge(&r, "memory_source_up", "1 when the last memory read succeeded", s),
             target_restarts: counter(&r, "target_restarts_total", "Times the soaked process changed", s),
+            record_write_failures: register(
+                &r,
+                IntCounter::with_opts(
+                    Opts::new("record_write_failures_total", "Cycles that could not be appended to the --record file")
+                        .namespace("leaksoak"),
+                ),
+            ),
             reload_ok: register(
                 &r,
                 Gauge::with_opts(
@@ -212,6 +223,11 @@ impl Metrics {
                 std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
             self.reload_timestamp.set(now);
         }
+    }
+
+    /// A cycle could not be appended to the `--record` file.
+    pub fn record_write_failed(&self) {
+        self.record_write_failures.inc();
     }
 
     /// Every metric family as gathered now (the reference in `docs/metrics.md` is generated from these).

@@ -14,5 +14,5 @@
 mod read;
 mod write;
 
-pub use read::{ReadError, Recorded, RecordedCycle, read, read_file};
+pub use read::{Entry, MAX_DOCUMENT_BYTES, ReadError, Recorded, RecordedCycle, read, read_each, read_path};
 pub use write::{Recorder, once_json};

@@ -5,6 +5,7 @@ use crate::analyze::Phase;
 use crate::engine::{BatchRecord, CycleEnd};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 /// What is wrong with a recorded file, and where.
@@ -36,52 +37,186 @@ pub struct Recorded {
     pub cycles: Vec<RecordedCycle>,
 }
 
-/// Reads a recorded file from disk.
-pub fn read_file(path: &Path) -> Result<Vec<Recorded>, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| err(path.display().to_string(), e.to_string()))?;
-    read(&text)
+/// A document (an object or a list of objects) is read whole, so one over this is refused; JSON lines
+/// are read one line at a time, and a single line over this is refused too. 64 MiB is a document of
+/// about 200,000 batches, far more than `once --json` writes; a long soak is JSON lines (`run --record`).
+pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
+
+/// What a recording yields, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// One recorded cycle of `scenario`.
+    Cycle { scenario: String, batch_size: u64, cycle: RecordedCycle },
+    /// A JSON-lines line that is not JSON (cut short by a crash or a full disk), skipped: `place` is
+    /// `line 59`.
+    Skipped(ReadError),
 }
 
-/// Reads a document (an object or a list of objects) or JSON lines; cycles of the same scenario from
-/// several objects are joined in file order.
-pub fn read(text: &str) -> Result<Vec<Recorded>, ReadError> {
-    let objects: Vec<(String, Value)> = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Array(items)) => items.into_iter().enumerate().map(|(i, v)| (format!("[{i}]"), v)).collect(),
-        Ok(v) => vec![(String::new(), v)],
-        Err(_) if first_line_is_an_object(text) => json_lines(text)?,
-        Err(e) => return Err(err("(file)", format!("invalid JSON: {e}"))),
-    };
-    if objects.is_empty() {
+/// Reads the recording at `path` into `each`, in file order (see [`read_each`]).
+pub fn read_path(path: &Path, each: impl FnMut(Entry)) -> Result<(), ReadError> {
+    let file = std::fs::File::open(path).map_err(|e| err(path.display().to_string(), e.to_string()))?;
+    read_each(std::io::BufReader::with_capacity(1 << 16, file), each)
+}
+
+/// Reads a document (an object or a list of objects, at most [`MAX_DOCUMENT_BYTES`]) or JSON lines, and
+/// hands every cycle to `each` as it is read, keeping none: JSON lines are read in memory independent of
+/// the file's size. A JSON-lines line that is not JSON is handed over as [`Entry::Skipped`]; valid JSON of
+/// the wrong shape is an error (a different tool's file is not half-read), after the cycles before it.
+pub fn read_each(mut input: impl BufRead, mut each: impl FnMut(Entry)) -> Result<(), ReadError> {
+    let mut lines = Lines { input: &mut input, number: 0 };
+    let mut objects = Objects { index: 0, each: &mut each };
+    let Some((n1, first)) = lines.next_non_empty()? else {
         return Err(err("(file)", "no recorded scenario in the file"));
-    }
-    let mut merged: Vec<Recorded> = Vec::new();
-    for (i, (place, value)) in objects.into_iter().enumerate() {
-        let rec = recorded(&value, &place, i)?;
-        match merged.iter_mut().find(|m| m.scenario == rec.scenario) {
-            Some(m) => m.cycles.extend(rec.cycles),
-            None => merged.push(rec),
+    };
+    let second = lines.next_non_empty()?;
+    match (serde_json::from_slice::<Value>(&first), second) {
+        // One object on one line: a document, its places without a line number.
+        (Ok(v @ Value::Object(_)), None) => objects.take(&v, ""),
+        (Ok(v @ Value::Object(_)), Some((n2, second))) => {
+            objects.take(&v, &format!("line {n1}: "))?;
+            objects.line(n2, &second)?;
+            json_lines(&mut lines, &mut objects)
         }
+        // A cut first line: JSON lines when the next one is an object by itself.
+        (Err(e), Some((n2, second))) if is_object(&second) => {
+            (objects.each)(Entry::Skipped(skipped(n1, &e)));
+            objects.line(n2, &second)?;
+            json_lines(&mut lines, &mut objects)
+        }
+        (_, None) => document(first, lines.input, &mut objects),
+        (_, Some((_, second))) => document([first, b"\n".to_vec(), second].concat(), lines.input, &mut objects),
     }
+}
+
+fn is_object(line: &[u8]) -> bool {
+    line.len() <= MAX_DOCUMENT_BYTES && matches!(serde_json::from_slice::<Value>(line), Ok(Value::Object(_)))
+}
+
+/// Reads a document (an object or a list of objects) or JSON lines, and returns its scenarios; cycles of
+/// the same scenario from several objects are joined in file order, JSON-lines lines that are not JSON
+/// are skipped. Everything is kept: for small inputs (tests, fuzzing); `analyze` uses [`read_path`].
+pub fn read(text: &str) -> Result<Vec<Recorded>, ReadError> {
+    let mut merged: Vec<Recorded> = Vec::new();
+    read_each(text.as_bytes(), |entry| {
+        if let Entry::Cycle { scenario, batch_size, cycle } = entry {
+            match merged.iter_mut().find(|m| m.scenario == scenario) {
+                Some(m) => m.cycles.push(cycle),
+                None => merged.push(Recorded { scenario, batch_size, cycles: vec![cycle] }),
+            }
+        }
+    })?;
     Ok(merged)
 }
 
-/// JSON lines: the first non-empty line is a whole object by itself.
-fn first_line_is_an_object(text: &str) -> bool {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    matches!(serde_json::from_str::<Value>(first), Ok(Value::Object(_)))
+fn skipped(line: usize, e: &serde_json::Error) -> ReadError {
+    err(format!("line {line}"), format!("not JSON (a line cut short?), skipped: {e}"))
 }
 
-fn json_lines(text: &str) -> Result<Vec<(String, Value)>, ReadError> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(n, l)| {
-            let place = format!("line {}: ", n + 1);
-            serde_json::from_str(l)
-                .map(|v| (place.clone(), v))
-                .map_err(|e| err(place.trim_end_matches(": "), format!("invalid JSON: {e}")))
-        })
-        .collect()
+/// The lines of the input, numbered from 1, each at most [`MAX_DOCUMENT_BYTES`].
+struct Lines<'a, R> {
+    input: &'a mut R,
+    /// The number of the last line read.
+    number: usize,
+}
+
+impl<R: BufRead> Lines<'_, R> {
+    /// The next line without its end, `None` at the end of the input; a line over the cap is cut after
+    /// [`MAX_DOCUMENT_BYTES`]` + 1` bytes, for the caller to refuse.
+    fn next(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
+        let mut line = Vec::new();
+        let cap = MAX_DOCUMENT_BYTES as u64 + 1;
+        let read = self.input.by_ref().take(cap).read_until(b'\n', &mut line);
+        let read = read.map_err(|e| err(format!("line {}", self.number + 1), e.to_string()))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.number += 1;
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        Ok(Some(line))
+    }
+
+    fn next_non_empty(&mut self) -> Result<Option<(usize, Vec<u8>)>, ReadError> {
+        while let Some(line) = self.next()? {
+            if !line.trim_ascii().is_empty() {
+                return Ok(Some((self.number, line)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Hands the cycles of each recorded object to `each`, counting objects for their default names.
+struct Objects<'a, F> {
+    index: usize,
+    each: &'a mut F,
+}
+
+impl<F: FnMut(Entry)> Objects<'_, F> {
+    fn take(&mut self, value: &Value, place: &str) -> Result<(), ReadError> {
+        let rec = recorded(value, place, self.index)?;
+        self.index += 1;
+        for cycle in rec.cycles {
+            (self.each)(Entry::Cycle { scenario: rec.scenario.clone(), batch_size: rec.batch_size, cycle });
+        }
+        Ok(())
+    }
+
+    /// Line `n` of JSON lines: an object, or skipped when it is not JSON.
+    fn line(&mut self, n: usize, line: &[u8]) -> Result<(), ReadError> {
+        if line.len() > MAX_DOCUMENT_BYTES {
+            return Err(err(format!("line {n}"), "longer than 64 MiB: not a line of a recording"));
+        }
+        match serde_json::from_slice::<Value>(line) {
+            Ok(v) => self.take(&v, &format!("line {n}: ")),
+            Err(e) => {
+                (self.each)(Entry::Skipped(skipped(n, &e)));
+                Ok(())
+            }
+        }
+    }
+}
+
+fn json_lines<R: BufRead, F: FnMut(Entry)>(
+    lines: &mut Lines<'_, R>,
+    objects: &mut Objects<'_, F>,
+) -> Result<(), ReadError> {
+    while let Some(line) = lines.next()? {
+        if !line.trim_ascii().is_empty() {
+            objects.line(lines.number, &line)?;
+        }
+    }
+    Ok(())
+}
+
+/// A whole document: `head` (its first lines) and the rest of `input`, at most [`MAX_DOCUMENT_BYTES`].
+fn document<F: FnMut(Entry)>(
+    mut head: Vec<u8>,
+    input: &mut impl BufRead,
+    objects: &mut Objects<'_, F>,
+) -> Result<(), ReadError> {
+    head.push(b'\n');
+    let cap = (MAX_DOCUMENT_BYTES + 1).saturating_sub(head.len()) as u64;
+    input.take(cap).read_to_end(&mut head).map_err(|e| err("(file)", e.to_string()))?;
+    if head.len() > MAX_DOCUMENT_BYTES {
+        return Err(err(
+            "(file)",
+            "a JSON document over 64 MiB is not read; record long soaks as JSON lines (one cycle per line, as `run --record` writes)",
+        ));
+    }
+    let items = match serde_json::from_slice::<Value>(&head) {
+        Ok(Value::Array(items)) => items.into_iter().enumerate().map(|(i, v)| (format!("[{i}]"), v)).collect(),
+        Ok(v) => vec![(String::new(), v)],
+        Err(e) => return Err(err("(file)", format!("invalid JSON: {e}"))),
+    };
+    if items.is_empty() {
+        return Err(err("(file)", "no recorded scenario in the file"));
+    }
+    for (place, value) in items {
+        objects.take(&value, &place)?;
+    }
+    Ok(())
 }
 
 /// `prefix` + `key`, joining with a dot unless `prefix` ends a line marker or is empty.

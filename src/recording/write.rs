@@ -1,9 +1,12 @@
 //! Writing recorded soaks: the `once --json` document and the `run --record` JSON lines.
 
 use crate::engine::{BatchRecord, Figures, Judged, Observer};
+use crate::export::Metrics;
 use serde::Serialize;
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 /// One scenario's recorded cycles.
@@ -44,25 +47,72 @@ fn line(j: &Judged) -> String {
 }
 
 /// `run --record FILE`: appends every finished cycle as one JSON line, flushed at once, never rewriting
-/// what is there (a week-long soak can be replayed with `analyze`).
+/// what is there (a week-long soak can be replayed with `analyze`). A failed append (a full disk) may
+/// leave a cut line: the next append first ends it, so every later cycle starts on a line of its own and
+/// `analyze` skips only the cut one.
 #[derive(Debug)]
 pub struct Recorder {
-    /// The file, opened for appending.
-    file: Mutex<std::fs::File>,
+    /// Where the file is; opened again on [`Recorder::reopen`] (log rotation).
+    path: PathBuf,
+    /// The file, opened for appending (and reading, to see whether it ends mid-line).
+    file: Mutex<File>,
+    /// `leaksoak_record_write_failures_total`, when the daemon exports metrics.
+    metrics: Option<Metrics>,
 }
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(Self { file: Mutex::new(file) })
+        Ok(Self { path: path.to_owned(), file: Mutex::new(open(path)?), metrics: None })
     }
+
+    /// Counts failed appends in `leaksoak_record_write_failures_total`.
+    pub fn counting_failures(self, metrics: Metrics) -> Self {
+        Self { metrics: Some(metrics), ..self }
+    }
+
+    /// Opens the path again (SIGHUP): after a log rotation moved the file away, cycles go to a new file
+    /// at the path. On failure the old file stays in use.
+    pub fn reopen(&self) -> std::io::Result<()> {
+        let file = open(&self.path)?;
+        *self.file.lock().unwrap_or_else(|e| e.into_inner()) = file;
+        Ok(())
+    }
+
+    fn append(&self, text: &[u8]) -> std::io::Result<()> {
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if ends_mid_line(&file)? {
+            file.write_all(b"\n")?;
+        }
+        file.write_all(text)?;
+        file.flush()
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new().create(true).append(true).read(true).open(path)
+}
+
+/// Whether the file's last byte is not a newline: an append was cut short (or the file is not ours).
+fn ends_mid_line(file: &File) -> std::io::Result<bool> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    let mut last = [0u8];
+    file.read_exact_at(&mut last, len - 1)?;
+    Ok(last[0] != b'\n')
 }
 
 impl Observer for Recorder {
     fn cycle(&self, j: &Judged) {
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        if let Err(e) = file.write_all(line(j).as_bytes()).and_then(|()| file.flush()) {
-            tracing::error!(error = %e, "cannot append the cycle to the record file");
+        if let Err(e) = self.append(line(j).as_bytes()) {
+            tracing::error!(error = %e, path = %self.path.display(), "cannot append the cycle to the record file");
+            if let Some(metrics) = &self.metrics {
+                metrics.record_write_failed();
+            }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -33,6 +33,11 @@ pub const TREND_ALPHA: f64 = 0.01;
 pub const CONFIRM_CYCLES: u64 = 2;
 /// Whether the leak gauge stays raised until restart.
 pub const LATCH: bool = false;
+/// Above this failed share of the measured requests a cycle is not judged (verdict `error`): a dead
+/// backend or a mistyped URL must not read as "no leak". Half lets a target that fails many requests
+/// still be soaked (its error path is judged by the error-spike rule); lower it to catch a flaky target
+/// sooner; 1 judges every cycle, however many of its requests failed.
+pub const MAX_ERROR_RATIO: f64 = 0.5;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -52,6 +57,7 @@ pub struct RawAnalysis {
     pub trend_alpha: f64,
     pub confirm_cycles: u64,
     pub latch: bool,
+    pub max_error_ratio: f64,
 }
 
 impl Default for RawAnalysis {
@@ -72,6 +78,7 @@ impl Default for RawAnalysis {
             trend_alpha: TREND_ALPHA,
             confirm_cycles: CONFIRM_CYCLES,
             latch: LATCH,
+            max_error_ratio: MAX_ERROR_RATIO,
         }
     }
 }
@@ -95,6 +102,7 @@ pub struct Analysis {
     pub trend_alpha: f64,
     pub confirm_cycles: u32,
     pub latch: bool,
+    pub max_error_ratio: f64,
 }
 
 impl Default for Analysis {
@@ -131,12 +139,20 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
         trend_alpha: within_open_unit(p, &k("trend_alpha"), raw.trend_alpha),
         confirm_cycles: p.at_least(&k("confirm_cycles"), raw.confirm_cycles, 1).min(u64::from(u32::MAX)) as u32,
         latch: raw.latch,
+        max_error_ratio: error_ratio(p, &k("max_error_ratio"), raw.max_error_ratio),
     }
 }
 
 fn within_open_unit(p: &mut Problems, key: &str, value: f64) -> f64 {
     if !(value > 0.0 && value < 1.0) {
         p.push(key, format!("must be a probability strictly between 0 and 1, got {value}"));
+    }
+    value
+}
+
+fn error_ratio(p: &mut Problems, key: &str, value: f64) -> f64 {
+    if !(value > 0.0 && value <= 1.0) {
+        p.push(key, format!("must be a share above 0 and at most 1, got {value}"));
     }
     value
 }

@@ -30,6 +30,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("analysis.trend_alpha", "one-sided Mann-Kendall significance (slope and trend rules)"),
     ("analysis.confirm_cycles", "growth/tail/slope must fire in N consecutive cycles to raise the gauge"),
     ("analysis.latch", "true: the leak gauge stays 1 until restart once raised"),
+    ("analysis.max_error_ratio", "above this failed share of requests a cycle is not judged (error)"),
     ("memory.source", "self | self-heap | process | cgroup | scrape | promql"),
     ("memory.pid", "process: one of pid / pid_file / process_name"),
     ("memory.pid_file", "process: a file holding the pid, read before every batch"),

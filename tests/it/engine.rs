@@ -191,3 +191,55 @@ async fn a_failing_memory_source_marks_cycles_error_and_the_engine_goes_on() {
     assert_eq!(errors.len(), 2);
     assert!(errors[0].contains("missing.pid"), "the error names the pid file: {}", errors[0]);
 }
+
+/// `once` against `url` (a target that fails every request), with JUnit: exit code, stdout, the JUnit XML;
+/// its `--json` recording is judged again by `analyze`, which must say the same.
+fn once_against(url: &str) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let quick = QUICK.replace("stream = true\n", &format!("stream = true\nurl = {url:?}\n"));
+    let config = write_config(&dir, &format!("{quick}[fake_llm]\nenabled = false\n"));
+    let junit = dir.path().join("junit.xml");
+    let json = dir.path().join("soak.json");
+    let out = bin()
+        .args(["once", "--config", &config, "--junit"])
+        .arg(&junit)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("once");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let replay = bin().arg("analyze").arg(&json).output().expect("analyze");
+    let replayed = String::from_utf8_lossy(&replay.stdout);
+    let summary = |text: &str| text.lines().find(|l| l.starts_with("Cycle discarded")).map(str::to_owned);
+    assert_eq!(replay.status.code(), Some(2), "{replayed}");
+    assert!(summary(&stdout).is_some() && summary(&stdout) == summary(&replayed), "{stdout}\n{replayed}");
+    (out.status.code(), stdout, xml)
+}
+
+#[test]
+fn once_against_a_mistyped_url_is_an_error_not_a_green_no_leak() {
+    let fake = spawn_fake_process(&[]);
+    let (code, stdout, xml) = once_against(&format!("http://{}/v2", fake.addr));
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(stdout.contains("Verdict:     error"), "{stdout}");
+    assert!(
+        stdout.contains("400 of 400 requests failed (status: 400): the target answers with error statuses"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("no leak detected"), "{stdout}");
+    assert!(
+        xml.contains("errors=\"1\"") && xml.contains("<error message=\"Cycle discarded: 400 of 400 requests failed"),
+        "{xml}"
+    );
+}
+
+#[test]
+fn once_against_a_port_where_nothing_listens_is_an_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let (code, stdout, xml) = once_against(&format!("http://127.0.0.1:{port}/v1"));
+    assert_eq!(code, Some(2), "{stdout}");
+    let reason = "400 of 400 requests failed (connect: 400): the target is not answering; is the URL right?";
+    assert!(stdout.contains(reason), "{stdout}");
+    assert!(xml.contains(&format!("<error message=\"Cycle discarded: {reason}\"")), "{xml}");
+}

@@ -147,3 +147,67 @@ fn nothing_judgeable_exits_2() {
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("Verdict:     insufficient"), "{text}");
 }
+
+#[test]
+fn a_cut_line_in_the_middle_is_skipped_with_a_warning_and_the_good_cycles_are_judged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(fixture("process-leak-1k.jsonl")).expect("fixture");
+    let lines: Vec<&str> = text.lines().collect();
+    // A full disk cut the third cycle's line in half; the daemon went on appending on the next line.
+    let cut = &lines[2][..lines[2].len() / 2];
+    let mut damaged = [&lines[..2], &[cut], &lines[2..]].concat().join("\n");
+    damaged.push('\n');
+    let path = dir.path().join("damaged.jsonl");
+    std::fs::write(&path, damaged).expect("write");
+    let out = bin().arg("analyze").arg(&path).output().expect("analyze");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "as for the good cycles alone: {stdout}\n{stderr}");
+    assert!(stderr.contains("damaged.jsonl: line 3: not JSON (a line cut short?), skipped"), "{stderr}");
+    assert!(stdout.contains("process-leak-1k (4 cycles)") && stdout.contains("-> RAISED"), "{stdout}");
+    assert!(stdout.contains("Skipped 1 line(s) that are not JSON"), "{stdout}");
+}
+
+/// The peak resident set (VmHWM) of a running process, in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn analyze_streams_a_large_recording_in_bounded_memory() {
+    const SIZE: usize = 32 << 20;
+    const MAX_PEAK_KIB: u64 = 100 << 10;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("week.jsonl");
+    let text = std::fs::read_to_string(fixture("process-clean.jsonl")).expect("fixture");
+    let lines: Vec<&str> = text.lines().collect();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("create"));
+    let (mut written, mut cycles) = (0, 0);
+    while written < SIZE {
+        // Cycles of four scenarios, so that the replay keeps several judges.
+        let line = lines[cycles % lines.len()].replacen("process-clean", &format!("clean-{}", cycles % 4), 1);
+        std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).expect("write");
+        written += line.len() + 1;
+        cycles += 1;
+    }
+    drop(file);
+    let mut child = bin()
+        .arg("analyze")
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn analyze");
+    let mut peak = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        peak = peak_rss_kib(child.id()).unwrap_or(peak).max(peak);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert_eq!(status.code(), Some(0), "{cycles} clean cycles");
+    assert!(peak > 0, "VmHWM was read");
+    assert!(peak < MAX_PEAK_KIB, "peak RSS {peak} KiB for a {written}-byte recording ({cycles} cycles)");
+}

@@ -71,7 +71,7 @@ fn every_bad_input_names_its_place() {
             format!("{{\"cycles\": []}}\n{{\"cycles\": [{{\"batches\": [{}]}}]}}\n", batch_json("1", "0")),
             "line 2: cycles[0].batches[0].requests: must be at least 1",
         ),
-        ("{\"cycles\": []}\n{\"cycles\": [\n".to_string(), "line 2: invalid JSON"),
+        ("{\"cycles\": []}\n[1]\n".to_string(), "line 2: must be an object with `cycles`"),
         ("[]".to_string(), "(file): no recorded scenario"),
         ("[1]".to_string(), "[0]: must be an object with `cycles`"),
     ];
@@ -85,4 +85,56 @@ fn every_bad_input_names_its_place() {
 fn restarts_are_replayed() {
     let text = format!(r#"{{"cycles": [{{"batches": [{}], "end": "restarted"}}]}}"#, batch_json("1", "1"));
     assert_eq!(read(&text).expect("valid")[0].cycles[0].end, CycleEnd::Restarted);
+}
+
+/// Every entry of `text`: the scenario of each cycle, or `skipped <place>`.
+fn entries(text: &str) -> Result<Vec<String>, ReadError> {
+    let mut seen = Vec::new();
+    read_each(text.as_bytes(), |e| match e {
+        Entry::Cycle { scenario, .. } => seen.push(scenario),
+        Entry::Skipped(e) => seen.push(format!("skipped {}", e.place)),
+    })?;
+    Ok(seen)
+}
+
+#[test]
+fn a_json_lines_line_that_is_not_json_is_skipped_and_named() {
+    let one = |s: &str| format!(r#"{{"scenario": "{s}", "cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "1"));
+    let cut = &one("x")[..30];
+    let text = format!("{}\n{cut}\n\n{}\n{cut}", one("a"), one("b"));
+    assert_eq!(entries(&text), Ok(vec!["a".into(), "skipped line 2".into(), "b".into(), "skipped line 5".into()]));
+    let first_cut = format!("{cut}\n{}\n", one("a"));
+    assert_eq!(entries(&first_cut), Ok(vec!["skipped line 1".into(), "a".into()]), "a cut first line too");
+    let mut warned = None;
+    read_each(first_cut.as_bytes(), |e| {
+        if let Entry::Skipped(e) = e {
+            warned = Some(e.to_string());
+        }
+    })
+    .expect("valid");
+    assert!(warned.is_some_and(|w| w.starts_with("line 1: not JSON (a line cut short?), skipped: ")));
+}
+
+#[test]
+fn a_line_of_the_wrong_shape_still_rejects_after_the_cycles_before_it() {
+    let good = format!(r#"{{"scenario": "a", "cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "1"));
+    let mut seen = 0;
+    let result = read_each(format!("{good}\n{{\"scenario\": \"a\"}}\n{good}\n").as_bytes(), |_| seen += 1);
+    assert_eq!(
+        result.map_err(|e| e.to_string()),
+        Err("line 2: cycles: missing: a recorded soak is a list of cycles, each a list of batches".into())
+    );
+    assert_eq!(seen, 1);
+}
+
+#[test]
+fn pretty_printed_documents_are_read_whole_up_to_the_cap() {
+    let doc = format!("{{\n  \"scenario\": \"p\",\n  \"cycles\": [{{\"batches\": [{}]}}]\n}}\n", batch_json("1", "1"));
+    assert_eq!(entries(&doc), Ok(vec!["p".into()]));
+    let huge = format!("[\n{}]", " ".repeat(MAX_DOCUMENT_BYTES));
+    let refused = entries(&huge).expect_err("over the cap").to_string();
+    assert!(
+        refused.starts_with("(file): a JSON document over 64 MiB is not read; record long soaks as JSON lines"),
+        "{refused}"
+    );
 }

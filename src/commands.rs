@@ -62,10 +62,25 @@ fn run(config: Option<PathBuf>, record: Option<PathBuf>) -> u8 {
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("leaksoak run: {e:#}");
+            eprintln!("leaksoak run: {}", one_line(&e));
             exit::INCONCLUSIVE
         }
     }
+}
+
+/// An error and its causes on one line, each said once: an error that already prints its source
+/// (`cannot open the record file …: {source}`) would show it twice under `{:#}`.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if !out.contains(&cause) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&cause);
+        }
+    }
+    out
 }
 
 /// Time left to background tasks once `run` has returned.
@@ -86,7 +101,7 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
             return exit::INCONCLUSIVE;
         }
         Err(e) => {
-            eprintln!("leaksoak once: {e:#}");
+            eprintln!("leaksoak once: {}", one_line(&e));
             return exit::INCONCLUSIVE;
         }
     };
@@ -94,7 +109,7 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
         println!("{}", j.report);
     }
     if let Err(e) = write_outputs(&judged, junit, json) {
-        eprintln!("leaksoak once: {e:#}");
+        eprintln!("leaksoak once: {}", one_line(&e));
         return exit::INCONCLUSIVE;
     }
     once_exit_code(&judged)
@@ -211,7 +226,7 @@ fn fake_llm(args: &FakeLlmArgs) -> u8 {
     match runtime().and_then(|rt| rt.block_on(serve_fake(settings.fake_llm))) {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("leaksoak fake-llm: {e:#}");
+            eprintln!("leaksoak fake-llm: {}", one_line(&e));
             exit::INCONCLUSIVE
         }
     }
@@ -254,4 +269,23 @@ pub async fn wait_for_signal() {
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let os = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot open x: {source}")]
+        struct Open {
+            source: std::io::Error,
+        }
+        let e = anyhow::Error::new(Open { source: os() });
+        assert_eq!(one_line(&e), format!("cannot open x: {}", os()));
+        let e = anyhow::Error::new(os()).context("reading y");
+        assert_eq!(one_line(&e), format!("reading y: {}", os()));
+    }
 }

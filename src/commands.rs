@@ -216,6 +216,8 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
 fn fake_llm(args: &FakeLlmArgs) -> u8 {
     let loaded = settings::load_raw(args.config.as_deref()).and_then(|mut raw| {
         apply_fake_flags(&mut raw, args)?;
+        // Only the fake endpoint is served here, so `server.listen` can neither clash with it nor matter.
+        raw.server.listen = "127.0.0.1:0".into();
         raw.validate()
     });
     let settings = match loaded {

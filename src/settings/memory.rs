@@ -19,8 +19,8 @@ pub const CGROUP_METRIC: &str = "usage";
 pub const CGROUP_METRICS: &[&str] = &["usage", "working_set", "anon"];
 /// Median of 3 reads per batch: one outlier (a GC pause, a page-cache blip) cannot move the sample.
 pub const SAMPLES_PER_BATCH: u64 = 3;
-/// The most reads per batch. Three already out-vote one outlier; each read is a syscall or an HTTP scrape
-/// taken while the cycle waits, and the reads of a batch are kept to take their median.
+/// The most reads per batch. Three already out-vote one outlier; reads are 50 ms apart, so a hundred add
+/// 5 s after every batch, and the reads of a batch are kept to take their median.
 pub const MAX_SAMPLES_PER_BATCH: u64 = 100;
 /// Wait after a batch before reading, so freed memory is returned and in-flight responses are dropped.
 pub const SETTLE: HumaneDuration = HumaneDuration::from_millis(200);

@@ -31,6 +31,9 @@ pub const MAX_CONCURRENCY: u64 = 10_000;
 /// listeners, scrapes, idle pooled connections of the other scenarios, the record file, the memory source.
 /// Past the limit, requests would fail to connect and be counted as the target's errors.
 pub const OWN_FILES_MARGIN: u64 = 256;
+/// The most scenarios. Each keeps its own connection pool, trend history and series on `/metrics`, and
+/// they take turns: a round of a hundred cycles already takes hours.
+pub const MAX_SCENARIOS: usize = 100;
 /// The kinds of request `api` accepts.
 pub const APIS: &[&str] = &["chat", "completions", "embeddings", "http"];
 
@@ -169,6 +172,9 @@ pub struct Scenario {
 pub fn validate_all(raw: &[RawScenario], fake_enabled: bool, p: &mut Problems) -> Vec<Scenario> {
     if raw.is_empty() {
         p.push("scenario", "at least one [[scenario]] is required");
+    }
+    if raw.len() > MAX_SCENARIOS {
+        p.push("scenario", format!("at most {MAX_SCENARIOS} [[scenario]] tables, got {}", raw.len()));
     }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());

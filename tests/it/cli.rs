@@ -274,3 +274,21 @@ fn an_os_error_is_printed_once() {
     assert!(err.contains("cannot open the record file"), "{err}");
     assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 }
+
+#[test]
+fn fake_llm_alone_may_take_the_servers_address() {
+    use std::io::BufRead as _;
+    let addr = format!("127.0.0.1:{}", crate::helpers::free_port());
+    let mut child = bin()
+        .args(["fake-llm", "--listen", &addr])
+        .env("LEAKSOAK__SERVER__LISTEN", &addr)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn fake-llm");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped")).read_line(&mut line).expect("read");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(line.trim(), format!("fake-llm listening on http://{addr}/v1"));
+}

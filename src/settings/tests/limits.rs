@@ -36,6 +36,7 @@ fn every_size_is_bounded_and_the_error_says_the_bound() {
     for (text, expected) in cases {
         assert_problem(text, expected);
     }
+    assert_problem(&"[[scenario]]\n".repeat(101), "scenario: at most 100 [[scenario]] tables, got 101");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use std::ffi::OsString;
 use std::path::Path;
 
 /// Environment variables `LEAKSOAK__SECTION__KEY` override the file.
@@ -56,14 +57,30 @@ pub fn load_raw(file: Option<&Path>) -> Result<RawSettings, SettingsError> {
 
 /// Every layer, with the problems of shape found on the way.
 fn layered(file: Option<&Path>) -> Result<(RawSettings, Problems), SettingsError> {
-    let vars: Vec<(String, String)> = std::env::vars().collect();
     let mut problems = Problems::default();
+    let vars = environment(std::env::vars_os(), &mut problems);
     let sections = env_sections::usable(&vars, &mut problems);
     let tree = merged_tree(file, sections, &mut problems)?;
     let (mut raw, shape) = from_tree(&tree);
     problems.append(shape);
     env_scenarios::apply(&vars, &mut raw.scenario, &mut problems);
     Ok((raw, problems))
+}
+
+/// The environment as text. `std::env::vars` would panic on a variable that is not UTF-8: one of ours is a
+/// problem naming it, any other is none of our business and skipped.
+fn environment(vars: impl Iterator<Item = (OsString, OsString)>, p: &mut Problems) -> Vec<(String, String)> {
+    let ours = format!("{ENV_PREFIX}__");
+    let mut out = vec![];
+    for (name, value) in vars {
+        let shown = name.to_string_lossy().into_owned();
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => out.push((name, value)),
+            _ if shown.to_ascii_uppercase().starts_with(&ours) => p.push(shown, "is not UTF-8 text"),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// Defaults, the file and the environment's section variables, merged by the `config` crate.
@@ -223,4 +240,28 @@ pub(super) fn from_toml(text: &str) -> Result<RawSettings, SettingsError> {
     let (raw, shape) = from_tree(&tree);
     problems.append(shape);
     problems.finish(raw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::ffi::OsStringExt as _;
+
+    #[test]
+    fn a_variable_that_is_not_utf8_is_named_if_ours_and_skipped_otherwise() {
+        let bytes = |s: &[u8]| OsString::from_vec(s.to_vec());
+        let vars = [
+            (bytes(b"JUNK"), bytes(b"\xff")),
+            (bytes(b"LEAKSOAK__CYCLE__PAUSE"), bytes(b"1\xffs")),
+            (bytes(b"LEAKSOAK__CYCLE__BATCH_SIZE"), bytes(b"7")),
+        ];
+        let mut p = Problems::default();
+        let kept = environment(vars.into_iter(), &mut p);
+        assert_eq!(kept, [("LEAKSOAK__CYCLE__BATCH_SIZE".to_owned(), "7".to_owned())]);
+        let problems = p.finish(()).expect_err("one problem").problems;
+        assert_eq!(
+            problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["LEAKSOAK__CYCLE__PAUSE: is not UTF-8 text"]
+        );
+    }
 }

@@ -292,3 +292,18 @@ fn fake_llm_alone_may_take_the_servers_address() {
     let _ = child.wait();
     assert_eq!(line.trim(), format!("fake-llm listening on http://{addr}/v1"));
 }
+
+#[test]
+fn a_variable_that_is_not_utf8_does_not_crash_the_loader() {
+    use std::os::unix::ffi::OsStrExt as _;
+    let junk = std::ffi::OsStr::from_bytes(b"\xff");
+    let out = bin()
+        .args(["check-config", concat!(env!("CARGO_MANIFEST_DIR"), "/config/default.toml")])
+        .env("JUNK", junk)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = bin().args(["print-config"]).env("LEAKSOAK__CYCLE__PAUSE", junk).output().expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("LEAKSOAK__CYCLE__PAUSE: is not UTF-8 text"), "{}", text(&out.stderr));
+}

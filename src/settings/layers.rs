@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::ffi::OsString;
+use std::io::Read as _;
 use std::path::Path;
 
 /// Environment variables `LEAKSOAK__SECTION__KEY` override the file.
@@ -91,8 +92,7 @@ fn merged_tree(
 ) -> Result<Value, SettingsError> {
     let mut builder = Config::builder();
     if let Some(path) = file {
-        config_file(path)?;
-        builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        builder = builder.add_source(File::from_str(&config_text(path)?, FileFormat::Toml));
     }
     let env = Environment::with_prefix(ENV_PREFIX)
         .prefix_separator("__")
@@ -104,20 +104,26 @@ fn merged_tree(
     Ok(json_tree(tree, p))
 }
 
-/// Checks that `--config` names a regular file of at most [`MAX_CONFIG_BYTES`], saying what it is otherwise.
-fn config_file(path: &Path) -> Result<(), SettingsError> {
+/// The text of `--config`: a regular file, read up to [`MAX_CONFIG_BYTES`] whatever size it says it has (a
+/// file in `/proc` says 0); what it is otherwise is said.
+fn config_text(path: &Path) -> Result<String, SettingsError> {
     let shown = path.display();
-    let problem = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => format!("no such file: {shown}"),
-        Err(e) => format!("cannot read {shown}: {e}"),
-        Ok(m) if m.is_dir() => format!("{shown} is a directory, not a file"),
-        Ok(m) if !m.is_file() => format!("{shown} is not a regular file"),
-        Ok(m) if m.len() > MAX_CONFIG_BYTES => {
-            format!("{shown} is {} bytes, more than {MAX_CONFIG_BYTES}: not a configuration", m.len())
-        }
-        Ok(_) => return Ok(()),
-    };
-    Err(SettingsError::one("--config", problem))
+    let fail = |problem: String| SettingsError::one("--config", problem);
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(fail(format!("no such file: {shown}"))),
+        Err(e) => return Err(fail(format!("cannot read {shown}: {e}"))),
+        Ok(m) if m.is_dir() => return Err(fail(format!("{shown} is a directory, not a file"))),
+        Ok(m) if !m.is_file() => return Err(fail(format!("{shown} is not a regular file"))),
+        Ok(_) => {}
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(fail(format!("{shown} is longer than {MAX_CONFIG_BYTES} bytes: not a configuration")));
+    }
+    String::from_utf8(bytes).map_err(|_| fail(format!("{shown} is not UTF-8 text")))
 }
 
 fn origin(file: Option<&Path>) -> String {
@@ -246,6 +252,19 @@ pub(super) fn from_toml(text: &str) -> Result<RawSettings, SettingsError> {
 mod tests {
     use super::*;
     use std::os::unix::ffi::OsStringExt as _;
+
+    #[test]
+    fn a_config_file_is_read_at_most_to_its_cap() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("big.toml");
+        std::fs::write(&file, "#".repeat(1 << 20)).expect("write");
+        assert!(config_text(&file).is_ok());
+        std::fs::write(&file, "#".repeat((1 << 20) + 1)).expect("write");
+        let err = config_text(&file).expect_err("one byte too many");
+        assert!(err.to_string().contains("is longer than 1048576 bytes: not a configuration"), "{err}");
+        let err = config_text(Path::new("/dev/zero")).expect_err("a device");
+        assert!(err.to_string().contains("/dev/zero is not a regular file"), "{err}");
+    }
 
     #[test]
     fn a_variable_that_is_not_utf8_is_named_if_ours_and_skipped_otherwise() {

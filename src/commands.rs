@@ -61,10 +61,25 @@ fn run(config: Option<PathBuf>, record: Option<PathBuf>) -> u8 {
     match result {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("leaksoak run: {e:#}");
+            eprintln!("leaksoak run: {}", one_line(&e));
             exit::INCONCLUSIVE
         }
     }
+}
+
+/// An error and its causes on one line, each said once: an error that already prints its source
+/// (`cannot open the record file …: {source}`) would show it twice under `{:#}`.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain().map(ToString::to_string) {
+        if !out.contains(&cause) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&cause);
+        }
+    }
+    out
 }
 
 /// Time left to background tasks once `run` has returned.
@@ -91,7 +106,7 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
             return exit::INCONCLUSIVE;
         }
         Err(e) => {
-            eprintln!("leaksoak once: {e:#}");
+            eprintln!("leaksoak once: {}", one_line(&e));
             return exit::INCONCLUSIVE;
         }
     };
@@ -99,7 +114,7 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
         println!("{}", j.report);
     }
     if let Err(e) = write_outputs(&judged, junit, json) {
-        eprintln!("leaksoak once: {e:#}");
+        eprintln!("leaksoak once: {}", one_line(&e));
         return exit::INCONCLUSIVE;
     }
     once_exit_code(&judged)
@@ -233,6 +248,8 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
 fn fake_llm(args: &FakeLlmArgs) -> u8 {
     let loaded = settings::load_raw(args.config.as_deref()).and_then(|mut raw| {
         apply_fake_flags(&mut raw, args)?;
+        // Only the fake endpoint is served here, so `server.listen` can neither clash with it nor matter.
+        raw.server.listen = "127.0.0.1:0".into();
         raw.validate()
     });
     let settings = match loaded {
@@ -244,7 +261,7 @@ fn fake_llm(args: &FakeLlmArgs) -> u8 {
     match rt.block_on(serve_fake(settings.fake_llm, signals)) {
         Ok(()) => exit::OK,
         Err(e) => {
-            eprintln!("leaksoak fake-llm: {e:#}");
+            eprintln!("leaksoak fake-llm: {}", one_line(&e));
             exit::INCONCLUSIVE
         }
     }
@@ -319,4 +336,23 @@ fn runtime_listening() -> Option<(tokio::runtime::Runtime, Signals)> {
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_message_is_said_once() {
+        let os = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        #[derive(Debug, thiserror::Error)]
+        #[error("cannot open x: {source}")]
+        struct Open {
+            source: std::io::Error,
+        }
+        let e = anyhow::Error::new(Open { source: os() });
+        assert_eq!(one_line(&e), format!("cannot open x: {}", os()));
+        let e = anyhow::Error::new(os()).context("reading y");
+        assert_eq!(one_line(&e), format!("reading y: {}", os()));
+    }
 }

@@ -1,5 +1,6 @@
 //! `[analysis]`: the thresholds of the pytest suite's rules and of the statistics beyond them (docs/analysis.md).
 
+use super::cycle::MAX_MEASURE_BATCHES;
 use super::problems::Problems;
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,21 @@ pub const LATCH: bool = false;
 /// still be soaked (its error path is judged by the error-spike rule); lower it to catch a flaky target
 /// sooner; 1 judges every cycle, however many of its requests failed.
 pub const MAX_ERROR_RATIO: f64 = 0.5;
+
+/// The widest rolling window: two must fit in the longest cycle ([`MAX_MEASURE_BATCHES`]).
+pub const MAX_ROLLING_WINDOW: u64 = MAX_MEASURE_BATCHES / 2;
+/// The longest tail: the tail rule looks at measured batches, so it can be no longer than the longest cycle
+/// (and no longer than `cycle.measure_batches`, see [`super::relations`]).
+pub const MAX_TAIL_SAMPLES: u64 = MAX_MEASURE_BATCHES;
+/// The most batches that must stay up after an error spike: a spike needs one batch before it and this
+/// many after it inside the cycle (and in `cycle.measure_batches`, see [`super::relations`]).
+pub const MAX_ERROR_SPIKE_MIN_STABLE_BATCHES: u64 = MAX_MEASURE_BATCHES - 2;
+/// The most cycles the trend rule fits: the analysis keeps this many final averages per scenario
+/// (`analyze::trend::MAX_HISTORY`), so a larger window would silently be judged over fewer.
+pub const MAX_TREND_CYCLES: u64 = 256;
+/// The most consecutive cycles a rule must fire before the gauge rises. At a few minutes a cycle, a
+/// hundred is most of a day of one scenario; beyond that the gauge in effect never rises.
+pub const MAX_CONFIRM_CYCLES: u64 = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -115,9 +131,9 @@ impl Default for Analysis {
 pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
     let k = |name: &str| format!("analysis.{name}");
     Analysis {
-        rolling_window: p.at_least(&k("rolling_window"), raw.rolling_window, 1) as usize,
+        rolling_window: p.between(&k("rolling_window"), raw.rolling_window, 1, MAX_ROLLING_WINDOW) as usize,
         max_growth_percent: p.above(&k("max_growth_percent"), raw.max_growth_percent, 0.0),
-        tail_samples: p.at_least(&k("tail_samples"), raw.tail_samples, 2) as usize,
+        tail_samples: p.between(&k("tail_samples"), raw.tail_samples, 2, MAX_TAIL_SAMPLES) as usize,
         tail_tolerance_bytes: raw.tail_tolerance_bytes as f64,
         max_noise_cv_percent: p.above(&k("max_noise_cv_percent"), raw.max_noise_cv_percent, 0.0),
         error_spike_percent: p.above(&k("error_spike_percent"), raw.error_spike_percent, 0.0),
@@ -127,24 +143,25 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
             0.0,
             100.0,
         ),
-        error_spike_min_stable_batches: p.at_least(
+        error_spike_min_stable_batches: p.between(
             &k("error_spike_min_stable_batches"),
             raw.error_spike_min_stable_batches,
             1,
+            MAX_ERROR_SPIKE_MIN_STABLE_BATCHES,
         ) as usize,
         slope_min_bytes_per_request: p.non_negative(&k("slope_min_bytes_per_request"), raw.slope_min_bytes_per_request),
         slope_min_growth_bytes: p.non_negative(&k("slope_min_growth_bytes"), raw.slope_min_growth_bytes),
-        trend_cycles: p.at_least(&k("trend_cycles"), raw.trend_cycles, 3) as usize,
+        trend_cycles: p.between(&k("trend_cycles"), raw.trend_cycles, 3, MAX_TREND_CYCLES) as usize,
         trend_min_growth_bytes: p.non_negative(&k("trend_min_growth_bytes"), raw.trend_min_growth_bytes),
         trend_alpha: within_open_unit(p, &k("trend_alpha"), raw.trend_alpha),
-        confirm_cycles: p.at_least(&k("confirm_cycles"), raw.confirm_cycles, 1).min(u64::from(u32::MAX)) as u32,
+        confirm_cycles: p.between(&k("confirm_cycles"), raw.confirm_cycles, 1, MAX_CONFIRM_CYCLES) as u32,
         latch: raw.latch,
         max_error_ratio: error_ratio(p, &k("max_error_ratio"), raw.max_error_ratio),
     }
 }
 
 fn within_open_unit(p: &mut Problems, key: &str, value: f64) -> f64 {
-    if !(value > 0.0 && value < 1.0) {
+    if p.finite(key, value) && !(value > 0.0 && value < 1.0) {
         p.push(key, format!("must be a probability strictly between 0 and 1, got {value}"));
     }
     value

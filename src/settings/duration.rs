@@ -3,6 +3,10 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::time::Duration;
 
+/// The longest `pause`, `settle` or `latency`: a day. Longer is a typo (`10d` for `10s`) that would leave the
+/// daemon looking hung, and humantime accepts durations (`100000000y`) whose timers overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A [`Duration`] written in a config file as a humane string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub struct HumaneDuration(pub Duration);

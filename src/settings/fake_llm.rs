@@ -1,6 +1,6 @@
 //! `[fake_llm]`: the built-in OpenAI-compatible endpoint and its fault knobs (docs/fake-endpoint.md).
 
-use super::duration::HumaneDuration;
+use super::duration::{HumaneDuration, MAX_DURATION};
 use super::problems::Problems;
 use super::server::socket_addr;
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,10 @@ impl Default for FakeLlm {
 /// Leaks beyond this per request would exhaust memory within seconds; they are a typo, not a test.
 pub const MAX_LEAK_BYTES: u64 = 64 * 1024 * 1024;
 
+/// The most chunks per streamed response: a hundred thousand SSE events is already a stress test of the
+/// client's parser, not a completion.
+pub const MAX_STREAM_CHUNKS: u64 = 100_000;
+
 pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
     for (key, v) in [
         ("fake_llm.leak_bytes_per_request", raw.leak_bytes_per_request),
@@ -88,8 +92,8 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
     FakeLlm {
         enabled: raw.enabled,
         listen: socket_addr(p, "fake_llm.listen", &raw.listen),
-        latency: raw.latency.0,
-        stream_chunks: p.at_least("fake_llm.stream_chunks", raw.stream_chunks, 1).min(100_000) as usize,
+        latency: p.duration_at_most("fake_llm.latency", raw.latency.0, MAX_DURATION),
+        stream_chunks: p.between("fake_llm.stream_chunks", raw.stream_chunks, 1, MAX_STREAM_CHUNKS) as usize,
         error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
         leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
         leak_bytes_per_error: raw.leak_bytes_per_error.min(MAX_LEAK_BYTES) as usize,

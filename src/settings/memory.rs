@@ -1,6 +1,6 @@
 //! `[memory]`: what leaksoak measures after every batch, and how.
 
-use super::duration::HumaneDuration;
+use super::duration::{HumaneDuration, MAX_DURATION};
 use super::problems::Problems;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -19,6 +19,9 @@ pub const CGROUP_METRIC: &str = "usage";
 pub const CGROUP_METRICS: &[&str] = &["usage", "working_set", "anon"];
 /// Median of 3 reads per batch: one outlier (a GC pause, a page-cache blip) cannot move the sample.
 pub const SAMPLES_PER_BATCH: u64 = 3;
+/// The most reads per batch. Three already out-vote one outlier; reads are 50 ms apart, so a hundred add
+/// 5 s after every batch, and the reads of a batch are kept to take their median.
+pub const MAX_SAMPLES_PER_BATCH: u64 = 100;
 /// Wait after a batch before reading, so freed memory is returned and in-flight responses are dropped.
 pub const SETTLE: HumaneDuration = HumaneDuration::from_millis(200);
 
@@ -152,8 +155,9 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
     };
     Memory {
         source,
-        samples_per_batch: p.at_least("memory.samples_per_batch", raw.samples_per_batch, 1) as usize,
-        settle: raw.settle.0,
+        samples_per_batch: p.between("memory.samples_per_batch", raw.samples_per_batch, 1, MAX_SAMPLES_PER_BATCH)
+            as usize,
+        settle: p.duration_at_most("memory.settle", raw.settle.0, MAX_DURATION),
     }
 }
 

@@ -11,13 +11,16 @@ pub mod analysis;
 pub mod cycle;
 mod duration;
 mod env_scenarios;
+mod env_sections;
 pub mod fake_llm;
 mod layers;
 pub mod memory;
 mod problems;
+mod relations;
 mod render;
 pub mod scenario;
 mod secret;
+mod secret_text;
 pub mod server;
 pub mod telemetry;
 
@@ -84,13 +87,14 @@ impl RawSettings {
         let analysis = analysis::validate(&self.analysis, &mut p);
         let settings = Settings {
             server: server::validate(&self.server, &mut p),
-            cycle: cycle::validate(&self.cycle, self.analysis.rolling_window, &mut p),
+            cycle: cycle::validate(&self.cycle, &mut p),
             memory: memory::validate(&self.memory, &mut p),
             fake_llm: fake_llm::validate(&self.fake_llm, &mut p),
             telemetry: telemetry::validate(&self.telemetry, &mut p),
             scenarios: scenario::validate_all(&self.scenario, self.fake_llm.enabled, &mut p),
             analysis,
         };
+        relations::check(self, &mut p);
         p.finish(settings)
     }
 }
@@ -98,9 +102,8 @@ impl RawSettings {
 /// Settings from TOML text alone (no environment): every problem of shape and of value, as [`load`] reports
 /// them for a file.
 pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
-    let tree: serde_json::Value =
-        toml::from_str(text).map_err(|e| SettingsError::one("(toml)", e.message().to_owned()))?;
-    layers::validated_tree(&tree)
+    let (tree, problems) = layers::toml_tree(text)?;
+    layers::validated_tree(&tree, problems)
 }
 
 impl Settings {

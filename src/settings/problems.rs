@@ -4,6 +4,7 @@
 //! them all at once, and the daemon refuses to start (exit 3) while any remains.
 
 use std::fmt;
+use std::time::Duration;
 
 /// One thing wrong with the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,11 @@ impl Problems {
         self.list.push(Problem { key: key.into(), detail: detail.into() });
     }
 
+    /// Adds the problems collected elsewhere.
+    pub fn append(&mut self, other: Problems) {
+        self.list.extend(other.list);
+    }
+
     /// Adds the problems of an earlier stage.
     pub fn extend_from(&mut self, other: SettingsError) {
         self.list.extend(other.problems);
@@ -74,9 +80,26 @@ impl Problems {
         value
     }
 
+    /// An integer within `min..=max`; returned clamped, so that a rejected value never reaches an allocation.
+    pub fn between(&mut self, key: &str, value: u64, min: u64, max: u64) -> u64 {
+        if value > max {
+            self.push(key, format!("must be at most {max}, got {value}"));
+        }
+        self.at_least(key, value, min).clamp(min, max)
+    }
+
+    /// A duration of at most `max`; returned clamped.
+    pub fn duration_at_most(&mut self, key: &str, value: Duration, max: Duration) -> Duration {
+        if value > max {
+            let (max_text, got) = (humantime::format_duration(max), humantime::format_duration(value));
+            self.push(key, format!("must be at most {max_text}, got {got}"));
+        }
+        value.min(max)
+    }
+
     /// A finite float within `lo..=hi`.
     pub fn within(&mut self, key: &str, value: f64, lo: f64, hi: f64) -> f64 {
-        if !value.is_finite() || value < lo || value > hi {
+        if self.finite(key, value) && (value < lo || value > hi) {
             self.push(key, format!("must be between {lo} and {hi}, got {value}"));
         }
         value
@@ -84,7 +107,7 @@ impl Problems {
 
     /// A finite float strictly above `lo`.
     pub fn above(&mut self, key: &str, value: f64, lo: f64) -> f64 {
-        if !value.is_finite() || value <= lo {
+        if self.finite(key, value) && value <= lo {
             self.push(key, format!("must be greater than {lo}, got {value}"));
         }
         value
@@ -92,10 +115,18 @@ impl Problems {
 
     /// A finite float that is zero or more.
     pub fn non_negative(&mut self, key: &str, value: f64) -> f64 {
-        if !value.is_finite() || value < 0.0 {
+        if self.finite(key, value) && value < 0.0 {
             self.push(key, format!("must be 0 or more, got {value}"));
         }
         value
+    }
+
+    /// Whether `value` is finite; a problem otherwise (`nan`, `inf`, written as TOML spells them).
+    pub fn finite(&mut self, key: &str, value: f64) -> bool {
+        if !value.is_finite() {
+            self.push(key, format!("must be a finite number, got {}", toml_float(value)));
+        }
+        value.is_finite()
     }
 
     /// One of a fixed list of words; returns the index of the match.
@@ -105,5 +136,16 @@ impl Problems {
             self.push(key, format!("must be one of {}, got {value:?}", allowed.join(", ")));
         }
         found
+    }
+}
+
+/// A float as TOML writes it: `nan`, `inf`, `-inf`, or the number.
+pub fn toml_float(value: f64) -> String {
+    if value.is_nan() {
+        "nan".into()
+    } else if value.is_infinite() {
+        if value > 0.0 { "inf".into() } else { "-inf".into() }
+    } else {
+        value.to_string()
     }
 }

@@ -18,6 +18,22 @@ pub const CONCURRENCY: u64 = 8;
 pub const TIMEOUT: HumaneDuration = HumaneDuration::from_secs(30);
 /// Response bodies beyond 16 MiB are cut and counted as errors: leaksoak's own memory must stay bounded.
 pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest `max_response_bytes`: 1 GiB. A body is held in memory up to this size while it is read, so
+/// leaksoak's own memory is bounded by concurrency × this.
+pub const MAX_MAX_RESPONSE_BYTES: u64 = 1024 * 1024 * 1024;
+/// The longest per-request timeout: an hour, the longest latency the load generator's histogram tracks
+/// (longer ones would be recorded as an hour).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// The most requests in flight, whatever the open-file limit: ten thousand connections to one target is a
+/// load test, not a soak.
+pub const MAX_CONCURRENCY: u64 = 10_000;
+/// Open files kept for leaksoak itself when `concurrency` is checked against the open-file limit: its
+/// listeners, scrapes, idle pooled connections of the other scenarios, the record file, the memory source.
+/// Past the limit, requests would fail to connect and be counted as the target's errors.
+pub const OWN_FILES_MARGIN: u64 = 256;
+/// The most scenarios. Each keeps its own connection pool, trend history and series on `/metrics`, and
+/// they take turns: a round of a hundred cycles already takes hours.
+pub const MAX_SCENARIOS: usize = 100;
 /// The kinds of request `api` accepts.
 pub const APIS: &[&str] = &["chat", "completions", "embeddings", "http"];
 
@@ -157,6 +173,9 @@ pub fn validate_all(raw: &[RawScenario], fake_enabled: bool, p: &mut Problems) -
     if raw.is_empty() {
         p.push("scenario", "at least one [[scenario]] is required");
     }
+    if raw.len() > MAX_SCENARIOS {
+        p.push("scenario", format!("at most {MAX_SCENARIOS} [[scenario]] tables, got {}", raw.len()));
+    }
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(raw.len());
     for (i, r) in raw.iter().enumerate() {
@@ -189,11 +208,16 @@ fn validate(raw: &RawScenario, at: &str, fake_enabled: bool, p: &mut Problems) -
         api,
         model: raw.model.clone(),
         stream: raw.stream && matches!(api, Api::Chat | Api::Completions),
-        concurrency: p.at_least(&format!("{at}.concurrency"), raw.concurrency, 1).min(10_000) as usize,
-        timeout: positive(p, &format!("{at}.timeout"), raw.timeout.0),
+        concurrency: concurrency(raw, at, p),
+        timeout: timeout(p, &format!("{at}.timeout"), raw.timeout.0),
         api_key: api_key(raw, at, p),
         headers: headers(&raw.headers, at, p),
-        max_response_bytes: p.at_least(&format!("{at}.max_response_bytes"), raw.max_response_bytes, 1024),
+        max_response_bytes: p.between(
+            &format!("{at}.max_response_bytes"),
+            raw.max_response_bytes,
+            1024,
+            MAX_MAX_RESPONSE_BYTES,
+        ),
     }
 }
 
@@ -218,11 +242,42 @@ fn target(raw: &RawScenario, at: &str, fake_enabled: bool, api: Api, p: &mut Pro
     Target::Urls(listed.into_iter().map(|(key, u)| http_url(p, &key, u)).collect())
 }
 
-fn positive(p: &mut Problems, key: &str, d: Duration) -> Duration {
+/// At least 1, at most [`MAX_CONCURRENCY`], and within the open-file limit: each request in flight holds a
+/// connection, two when the target is the built-in fake endpoint in this same process.
+fn concurrency(raw: &RawScenario, at: &str, p: &mut Problems) -> usize {
+    let key = format!("{at}.concurrency");
+    let value = p.between(&key, raw.concurrency, 1, MAX_CONCURRENCY);
+    let per_request = if raw.url.is_empty() && raw.urls.is_empty() { 2 } else { 1 };
+    let limit = open_file_limit();
+    let max = limit.saturating_sub(OWN_FILES_MARGIN) / per_request;
+    if raw.concurrency <= MAX_CONCURRENCY && raw.concurrency > max {
+        let why = if per_request == 2 { "; each request to the built-in fake endpoint holds two" } else { "" };
+        p.push(
+            key,
+            format!(
+                "must be at most {max}: the open-file limit (ulimit -n) is {limit}, {OWN_FILES_MARGIN} kept for \
+                 leaksoak itself{why}; got {}",
+                raw.concurrency
+            ),
+        );
+    }
+    value.min(max.max(1)) as usize
+}
+
+/// The soft limit on open files of this process (`RLIMIT_NOFILE`); unlimited when it cannot be read.
+#[allow(unsafe_code)]
+fn open_file_limit() -> u64 {
+    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct it is given, which lives for the call.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
+    if ok { limit.rlim_cur } else { u64::MAX }
+}
+
+fn timeout(p: &mut Problems, key: &str, d: Duration) -> Duration {
     if d.is_zero() {
         p.push(key, "must be longer than 0s");
     }
-    d
+    p.duration_at_most(key, d, MAX_TIMEOUT)
 }
 
 fn api_key(raw: &RawScenario, at: &str, p: &mut Problems) -> Option<Secret> {
@@ -232,15 +287,26 @@ fn api_key(raw: &RawScenario, at: &str, p: &mut Problems) -> Option<Secret> {
             p.push(format!("{at}.api_key_file"), "set either api_key_env or api_key_file, not both");
             None
         }
-        (false, true) => match std::env::var(&raw.api_key_env) {
-            Ok(v) if !v.is_empty() => Some(Secret::new(&v)),
-            _ => {
-                p.push(format!("{at}.api_key_env"), format!("environment variable {} is not set", raw.api_key_env));
+        (false, true) => match secret_env(&raw.api_key_env) {
+            Ok(secret) => Some(secret),
+            Err(e) => {
+                p.push(format!("{at}.api_key_env"), e);
                 None
             }
         },
         (true, false) => super::secret::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file),
     }
+}
+
+/// A secret from the environment variable `name`: set, UTF-8, and one word on one line.
+fn secret_env(name: &str) -> Result<Secret, String> {
+    let origin = format!("environment variable {name}");
+    let value = std::env::var(name).map_err(|e| match e {
+        std::env::VarError::NotPresent => format!("{origin} is not set"),
+        std::env::VarError::NotUnicode(_) => format!("{origin} is not UTF-8 text"),
+    })?;
+    let secret = Secret::new(&value);
+    super::secret_text::check(secret.expose(), &origin).map(|()| secret)
 }
 
 fn headers(raw: &BTreeMap<String, String>, at: &str, p: &mut Problems) -> http::HeaderMap {

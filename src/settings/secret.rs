@@ -2,7 +2,6 @@
 
 use super::problems::Problems;
 use std::fmt;
-use std::path::Path;
 
 /// A secret value. `Debug` and `Display` print `[redacted]`; only [`Secret::expose`] gives the value.
 #[derive(Clone, PartialEq, Eq)]
@@ -32,19 +31,17 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Reads a secret from a file named in the config; an empty name means no secret.
+/// Reads a secret from a file named in the config, at most [`MAX_SECRET_BYTES`](super::secret_text::MAX_SECRET_BYTES)
+/// and checked to be one word on one line; an empty name means no secret.
 pub fn secret_file(p: &mut Problems, key: &str, path: &str) -> Option<Secret> {
     if path.is_empty() {
         return None;
     }
-    match std::fs::read_to_string(Path::new(path)) {
-        Ok(text) if text.trim().is_empty() => {
-            p.push(key, format!("the file {path:?} is empty"));
-            None
-        }
-        Ok(text) => Some(Secret::new(&text)),
+    let read = super::secret_text::read_capped(path).map(|text| Secret::new(&text));
+    match read.and_then(|s| super::secret_text::check(s.expose(), &format!("the file {path:?}")).map(|()| s)) {
+        Ok(secret) => Some(secret),
         Err(e) => {
-            p.push(key, format!("cannot read {path:?}: {e}"));
+            p.push(key, e);
             None
         }
     }

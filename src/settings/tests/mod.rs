@@ -273,3 +273,5 @@ fn settings_list_every_secret_they_hold() {
     secrets.sort();
     assert_eq!(secrets, ["hk-4", "pw-3", "sk-2", "tok-1"]);
 }
+
+mod limits;

@@ -30,12 +30,15 @@ fn catches_sigterm(pid: u32) -> bool {
 
 #[test]
 fn sigterm_while_the_config_is_still_being_read_stops_the_daemon_cleanly() {
-    // The config is a named pipe: reading it blocks until this test writes it, so the signal arrives
-    // while the daemon is, deterministically, still starting up.
+    // The API key file is a named pipe: reading the config blocks until this test writes the key, so the
+    // signal arrives while the daemon is, deterministically, still starting up.
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = dir.path().join("leaksoak.toml");
-    let made = std::process::Command::new("mkfifo").arg(&config).status().expect("mkfifo");
+    let key = dir.path().join("api-key");
+    let made = std::process::Command::new("mkfifo").arg(&key).status().expect("mkfifo");
     assert!(made.success());
+    let config = dir.path().join("leaksoak.toml");
+    let text = format!("[server]\nlisten = \"127.0.0.1:0\"\n[[scenario]]\nname = \"keyed\"\napi_key_file = {key:?}\n");
+    std::fs::write(&config, text).expect("write config");
     let mut child = crate::helpers::bin()
         .args(["run", "--config"])
         .arg(&config)
@@ -51,17 +54,17 @@ fn sigterm_while_the_config_is_still_being_read_stops_the_daemon_cleanly() {
     // Open the pipe's writing end without blocking: it fails until the daemon opens its reading end.
     let mut pipe = loop {
         use std::os::unix::fs::OpenOptionsExt;
-        match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&config) {
+        match std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&key) {
             Ok(pipe) => break pipe,
             Err(_) => {
                 let exited = child.try_wait().expect("wait");
-                assert!(exited.is_none(), "the daemon ended before reading its config: {exited:?}");
-                assert!(std::time::Instant::now() < deadline, "the daemon never opened its config");
+                assert!(exited.is_none(), "the daemon ended before reading its key: {exited:?}");
+                assert!(std::time::Instant::now() < deadline, "the daemon never opened its key file");
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
         }
     };
-    std::io::Write::write_all(&mut pipe, b"[server]\nlisten = \"127.0.0.1:0\"\n").expect("write the config");
+    std::io::Write::write_all(&mut pipe, b"sk-test-key\n").expect("write the key");
     drop(pipe);
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "a SIGTERM during start-up is a clean stop: {status:?}");

@@ -52,7 +52,8 @@ pub enum Error {
     AmbiguousProcessName {
         /// The configured `memory.process_name`.
         name: String,
-        /// Every match as (pid, command line or name), so the user can pick one.
+        /// Every match as (pid, process name), so the user can pick one; never the command line, which may
+        /// carry secrets.
         matches: Vec<(u32, String)>,
     },
     /// A cgroup's memory usage could not be read.
@@ -191,7 +192,7 @@ fn from_where(selected_by: &str) -> String {
 }
 
 fn list_matches(matches: &[(u32, String)]) -> String {
-    let shown: Vec<String> = matches.iter().map(|(pid, cmd)| format!("{pid} ({cmd})")).collect();
+    let shown: Vec<String> = matches.iter().map(|(pid, name)| format!("{pid} ({name})")).collect();
     shown.join(", ")
 }
 

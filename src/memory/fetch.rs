@@ -48,13 +48,9 @@ pub async fn get(client: &reqwest::Client, url: &Url, accept: &str) -> Result<Fe
     Ok(Fetched { status: response.status().as_u16(), body })
 }
 
-/// `url` for logs and errors, without a password it may carry.
+/// `url` for logs and errors, without its password or the values of secret query parameters.
 pub fn shown(url: &Url) -> String {
-    let mut url = url.clone();
-    if url.password().is_some() {
-        let _ = url.set_password(Some("***"));
-    }
-    url.to_string()
+    crate::settings::shown_url(url)
 }
 
 /// reqwest's error with its causes ("error sending request: ... connection refused"), minus the URL it

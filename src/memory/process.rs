@@ -134,16 +134,12 @@ fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
     }
 }
 
-/// The command line (or, without one, the name) of `process` when `name` is its name or part of its
-/// command line.
+/// The name of `process` when `name` is its name or part of its command line. Only the name is ever shown:
+/// a command line may carry secrets (`--api-key=…`), and errors reach logs, `/status` and `/report`.
 fn named(process: &sysinfo::Process, name: &str) -> Option<String> {
-    let args: Vec<_> = process.cmd().iter().map(|a| a.to_string_lossy()).collect();
-    let cmd = args.join(" ");
     let own_name = process.name().to_string_lossy();
-    if own_name != name && !cmd.contains(name) {
-        return None;
-    }
-    Some(if cmd.is_empty() { own_name.into_owned() } else { cmd })
+    let cmd = process.cmd().iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
+    (own_name == name || cmd.contains(name)).then(|| own_name.into_owned())
 }
 
 /// How a process is selected, for `describe` and errors: "pid file /run/x.pid".

@@ -33,7 +33,7 @@ pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSele
 pub use problems::{Problem, Problems, SettingsError};
 pub use render::{default_toml, redacted_toml};
 pub use scenario::{Api, Scenario, ScenarioName, Target};
-pub use secret::Secret;
+pub use secret::{Secret, shown_url};
 pub use server::Server;
 pub use telemetry::{LogFormat, Telemetry};
 
@@ -131,7 +131,7 @@ impl Settings {
         {
             urls.push(url);
         }
-        out.extend(urls.iter().filter_map(|u| u.password()).map(str::to_owned));
+        out.extend(urls.iter().flat_map(|u| secret::url_secrets(u)));
         out.retain(|s| !s.is_empty());
         out
     }

@@ -2,7 +2,7 @@
 //! `print-config` (the effective settings, secrets redacted).
 
 use super::RawSettings;
-use super::secret::is_sensitive_header;
+use super::secret::shown_url;
 use std::fmt::Write;
 
 /// What each key means, one line each. A test fails when a key lacks a comment.
@@ -62,7 +62,8 @@ const COMMENTS: &[(&str, &str)] = &[
     ("scenario.api_key_env", "environment variable holding the API key"),
     ("scenario.api_key_file", "or a file holding it"),
     ("scenario.max_response_bytes", "larger bodies are cut and counted as errors"),
-    ("scenario.headers", "extra request headers"),
+    ("scenario.headers", "extra request headers; credential-like names (key, token, auth, …) are secrets"),
+    ("scenario.secret_headers", "more header names whose values are secrets (redacted wherever shown)"),
 ];
 
 /// Column at which comments start, so the file reads as a table.
@@ -110,10 +111,9 @@ fn comment(key: &str) -> Option<&'static str> {
 pub fn redacted_toml(raw: &RawSettings) -> String {
     let mut raw = raw.clone();
     for s in &mut raw.scenario {
-        for (name, value) in s.headers.iter_mut() {
-            if is_sensitive_header(name) {
-                *value = "[redacted]".into();
-            }
+        let secret: Vec<String> = s.headers.keys().filter(|name| s.is_secret_header(name)).cloned().collect();
+        for name in secret {
+            s.headers.insert(name, "[redacted]".into());
         }
         s.url = redact_url(&s.url);
         s.urls = s.urls.iter().map(|u| redact_url(u)).collect();
@@ -123,14 +123,11 @@ pub fn redacted_toml(raw: &RawSettings) -> String {
     toml::to_string(&raw).unwrap_or_else(|e| format!("# cannot render the settings: {e}\n"))
 }
 
-/// Hides the password of `http://user:password@host/`.
+/// Hides the password of `http://user:password@host/` and the values of secret query parameters.
 fn redact_url(text: &str) -> String {
     match url::Url::parse(text) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("redacted"));
-            u.to_string()
-        }
-        _ => text.to_owned(),
+        Ok(u) => shown_url(&u),
+        Err(_) => text.to_owned(),
     }
 }
 

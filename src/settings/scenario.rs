@@ -52,6 +52,7 @@ pub struct RawScenario {
     pub api_key_file: String,
     pub max_response_bytes: u64,
     pub headers: BTreeMap<String, String>,
+    pub secret_headers: Vec<String>,
 }
 
 impl Default for RawScenario {
@@ -76,7 +77,14 @@ impl RawScenario {
             api_key_file: String::new(),
             max_response_bytes: MAX_RESPONSE_BYTES,
             headers: BTreeMap::new(),
+            secret_headers: vec![],
         }
+    }
+
+    /// Whether the value of header `name` is a secret: a credential-like name ([`is_sensitive_header`]) or
+    /// one listed in `secret_headers`.
+    pub fn is_secret_header(&self, name: &str) -> bool {
+        is_sensitive_header(name) || self.secret_headers.iter().any(|h| h.eq_ignore_ascii_case(name))
     }
 
     /// The pytest suite's four variants: sync (one request at a time) and async, each streaming and not.
@@ -211,7 +219,7 @@ fn validate(raw: &RawScenario, at: &str, fake_enabled: bool, p: &mut Problems) -
         concurrency: concurrency(raw, at, p),
         timeout: timeout(p, &format!("{at}.timeout"), raw.timeout.0),
         api_key: api_key(raw, at, p),
-        headers: headers(&raw.headers, at, p),
+        headers: headers(raw, at, p),
         max_response_bytes: p.between(
             &format!("{at}.max_response_bytes"),
             raw.max_response_bytes,
@@ -309,15 +317,15 @@ fn secret_env(name: &str) -> Result<Secret, String> {
     super::secret_text::check(secret.expose(), &origin).map(|()| secret)
 }
 
-fn headers(raw: &BTreeMap<String, String>, at: &str, p: &mut Problems) -> http::HeaderMap {
+fn headers(raw: &RawScenario, at: &str, p: &mut Problems) -> http::HeaderMap {
     let mut out = http::HeaderMap::new();
-    for (k, v) in raw {
+    for (k, v) in &raw.headers {
         let key = format!("{at}.headers.{k}");
         let name = http::HeaderName::from_bytes(k.as_bytes());
         let value = http::HeaderValue::from_str(v);
         match (name, value) {
             (Ok(name), Ok(mut value)) => {
-                value.set_sensitive(is_sensitive_header(k));
+                value.set_sensitive(raw.is_secret_header(k));
                 out.insert(name, value);
             }
             (Err(_), _) => p.push(key, "not a valid HTTP header name"),

@@ -47,18 +47,83 @@ pub fn secret_file(p: &mut Problems, key: &str, path: &str) -> Option<Secret> {
     }
 }
 
-/// Header names whose values are credentials; their values are redacted wherever settings are shown.
-pub const SENSITIVE_HEADERS: &[&str] =
-    &["authorization", "proxy-authorization", "x-api-key", "api-key", "cookie", "x-auth-token"];
+/// Parts of a header or URL query parameter name that mark its value as a credential (`X-Goog-Api-Key`,
+/// `anthropic-api-key`, `Ocp-Apim-Subscription-Key`, `X-Amz-Security-Token`, `?api_key=`, `?token=`,
+/// `Authorization`, `Cookie`, …). Matched case-insensitively anywhere in the name: a harmless header
+/// redacted by mistake costs nothing, a credential printed costs a rotation. Headers that carry a secret
+/// under another name are listed in a scenario's `secret_headers`.
+pub const SECRET_NAME_PARTS: &[&str] =
+    &["key", "token", "secret", "auth", "passw", "credential", "signature", "cookie", "session", "sig"];
 
-/// Whether a header's value must be treated as a secret.
+/// Whether a header or query parameter named `name` holds a secret.
 pub fn is_sensitive_header(name: &str) -> bool {
-    SENSITIVE_HEADERS.iter().any(|s| s.eq_ignore_ascii_case(name))
+    let name = name.to_ascii_lowercase();
+    SECRET_NAME_PARTS.iter().any(|part| name.contains(part))
+}
+
+/// `url` as it may be shown: its password and the values of query parameters with secret names
+/// ([`is_sensitive_header`]) replaced by `redacted`.
+pub fn shown_url(url: &url::Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some("redacted"));
+    }
+    if url.query_pairs().any(|(k, _)| is_sensitive_header(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if is_sensitive_header(&k) { "redacted".into() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
+}
+
+/// The secret values in `url`: its password and the values of query parameters with secret names.
+pub fn url_secrets(url: &url::Url) -> Vec<String> {
+    let query = url.query_pairs().filter(|(k, v)| is_sensitive_header(k) && !v.is_empty()).map(|(_, v)| v.into_owned());
+    url.password().map(str::to_owned).into_iter().chain(query).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_headers_and_query_parameters_are_known_by_their_names() {
+        for name in [
+            "Authorization",
+            "X-Goog-Api-Key",
+            "anthropic-api-key",
+            "x-portkey-api-key",
+            "Ocp-Apim-Subscription-Key",
+            "X-Access-Token",
+            "X-Amz-Security-Token",
+            "x-api-token",
+            "X-Secret",
+            "Cookie",
+            "api_key",
+            "token",
+        ] {
+            assert!(is_sensitive_header(name), "{name}");
+        }
+        for name in ["Content-Type", "X-Request-Id", "OpenAI-Organization", "X-Scope-OrgID", "model"] {
+            assert!(!is_sensitive_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn urls_are_shown_without_their_secrets() {
+        let url = url::Url::parse("http://u:pw@h:1/m?api_key=sk-1&page=2&Token=t-2").expect("url");
+        let shown = shown_url(&url);
+        for secret in ["pw", "sk-1", "t-2"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("page=2"), "{shown}");
+        assert_eq!(url_secrets(&url), ["pw", "sk-1", "t-2"]);
+    }
 
     #[test]
     fn never_prints_the_value() {

@@ -109,6 +109,63 @@ fn print_config_redacts_secrets() {
 }
 
 #[test]
+fn print_config_redacts_credential_headers_by_name_and_secret_query_parameters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("c.toml");
+    let headers = [
+        "X-Goog-Api-Key",
+        "anthropic-api-key",
+        "x-portkey-api-key",
+        "Ocp-Apim-Subscription-Key",
+        "X-Access-Token",
+        "X-Amz-Security-Token",
+        "x-api-token",
+        "X-Secret",
+        "X-Custom-Thing",
+    ];
+    let inline: Vec<String> = headers.iter().enumerate().map(|(i, h)| format!("{h:?} = \"hdr-secret-{i}\"")).collect();
+    let body = format!(
+        "[memory]\nsource = \"scrape\"\nurl = \"http://127.0.0.1:9/metrics?token=q-secret-1&job=x\"\n\
+         [[scenario]]\nname = \"a\"\nurl = \"http://127.0.0.1:4000/v1?api_key=q-secret-2\"\n\
+         secret_headers = [\"x-custom-thing\"]\nheaders = {{ {} }}\n",
+        inline.join(", ")
+    );
+    std::fs::write(&file, body).expect("write");
+    let out = run(&["print-config", "--config", file.to_str().expect("utf-8 path")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    for secret in
+        (0..headers.len()).map(|i| format!("hdr-secret-{i}")).chain(["q-secret-1".into(), "q-secret-2".into()])
+    {
+        assert!(!printed.contains(&secret), "{secret} leaked: {printed}");
+    }
+    assert!(printed.contains("job=x"), "other query parameters stay: {printed}");
+}
+
+#[test]
+fn an_ambiguous_process_name_is_reported_by_pid_and_name_never_by_command_line() {
+    let spawn = || {
+        std::process::Command::new("sh")
+            .args(["-c", "sleep 30", "leaksoak-ambiguous-target", "--api-key=sk-cmdline-secret"])
+            .spawn()
+            .expect("spawn sh")
+    };
+    let (mut a, mut b) = (spawn(), spawn());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("c.toml");
+    let body = "[cycle]\nwarmup_batches = 0\nbatch_size = 2\n\
+                [memory]\nsource = \"process\"\nprocess_name = \"leaksoak-ambiguous-target\"\nsettle = \"0ms\"\n\
+                [[scenario]]\nname = \"one\"\nconcurrency = 1\n";
+    std::fs::write(&config, body).expect("write");
+    let out = run(&["once", "--config", config.to_str().expect("utf-8 path")], &[]);
+    let _ = (a.kill(), b.kill(), a.wait(), b.wait());
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{shown}");
+    assert!(shown.contains(&format!("{} (sh)", a.id().min(b.id()))), "matches listed by pid and name: {shown}");
+    assert!(!shown.contains("sk-cmdline-secret"), "a command line leaked: {shown}");
+}
+
+#[test]
 fn fake_llm_flags_are_validated_like_config_keys() {
     let out = run(&["fake-llm", "--error-rate", "1.5"], &[]);
     assert_eq!(out.status.code(), Some(3));

@@ -119,8 +119,8 @@ pub enum Error {
         /// How many series matched.
         count: usize,
     },
-    /// A value that is not a byte count (negative, NaN, infinite, not a number).
-    #[error("{source_name}: value {value} is not a byte count")]
+    /// A value that is not a byte count (negative, NaN, infinite, not a number, beyond any real memory).
+    #[error("{source_name}: value {value} is not a byte count (one between 0 and 1 PiB)")]
     BadValue {
         /// Which source and series or query produced it.
         source_name: String,

@@ -27,6 +27,7 @@ mod source;
 
 pub use error::Error;
 pub use heap::{CountingAlloc, live_heap_bytes};
+pub use read::MAX_MEMORY_BYTES;
 pub use sampler::{READ_GAP, Reading, Sampler};
 
 /// Decodes a PromQL HTTP API response (see [`crate::fuzz_api::promql`]); `true` when it holds one sample.

@@ -26,10 +26,14 @@ pub enum Identity {
     Labels(Vec<(String, String)>),
 }
 
-/// A sample value as bytes: finite and not negative, rounded. `what` names the series for the error.
+/// The largest memory reading taken as real: 1 PiB, beyond any machine's memory. A larger one (`1e300` from
+/// a misconfigured query) is an error, not a value clamped and judged.
+pub const MAX_MEMORY_BYTES: u64 = 1 << 50;
+
+/// A sample value as bytes: finite, not negative and at most [`MAX_MEMORY_BYTES`], rounded. `what` names
+/// the series for the error.
 pub fn to_bytes(value: f64, what: impl FnOnce() -> String) -> Result<u64, Error> {
-    if value.is_finite() && value >= 0.0 {
-        // `as` saturates at u64::MAX, which no real memory reaches.
+    if value.is_finite() && value >= 0.0 && value <= MAX_MEMORY_BYTES as f64 {
         Ok(value.round() as u64)
     } else {
         Err(Error::BadValue { source_name: what(), value: value.to_string() })
@@ -44,7 +48,7 @@ mod tests {
     fn values_to_bytes() {
         assert_eq!(to_bytes(1.2345e7, String::new), Ok(12_345_000));
         assert_eq!(to_bytes(0.6, String::new), Ok(1));
-        for bad in [f64::NAN, f64::INFINITY, -1.0] {
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 1e300, 2.0 * MAX_MEMORY_BYTES as f64] {
             assert_eq!(to_bytes(bad, || "m".into()).map_err(|e| e.kind()), Err("bad_value"));
         }
     }

@@ -3,6 +3,7 @@
 
 use crate::analyze::Phase;
 use crate::engine::{BatchRecord, CycleEnd};
+use crate::memory::MAX_MEMORY_BYTES;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
@@ -283,6 +284,12 @@ fn batch(value: &Value, place: &str) -> Result<BatchRecord, ReadError> {
         Some(other) => return Err(err(at(place, "phase"), format!("must be warmup or measure, got {other:?}"))),
     };
     let memory = number(obj, place, "memory_bytes")?;
+    if memory > MAX_MEMORY_BYTES as f64 {
+        return Err(err(
+            at(place, "memory_bytes"),
+            format!("must be at most 1 PiB ({MAX_MEMORY_BYTES}), got {memory}"),
+        ));
+    }
     let requests = whole(obj, place, "requests")?;
     if requests == 0 {
         return Err(err(at(place, "requests"), "must be at least 1, got 0"));

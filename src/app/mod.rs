@@ -5,7 +5,6 @@ mod log;
 mod progress;
 mod reload;
 mod replay;
-mod rotate;
 
 pub use log::LogObserver;
 pub use progress::Progress;
@@ -106,15 +105,17 @@ pub async fn run_on(
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
     };
     serve(listener, endpoints, &tracker, &token)?;
-    tracker.spawn(reload::on_sighup(reloader, token.clone()));
     let mut observers: Vec<Arc<dyn Observer>> =
         vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics.clone()), board];
-    if let Some(path) = &options.record {
-        let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
-        let recorder = Arc::new(recorder.counting_failures(metrics.clone()));
-        tracker.spawn(rotate::reopen_on_sighup(Arc::clone(&recorder), token.clone()));
-        observers.push(recorder);
-    }
+    let recorder = match &options.record {
+        Some(path) => {
+            let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
+            Some(Arc::new(recorder.counting_failures(metrics.clone())))
+        }
+        None => None,
+    };
+    observers.extend(recorder.iter().map(|r| Arc::clone(r) as Arc<dyn Observer>));
+    tracker.spawn(reload::on_sighup(reloader, recorder, token.clone()));
     let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(Fanout(observers)))?;
     let engine_done = tracker.spawn(engine.run(token.clone(), pending));
     tracker.close();

@@ -2,11 +2,12 @@
 //! client and the sampler built) at once, so the answer and `leaksoak_config_last_reload_successful` say
 //! whether the engine will run it; a prepared one waits for the end of the cycle, a newer one replacing it.
 //! A rejected one is logged and counted, and the old configuration keeps running. Reloads are taken one at a
-//! time.
+//! time. SIGHUP also reopens the `--record` file, for log rotation.
 
 use crate::engine::{Pending, Prepared};
 use crate::export::{Metrics, Reload};
 use crate::panic_log::Scrubber;
+use crate::recording::Recorder;
 use crate::settings;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -68,8 +69,9 @@ impl Reload for Reloader {
     }
 }
 
-/// Reloads on every SIGHUP until `shutdown`.
-pub async fn on_sighup(reloader: Arc<Reloader>, shutdown: CancellationToken) {
+/// On every SIGHUP until `shutdown`: reloads the configuration, and reopens the `--record` file (log
+/// rotation: once the old file is moved away, cycles go to a new one at the path).
+pub async fn on_sighup(reloader: Arc<Reloader>, recorder: Option<Arc<Recorder>>, shutdown: CancellationToken) {
     let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
         tracing::warn!("cannot listen for SIGHUP; reload with POST /-/reload instead");
         return;
@@ -77,10 +79,22 @@ pub async fn on_sighup(reloader: Arc<Reloader>, shutdown: CancellationToken) {
     loop {
         tokio::select! {
             received = hup.recv() => match received {
-                Some(()) => { let _ = reloader.reload(); }
+                Some(()) => {
+                    let _ = reloader.reload();
+                    if let Some(recorder) = &recorder {
+                        reopen(recorder);
+                    }
+                }
                 None => break,
             },
             () = shutdown.cancelled() => break,
         }
+    }
+}
+
+fn reopen(recorder: &Recorder) {
+    match recorder.reopen() {
+        Ok(()) => tracing::info!("record file reopened"),
+        Err(e) => tracing::error!(error = %e, "cannot reopen the record file; still writing to the old one"),
     }
 }

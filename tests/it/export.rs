@@ -272,14 +272,6 @@ async fn sigterm_mid_batch_exits_0_within_5_seconds() {
     let slow = soak(0).replace("[fake_llm]\n", "[fake_llm]\nlatency = \"300ms\"\n");
     let mut d = spawn_daemon_process(&slow, "").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let sent = Instant::now();
-    d.signal("TERM");
-    let status = loop {
-        if let Some(status) = d.child().try_wait().expect("wait") {
-            break status;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let (status, _) = d.terminate(Duration::from_secs(5)).await;
     assert_eq!(status.code(), Some(0));
 }

@@ -181,6 +181,19 @@ impl Daemon {
         }
     }
 
+    /// Sends SIGTERM and waits for the process to exit; panics after `limit`. Its status, and how long it took.
+    pub async fn terminate(&mut self, limit: std::time::Duration) -> (std::process::ExitStatus, std::time::Duration) {
+        let sent = std::time::Instant::now();
+        self.signal("TERM");
+        loop {
+            if let Some(status) = self.child().try_wait().expect("wait") {
+                return (status, sent.elapsed());
+            }
+            assert!(sent.elapsed() < limit, "still running {limit:?} after SIGTERM");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Sends a signal (`TERM`, `HUP`) to the daemon's process.
     pub fn signal(&mut self, name: &str) {
         let pid = self.pid().to_string();

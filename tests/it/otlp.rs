@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Starts a receiver on a free port; every span it is sent lands in the returned list.
 async fn receiver() -> (u16, Arc<Mutex<Vec<Span>>>) {
@@ -75,12 +75,7 @@ async fn cycle_and_batch_spans_reach_an_otlp_receiver() {
             >= 1.0
     })
     .await;
-    d.signal("TERM");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while d.child().try_wait().expect("wait").is_none() {
-        assert!(Instant::now() < deadline, "daemon did not stop");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    d.terminate(Duration::from_secs(10)).await;
     let spans = spans.lock().expect("lock").clone();
     let cycle = spans.iter().find(|s| s.name == "cycle").expect("a cycle span was exported");
     assert_eq!(text(attribute(cycle, "scenario")).as_deref(), Some("traced"));
@@ -105,15 +100,7 @@ async fn sigterm_stops_the_daemon_within_two_seconds_though_the_collector_never_
     );
     let mut d = spawn_daemon_process(&config, "").await;
     wait_for_metrics(&d, 60, |t| t.contains("leaksoak_batch_errors{phase=\"measure\",scenario=\"traced\"}")).await;
-    let sent = Instant::now();
-    d.signal("TERM");
-    let status = loop {
-        if let Some(status) = d.child().try_wait().expect("wait") {
-            break status;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(sent.elapsed() < Duration::from_secs(2), "SIGTERM took {:?} with a silent collector", sent.elapsed());
+    let (status, took) = d.terminate(Duration::from_secs(5)).await;
+    assert!(took < Duration::from_secs(2), "SIGTERM took {took:?} with a silent collector");
     assert_eq!(status.code(), Some(0));
 }

@@ -4,7 +4,7 @@
 //! as a stream of byte chunks; everything here works on that stream, so the two share one reading and
 //! one classification.
 
-use super::json::{self, Member};
+use super::answer::{self, Member};
 use super::outcome::ErrorKind;
 use super::sse;
 use crate::settings::Api;
@@ -130,14 +130,14 @@ impl Collected {
 fn valid_answer(api: Api, body: &[u8]) -> bool {
     match api {
         Api::Http => true,
-        Api::Embeddings => json::has_member(body, Member::Data, true),
-        Api::Chat | Api::Completions => json::has_member(body, Member::Choices, true),
+        Api::Embeddings => answer::has_member(body, Member::Data),
+        Api::Chat | Api::Completions => answer::has_member(body, Member::Choices),
     }
 }
 
 /// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
-/// with `choices` (its keys judged as after a lossy UTF-8 decoding, as events were before they stayed
-/// bytes); a stream that ends without `[DONE]`, or grows past `cap` bytes, is broken.
+/// object with `choices`, judged as a whole body is; a stream that ends without `[DONE]`, or grows past
+/// `cap` bytes, is broken.
 pub async fn read_stream<E: TransportError>(
     chunks: impl Stream<Item = Result<Bytes, E>>,
     cap: u64,
@@ -163,7 +163,7 @@ pub async fn read_stream<E: TransportError>(
             first_event.get_or_insert_with(|| started.elapsed());
             if data == b"[DONE]" {
                 ControlFlow::Break(Ok(()))
-            } else if json::has_member(data, Member::Choices, false) {
+            } else if answer::has_member(data, Member::Choices) {
                 ControlFlow::Continue(())
             } else {
                 ControlFlow::Break(Err(ErrorKind::Stream))

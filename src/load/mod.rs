@@ -5,13 +5,12 @@
 //! [`ErrorKind`] when it failed, and the batch always runs to its end. Memory is bounded whatever the
 //! target does: bodies are capped, latencies go into fixed-size histograms.
 
+mod answer;
 mod batch;
 mod body;
 mod client;
 mod deadline;
 mod direct;
-mod frames;
-pub(crate) mod json;
 mod outcome;
 mod sse;
 mod stats;

@@ -22,7 +22,7 @@
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs; what the load hits
 //!   when no real target is configured.
 //! * [`cli`], [`commands`], [`telemetry`]: the command line, what each command does, logging.
-//! * [`http_client`]: the one way outbound HTTP clients are built.
+//! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
 //! * [`panic_log`]: panics logged as one line, with every known secret scrubbed out.
 
 pub mod settings;

@@ -1,8 +1,7 @@
 //! Reading responses to their end within a byte cap, and classifying what went wrong.
 //!
-//! Both transports (reqwest for `https://`, direct hyper connections for `http://`) hand their body over
-//! as a stream of byte chunks; everything here works on that stream, so the two share one reading and
-//! one classification.
+//! The transport hands a body over as a stream of byte chunks, `http://` and `https://` alike; everything
+//! here works on that stream (the SSE fuzz target feeds it one of its own).
 
 use super::answer::{self, Member};
 use super::outcome::ErrorKind;
@@ -26,14 +25,8 @@ pub struct Read {
 
 /// An error of the transport under a body stream.
 pub trait TransportError: std::error::Error + Send + Sync + 'static {
-    /// Whether the transport's own timeout cut the body (the whole-request timeout of reqwest).
+    /// Whether a timeout of the transport's own cut the body.
     fn is_timeout(&self) -> bool;
-}
-
-impl TransportError for reqwest::Error {
-    fn is_timeout(&self) -> bool {
-        reqwest::Error::is_timeout(self)
-    }
 }
 
 impl TransportError for std::io::Error {
@@ -45,17 +38,6 @@ impl TransportError for std::io::Error {
 impl TransportError for hyper::Error {
     fn is_timeout(&self) -> bool {
         hyper::Error::is_timeout(self)
-    }
-}
-
-/// Classifies a failure to get a response at all.
-pub fn classify_send(e: &reqwest::Error) -> ErrorKind {
-    if e.is_timeout() {
-        ErrorKind::Timeout
-    } else if e.is_status() {
-        ErrorKind::Status
-    } else {
-        ErrorKind::Connect
     }
 }
 

@@ -8,18 +8,6 @@ pub fn sse(data: &[u8], chunk: usize) -> Result<(), ErrorKind> {
     crate::load::read_sse_for_fuzzing(data, chunk)
 }
 
-/// The load generator's answer scanner (is `choices` / `data` present and not `null`?) in its four modes:
-/// `[choices, data]` with UTF-8 keys (bodies), then `[choices, data]` with lossy keys (SSE events).
-pub fn answer(text: &[u8]) -> [bool; 4] {
-    use crate::load::json::{Member, has_member};
-    [
-        has_member(text, Member::Choices, true),
-        has_member(text, Member::Data, true),
-        has_member(text, Member::Choices, false),
-        has_member(text, Member::Data, false),
-    ]
-}
-
 /// The Prometheus text-format parser of the `scrape` source: every line parsed.
 pub fn exposition(text: &str) -> usize {
     crate::memory::exposition::samples(text).filter(|(_, r)| r.is_ok()).count()

@@ -1,4 +1,5 @@
-//! The one way leaksoak builds an outbound HTTP client (load generator, scrape and PromQL sources).
+//! The one way leaksoak builds a reqwest client (the scrape and PromQL memory sources), and the user agent
+//! of every outbound request, the load generator's own transport (`load::transport`) included.
 
 use std::sync::Once;
 

@@ -7,7 +7,7 @@
 //! declared before it (`tests/layers.rs` fails otherwise), so a reader finds each stage's inputs above it:
 //!
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
-//! * [`http_client`]: the one way outbound HTTP clients are built (memory sources, traces).
+//! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
 //! * [`memory`]: the memory sources (own RSS or heap, a process, a cgroup, a scraped metric, a PromQL

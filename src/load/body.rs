@@ -1,10 +1,9 @@
 //! Reading responses to their end within a byte cap, and classifying what went wrong.
 //!
-//! Both transports (reqwest for `https://`, direct hyper connections for `http://`) hand their body over
-//! as a stream of byte chunks; everything here works on that stream, so the two share one reading and
-//! one classification.
+//! The transport hands a body over as a stream of byte chunks, `http://` and `https://` alike; everything
+//! here works on that stream (the SSE fuzz target feeds it one of its own).
 
-use super::json::{self, Member};
+use super::answer::{self, Member};
 use super::outcome::ErrorKind;
 use super::sse;
 use crate::settings::Api;
@@ -26,14 +25,8 @@ pub struct Read {
 
 /// An error of the transport under a body stream.
 pub trait TransportError: std::error::Error + Send + Sync + 'static {
-    /// Whether the transport's own timeout cut the body (the whole-request timeout of reqwest).
+    /// Whether a timeout of the transport's own cut the body.
     fn is_timeout(&self) -> bool;
-}
-
-impl TransportError for reqwest::Error {
-    fn is_timeout(&self) -> bool {
-        reqwest::Error::is_timeout(self)
-    }
 }
 
 impl TransportError for std::io::Error {
@@ -45,17 +38,6 @@ impl TransportError for std::io::Error {
 impl TransportError for hyper::Error {
     fn is_timeout(&self) -> bool {
         hyper::Error::is_timeout(self)
-    }
-}
-
-/// Classifies a failure to get a response at all.
-pub fn classify_send(e: &reqwest::Error) -> ErrorKind {
-    if e.is_timeout() {
-        ErrorKind::Timeout
-    } else if e.is_status() {
-        ErrorKind::Status
-    } else {
-        ErrorKind::Connect
     }
 }
 
@@ -130,14 +112,14 @@ impl Collected {
 fn valid_answer(api: Api, body: &[u8]) -> bool {
     match api {
         Api::Http => true,
-        Api::Embeddings => json::has_member(body, Member::Data, true),
-        Api::Chat | Api::Completions => json::has_member(body, Member::Choices, true),
+        Api::Embeddings => answer::has_member(body, Member::Data),
+        Api::Chat | Api::Completions => answer::has_member(body, Member::Choices),
     }
 }
 
 /// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
-/// with `choices` (its keys judged as after a lossy UTF-8 decoding, as events were before they stayed
-/// bytes); a stream that ends without `[DONE]`, or grows past `cap` bytes, is broken.
+/// object with `choices`, judged as a whole body is; a stream that ends without `[DONE]`, or grows past
+/// `cap` bytes, is broken.
 pub async fn read_stream<E: TransportError>(
     chunks: impl Stream<Item = Result<Bytes, E>>,
     cap: u64,
@@ -163,7 +145,7 @@ pub async fn read_stream<E: TransportError>(
             first_event.get_or_insert_with(|| started.elapsed());
             if data == b"[DONE]" {
                 ControlFlow::Break(Ok(()))
-            } else if json::has_member(data, Member::Choices, false) {
+            } else if answer::has_member(data, Member::Choices) {
                 ControlFlow::Continue(())
             } else {
                 ControlFlow::Break(Err(ErrorKind::Stream))

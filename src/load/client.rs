@@ -1,15 +1,17 @@
 //! One scenario's HTTP client: long-lived connections and a prepared request, reused across batches as a
-//! long-running SDK client would be. `http://` URLs go over direct hyper connections owned by each batch
-//! worker ([`super::direct`]); others (`https://`) through reqwest.
+//! long-running SDK client would be. Every URL, `http://` or `https://`, goes over the one transport
+//! ([`super::transport`]): connections owned by each batch worker, TLS set up once per client.
 
-use super::body::{self, Read, TransportError};
+use super::body::{self, Read};
 use super::deadline::{Alarm, deadline};
-use super::direct::{Conns, Endpoint, Idle, Sender};
 use super::outcome::{ErrorKind, Outcome};
+use super::tls;
+use super::transport::{Conns, Endpoint, Idle, Sender};
 use crate::settings::{Api, Scenario, Target};
 use bytes::Bytes;
 use futures_util::Stream;
 use http_body_util::BodyExt;
+use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -19,9 +21,13 @@ use url::Url;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("scenario {scenario}: cannot build the HTTP client: {source}")]
-    Build { scenario: String, source: reqwest::Error },
+    Build { scenario: String, source: tls::Error },
     #[error("scenario {scenario}: cannot form the request URL from {base}: {detail}")]
     Url { scenario: String, base: String, detail: String },
+    #[error(
+        "scenario {scenario}: the API key cannot be sent in an Authorization header (it must be one word of visible ASCII)"
+    )]
+    ApiKey { scenario: String },
     #[error("scenario {scenario} targets the built-in fake endpoint, but it is not running (fake_llm.enabled = false)")]
     NoFakeEndpoint { scenario: String },
 }
@@ -29,27 +35,14 @@ pub enum Error {
 /// The prompt of every request: short, so the target's memory, not the payload, dominates.
 const PROMPT: &str = "Say hello in one short sentence.";
 
-/// How requests to one URL travel.
-#[derive(Debug)]
-enum Route {
-    /// `http://`: the worker's own hyper connection, request prepared once.
-    Direct(Box<Endpoint>),
-    /// Anything else (`https://`): reqwest, with its TLS and pool.
-    Reqwest,
-}
-
 /// Sends one scenario's requests.
 #[derive(Debug)]
 pub struct Client {
-    /// The pool of reqwest routes, shared by every request of every batch.
-    http: reqwest::Client,
-    /// The route of each URL, used round-robin.
-    routes: Vec<Route>,
-    /// Full request URLs, indexed like `routes`.
-    urls: Vec<Url>,
-    /// Index of the next URL.
+    /// One per URL, used round-robin: where requests go and their unchanging parts.
+    endpoints: Vec<Endpoint>,
+    /// Index of the next endpoint.
     next: AtomicUsize,
-    /// Direct connections between batches.
+    /// Workers' connections between batches.
     idle: Idle,
     /// The request body, serialized once (empty for `api = "http"`).
     body: Bytes,
@@ -66,21 +59,28 @@ pub struct Client {
 impl Client {
     /// Builds the client of `scenario`; `fake` is the base URL of the built-in endpoint, when it runs.
     pub fn new(scenario: &Scenario, fake: Option<&Url>) -> Result<Self, Error> {
+        Self::with_extra_roots(scenario, fake, &[])
+    }
+
+    /// [`Client::new`], trusting `extra_roots` besides the platform's root certificates for `https://`
+    /// targets. No setting reaches it: it is how the tests trust their self-signed server.
+    pub fn with_extra_roots(
+        scenario: &Scenario,
+        fake: Option<&Url>,
+        extra_roots: &[CertificateDer<'static>],
+    ) -> Result<Self, Error> {
         let name = scenario.name.to_string();
-        let headers = headers(scenario)?;
-        let http = crate::http_client::builder()
-            .default_headers(headers.clone())
-            .pool_max_idle_per_host(scenario.concurrency)
-            .build()
-            .map_err(|source| Error::Build { scenario: name.clone(), source })?;
         let urls = urls(scenario, fake)?;
+        // Only a client with an https:// URL needs roots: a plain one works where the platform has none.
+        let tls = match urls.iter().any(|u| u.scheme() == "https") {
+            true => Some(tls::config(extra_roots).map_err(|source| Error::Build { scenario: name, source })?),
+            false => None,
+        };
         let body = request_body(scenario);
-        let routes = urls.iter().map(|url| route(url, scenario.api, &headers, &body)).collect();
+        let endpoints = endpoints(scenario, &urls, &body, tls.as_ref())?;
         Ok(Self {
-            http,
-            routes,
-            idle: Idle::new(urls.len(), scenario.concurrency.max(1)),
-            urls,
+            idle: Idle::new(endpoints.len(), scenario.concurrency.max(1)),
+            endpoints,
             next: AtomicUsize::new(0),
             body,
             api: scenario.api,
@@ -90,31 +90,14 @@ impl Client {
         })
     }
 
-    /// A sender for one batch worker, holding its own direct connections until dropped.
+    /// A sender for one batch worker, holding its own connections until dropped.
     pub fn worker(&self) -> Worker<'_> {
-        Worker { client: self, conns: Some(self.idle.check_out()), alarm: Alarm::default() }
+        Worker { client: self, conns: self.idle.check_out(), alarm: Alarm::default() }
     }
 
-    async fn send_reqwest(&self, url: &Url, started: Instant) -> Outcome {
-        let request = match self.api {
-            Api::Http => self.http.get(url.clone()),
-            _ => self
-                .http
-                .post(url.clone())
-                .header(http::header::CONTENT_TYPE, "application/json")
-                .body(self.body.clone()),
-        };
-        let response = match request.timeout(self.timeout).send().await {
-            Ok(r) => r,
-            Err(e) => return failed(started, 0, body::classify_send(&e)),
-        };
-        let ok_status = response.status().is_success();
-        completed(started, self.read(response.bytes_stream(), ok_status, started).await)
-    }
-
-    /// Sends over the worker's connection in `slot`, all of it (connecting included) within the timeout,
-    /// kept by the worker's `alarm`.
-    async fn send_direct(
+    /// Sends to `endpoint` over the worker's connection in `slot`, all of it (connecting and the TLS
+    /// handshake included) within the timeout, kept by the worker's `alarm`.
+    async fn send(
         &self,
         endpoint: &Endpoint,
         slot: &mut Option<Sender>,
@@ -133,9 +116,9 @@ impl Client {
         }
     }
 
-    async fn read<E: TransportError>(
+    async fn read(
         &self,
-        chunks: impl Stream<Item = Result<Bytes, E>>,
+        chunks: impl Stream<Item = Result<Bytes, hyper::Error>>,
         ok_status: bool,
         started: Instant,
     ) -> Read {
@@ -157,9 +140,9 @@ impl Client {
 pub struct Worker<'a> {
     /// The client whose requests this worker sends.
     client: &'a Client,
-    /// The worker's direct connections; back to the client's idle stack on drop.
-    conns: Option<Conns>,
-    /// The timer of the worker's direct requests, one for all of them.
+    /// The worker's connections, a slot per endpoint; back to the client's idle stack on drop.
+    conns: Conns,
+    /// The timer of the worker's requests, one for all of them.
     alarm: Alarm,
 }
 
@@ -168,21 +151,14 @@ impl Worker<'_> {
     pub async fn send(&mut self) -> Outcome {
         let client = self.client;
         let started = Instant::now();
-        let index = client.next.fetch_add(1, Ordering::Relaxed) % client.routes.len();
-        match (&client.routes[index], self.conns.as_mut()) {
-            (Route::Direct(endpoint), Some(conns)) => {
-                client.send_direct(endpoint, &mut conns.slots[index], &mut self.alarm, started).await
-            }
-            _ => client.send_reqwest(&client.urls[index], started).await,
-        }
+        let index = client.next.fetch_add(1, Ordering::Relaxed) % client.endpoints.len();
+        client.send(&client.endpoints[index], &mut self.conns.slots[index], &mut self.alarm, started).await
     }
 }
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
-        if let Some(conns) = self.conns.take() {
-            self.client.idle.check_in(conns);
-        }
+        self.client.idle.check_in(std::mem::take(&mut self.conns));
     }
 }
 
@@ -190,24 +166,32 @@ impl Drop for Worker<'_> {
 fn headers(scenario: &Scenario) -> Result<http::HeaderMap, Error> {
     let mut headers = scenario.headers.clone();
     if let Some(key) = &scenario.api_key {
-        let mut v = http::HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| Error::Url {
-            scenario: scenario.name.to_string(),
-            base: "api key".into(),
-            detail: "not a valid header value".into(),
-        })?;
+        let mut v = http::HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+            .map_err(|_| Error::ApiKey { scenario: scenario.name.to_string() })?;
         v.set_sensitive(true);
         headers.insert(http::header::AUTHORIZATION, v);
     }
     Ok(headers)
 }
 
-/// Direct for `http://` URLs, reqwest for the rest.
-fn route(url: &Url, api: Api, headers: &http::HeaderMap, body: &Bytes) -> Route {
-    let method = if api == Api::Http { http::Method::GET } else { http::Method::POST };
-    match Endpoint::new(url, method, headers, api != Api::Http, body) {
-        Ok(endpoint) => Route::Direct(Box::new(endpoint)),
-        Err(_) => Route::Reqwest,
-    }
+/// One endpoint per URL: `GET` for `api = "http"`, a JSON `POST` otherwise.
+fn endpoints(
+    scenario: &Scenario,
+    urls: &[Url],
+    body: &Bytes,
+    tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
+) -> Result<Vec<Endpoint>, Error> {
+    let headers = headers(scenario)?;
+    let post = scenario.api != Api::Http;
+    let method = if post { http::Method::POST } else { http::Method::GET };
+    let endpoint = |url: &Url| {
+        Endpoint::new(url, method.clone(), &headers, post, body, tls).map_err(|e| Error::Url {
+            scenario: scenario.name.to_string(),
+            base: crate::settings::shown_url(url),
+            detail: e.to_string(),
+        })
+    };
+    urls.iter().map(endpoint).collect()
 }
 
 fn completed(started: Instant, read: Read) -> Outcome {
@@ -240,7 +224,7 @@ fn urls(scenario: &Scenario, fake: Option<&Url>) -> Result<Vec<Url>, Error> {
             }
             base.join(scenario.api.path()).map_err(|e| Error::Url {
                 scenario: name.clone(),
-                base: base.to_string(),
+                base: crate::settings::shown_url(&base),
                 detail: e.to_string(),
             })
         })

@@ -1,20 +1,27 @@
 //! The load generator: one batch of one scenario's requests at a time.
 //!
-//! A [`Client`] per scenario holds the connection pool and the prepared request; [`run_batch`] sends a
-//! batch and returns [`BatchStats`]. Failures are data: every request yields an [`Outcome`] with an
-//! [`ErrorKind`] when it failed, and the batch always runs to its end. Memory is bounded whatever the
-//! target does: bodies are capped, latencies go into fixed-size histograms.
+//! A [`Client`] per scenario holds the prepared requests and its workers' connections; [`run_batch`]
+//! sends a batch and returns [`BatchStats`]. There is one transport for every target: HTTP/1.1 over
+//! hyper, each worker on its own keep-alive connections, wrapped in TLS (rustls, ALPN `http/1.1`) for
+//! `https://`, so a scenario behaves the same whatever the scheme. Failures are data: every request
+//! yields an [`Outcome`] with an [`ErrorKind`] when it failed, and the batch always runs to its end.
+//! Memory is bounded whatever the target does: bodies are capped, latencies go into fixed-size histograms.
+//!
+//! Layout, in the order a request takes: `batch` (workers claiming requests) → `client` (the scenario's
+//! endpoints, a worker's send under its `deadline` alarm) → `transport` (connections, plain or through
+//! `tls`) → `body` (reading within the cap: whole bodies judged by `answer`, streams by `sse` events) →
+//! `outcome` → `stats`.
 
+mod answer;
 mod batch;
 mod body;
 mod client;
 mod deadline;
-mod direct;
-mod frames;
-pub(crate) mod json;
 mod outcome;
 mod sse;
 mod stats;
+mod tls;
+mod transport;
 
 pub use batch::run as run_batch;
 pub use client::{Client, Error, Worker};

@@ -1,4 +1,4 @@
-//! The direct transport against small servers that count connections and inspect requests.
+//! The transport against small servers that count connections and inspect requests.
 
 use super::{Client, run_batch};
 use crate::settings::RawSettings;
@@ -20,8 +20,11 @@ struct Seen {
 }
 
 fn client(addr: SocketAddr, extra: &str) -> Arc<Client> {
-    let text =
-        format!("[fake_llm]\nenabled = false\n[[scenario]]\nname = \"t\"\nurl = \"http://{addr}/v1\"\n{extra}\n");
+    client_at(&format!("http://{addr}/v1"), extra)
+}
+
+fn client_at(url: &str, extra: &str) -> Arc<Client> {
+    let text = format!("[fake_llm]\nenabled = false\n[[scenario]]\nname = \"t\"\nurl = \"{url}\"\n{extra}\n");
     let raw: RawSettings = toml::from_str(&text).expect("test TOML parses");
     let settings = raw.validate().unwrap_or_else(|e| panic!("test settings invalid: {e}"));
     Arc::new(Client::new(&settings.scenarios[0], None).expect("client"))
@@ -121,4 +124,19 @@ async fn requests_carry_host_content_type_and_the_api_key() {
     }
     assert!(head.lines().any(|l| l == "authorization: bearer sk-test"), "{head}");
     assert!(head.lines().any(|l| l.starts_with("user-agent: leaksoak/")), "{head}");
+}
+
+#[tokio::test]
+async fn a_user_and_password_in_the_url_are_sent_as_basic_credentials_ahead_of_the_api_key() {
+    let (addr, seen) = server(false).await;
+    let key = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(key.path(), "sk-test\n").expect("write key");
+    let extra = format!("stream = false\napi_key_file = {:?}", key.path());
+    let client = client_at(&format!("http://user:p%40ss@{addr}/v1"), &extra);
+    let stats = run_batch(&client, 1, 1).await;
+    assert_eq!(stats.failed(), 0, "{:?}", stats.errors);
+    let head = seen.first_head.lock().expect("lock").clone().expect("a request arrived");
+    // base64("user:p@ss"), lowercased with the rest of the head.
+    assert!(head.lines().any(|l| l == "authorization: basic dxnlcjpwqhnz"), "{head}");
+    assert!(head.lines().any(|l| l == format!("host: {addr}")), "no credentials in Host: {head}");
 }

@@ -12,3 +12,4 @@ mod load;
 mod memory;
 mod otlp;
 mod replay;
+mod tls;

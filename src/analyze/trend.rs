@@ -16,8 +16,8 @@ use super::units::mib;
 use crate::settings::Analysis;
 use std::collections::VecDeque;
 
-/// The most cycles kept; a `trend_cycles` above it is judged over this many.
-pub const MAX_HISTORY: usize = 256;
+/// The most cycles kept: the largest `trend_cycles` a configuration may set.
+pub const MAX_HISTORY: usize = crate::settings::MAX_TREND_CYCLES as usize;
 
 /// The fitted growth across the window must exceed this many times the median per-cycle noise (residual
 /// stdev of the raw samples, bytes). A final average is a mean of overlapping rolling averages, its own

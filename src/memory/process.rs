@@ -103,9 +103,18 @@ fn open_system() -> Result<System, Error> {
     System::new().map_err(|e| Error::ProcessTable { detail: e.to_string() })
 }
 
+/// The most of a pid file read: a pid and a newline take a dozen bytes; a pid file pointing at a large
+/// file (or `/dev/zero`) must not be read whole before every sample.
+const MAX_PID_FILE_BYTES: u64 = 64;
+
 fn read_pid_file(path: &Path) -> Result<u32, Error> {
+    use std::io::Read as _;
     let bad = |detail: String| Error::PidFile { path: path.to_owned(), detail };
-    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PID_FILE_BYTES).read_to_end(&mut bytes))
+        .map_err(|e| bad(e.to_string()))?;
+    let text = String::from_utf8_lossy(&bytes);
     let text = text.trim();
     match text.parse::<u32>() {
         Ok(pid) if pid > 0 => Ok(pid),
@@ -148,5 +157,20 @@ pub fn selector_text(selector: &ProcessSelector) -> String {
         ProcessSelector::Pid(pid) => format!("pid {pid}"),
         ProcessSelector::PidFile(path) => format!("pid file {}", path.display()),
         ProcessSelector::Name(name) => format!("process_name {name:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pid_file_is_read_bounded() {
+        let err = read_pid_file(Path::new("/dev/zero")).expect_err("zeros are no pid");
+        assert!(err.to_string().contains("not a pid"), "{err}");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("target.pid");
+        std::fs::write(&file, "4242\n").expect("write");
+        assert_eq!(read_pid_file(&file).expect("a pid"), 4242);
     }
 }

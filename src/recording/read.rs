@@ -4,6 +4,7 @@
 use crate::analyze::Phase;
 use crate::engine::{BatchRecord, CycleEnd};
 use crate::memory::MAX_MEMORY_BYTES;
+use crate::settings::{MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
@@ -260,7 +261,13 @@ fn place_or_root(place: &str) -> String {
 
 fn cycle(value: &Value, place: &str) -> Result<RecordedCycle, ReadError> {
     let obj = value.as_object().ok_or_else(|| err(place, "must be an object with `batches`"))?;
-    let batches = list(obj, place, "batches", "missing")?
+    let listed = list(obj, place, "batches", "missing")?;
+    // The same bound a configuration has: the slope fit's cost grows with the square of the batches.
+    let most = MAX_WARMUP_BATCHES + MAX_MEASURE_BATCHES;
+    if listed.len() as u64 > most {
+        return Err(err(at(place, "batches"), format!("at most {most} batches in a cycle, got {}", listed.len())));
+    }
+    let batches = listed
         .iter()
         .enumerate()
         .map(|(i, b)| batch(b, &at(place, &format!("batches[{i}]"))))

@@ -48,8 +48,9 @@ pub const MAX_TAIL_SAMPLES: u64 = MAX_MEASURE_BATCHES;
 /// The most batches that must stay up after an error spike: a spike needs one batch before it and this
 /// many after it inside the cycle (and in `cycle.measure_batches`, see [`super::relations`]).
 pub const MAX_ERROR_SPIKE_MIN_STABLE_BATCHES: u64 = MAX_MEASURE_BATCHES - 2;
-/// The most cycles the trend rule fits: the analysis keeps this many final averages per scenario
-/// (`analyze::trend::MAX_HISTORY`), so a larger window would silently be judged over fewer.
+/// The most cycles the trend rule fits; the analysis keeps this many final averages per scenario
+/// (`analyze::trend::MAX_HISTORY` is this constant). A trend over more cycles than 256 soaks long enough
+/// to be a week at the defaults, and each kept cycle costs the fit a little more.
 pub const MAX_TREND_CYCLES: u64 = 256;
 /// The most consecutive cycles a rule must fire before the gauge rises. At a few minutes a cycle, a
 /// hundred is most of a day of one scenario; beyond that the gauge in effect never rises.

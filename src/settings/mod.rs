@@ -24,8 +24,8 @@ mod secret_text;
 pub mod server;
 pub mod telemetry;
 
-pub use analysis::Analysis;
-pub use cycle::{Cycle, ScenarioOrder};
+pub use analysis::{Analysis, MAX_TREND_CYCLES};
+pub use cycle::{Cycle, MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES, ScenarioOrder};
 pub use duration::HumaneDuration;
 pub use fake_llm::FakeLlm;
 pub use layers::{ENV_PREFIX, load, load_raw};

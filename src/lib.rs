@@ -43,3 +43,5 @@ pub mod cli;
 pub mod commands;
 #[doc(hidden)]
 pub mod fuzz_api;
+#[cfg(test)]
+mod testing;

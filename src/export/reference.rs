@@ -101,21 +101,10 @@ fn labels(family: &MetricFamily) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn metrics_md_matches_the_code() {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/metrics.md");
-        let generated = metrics_markdown();
-        if std::env::var_os("LEAKSOAK_BLESS").is_some() {
-            std::fs::write(&path, &generated).expect("write docs/metrics.md");
-        }
-        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(
-            on_disk == generated,
-            "docs/metrics.md drifted from the metrics in code; regenerate it with \
-             `LEAKSOAK_BLESS=1 cargo test --lib metrics_md_matches_the_code`"
-        );
+        crate::testing::assert_generated("docs/metrics.md", &metrics_markdown(), "metrics_md_matches_the_code");
     }
 
     #[test]

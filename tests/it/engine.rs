@@ -4,6 +4,7 @@
 use crate::helpers::{FakeProcess, bin, settings, spawn_fake_process};
 use leaksoak::analyze::Verdict;
 use leaksoak::engine::{CycleEnd, Engine, Judged, Observer};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
@@ -19,10 +20,10 @@ fn write_config(dir: &tempfile::TempDir, text: &str) -> String {
     path.to_str().expect("utf-8 path").to_owned()
 }
 
-#[test]
-fn once_catches_a_deliberate_leak_and_writes_junit_and_json() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config = write_config(&dir, &format!("{QUICK}[fake_llm]\nleak_bytes_per_request = 16384\n"));
+/// `leaksoak once` with `config` written into `dir`, and `--junit`/`--json` files there: its output and
+/// the two paths.
+fn once_with_outputs(dir: &tempfile::TempDir, config: &str) -> (std::process::Output, PathBuf, PathBuf) {
+    let config = write_config(dir, config);
     let (junit, json) = (dir.path().join("junit.xml"), dir.path().join("samples.json"));
     let out = bin()
         .args(["once", "--config", &config, "--junit"])
@@ -31,6 +32,13 @@ fn once_catches_a_deliberate_leak_and_writes_junit_and_json() {
         .arg(&json)
         .output()
         .expect("run once");
+    (out, junit, json)
+}
+
+#[test]
+fn once_catches_a_deliberate_leak_and_writes_junit_and_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, junit, json) = once_with_outputs(&dir, &format!("{QUICK}[fake_llm]\nleak_bytes_per_request = 16384\n"));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "a leak exits 1: {stdout}");
     assert!(stdout.contains("Memory Growth Analysis") && stdout.contains("Verdict:     leak"), "{stdout}");
@@ -197,16 +205,7 @@ async fn a_failing_memory_source_marks_cycles_error_and_the_engine_goes_on() {
 fn once_against(url: &str) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let quick = QUICK.replace("stream = true\n", &format!("stream = true\nurl = {url:?}\n"));
-    let config = write_config(&dir, &format!("{quick}[fake_llm]\nenabled = false\n"));
-    let junit = dir.path().join("junit.xml");
-    let json = dir.path().join("soak.json");
-    let out = bin()
-        .args(["once", "--config", &config, "--junit"])
-        .arg(&junit)
-        .arg("--json")
-        .arg(&json)
-        .output()
-        .expect("once");
+    let (out, junit, json) = once_with_outputs(&dir, &format!("{quick}[fake_llm]\nenabled = false\n"));
     let xml = std::fs::read_to_string(&junit).expect("junit written");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let replay = bin().arg("analyze").arg(&json).output().expect("analyze");
@@ -236,7 +235,7 @@ fn once_against_a_mistyped_url_is_an_error_not_a_green_no_leak() {
 
 #[test]
 fn once_against_a_port_where_nothing_listens_is_an_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let port = crate::helpers::free_port();
     let (code, stdout, xml) = once_against(&format!("http://127.0.0.1:{port}/v1"));
     assert_eq!(code, Some(2), "{stdout}");
     let reason = "400 of 400 requests failed (connect: 400): the target is not answering; is the URL right?";

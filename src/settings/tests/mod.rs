@@ -31,18 +31,9 @@ fn embedded_default_is_the_pytest_suites_four_variants() {
 
 #[test]
 fn default_toml_matches_the_code() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/default.toml");
     let generated = default_toml();
-    if std::env::var_os("LEAKSOAK_BLESS").is_some() {
-        std::fs::write(&path, &generated).expect("write config/default.toml");
-    }
-    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        on_disk == generated,
-        "config/default.toml drifted from the defaults in code; regenerate it with \
-         `LEAKSOAK_BLESS=1 cargo test --lib default_toml_matches_the_code`"
-    );
-    assert_eq!(from_toml(&on_disk).expect("default.toml parses"), RawSettings::default());
+    crate::testing::assert_generated("config/default.toml", &generated, "default_toml_matches_the_code");
+    assert_eq!(from_toml(&generated).expect("default.toml parses"), RawSettings::default());
 }
 
 #[test]

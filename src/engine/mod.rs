@@ -63,7 +63,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds clients and the sampler; `fake` is the base URL of the in-process fake endpoint, if it runs.
     pub fn new(settings: Arc<Settings>, fake: Option<&Url>, observer: Arc<dyn Observer>) -> Result<Self, Error> {
-        let Prepared { clients, sampler, .. } = Prepared::new(Settings::clone(&settings), fake)?;
+        let (clients, sampler) = prepared::build(&settings, fake)?;
         let lanes = settings.scenarios.iter().zip(clients).map(|(s, c)| Lane::new(s.clone(), c)).collect();
         observer.configured(&names(&settings));
         Ok(Self { settings, lanes, sampler, observer })

@@ -26,10 +26,15 @@ pub struct Prepared {
 impl Prepared {
     /// Builds every client and the sampler; `fake` is the base URL of the in-process fake endpoint.
     pub fn new(settings: Settings, fake: Option<&Url>) -> Result<Self, Error> {
-        let clients = settings.scenarios.iter().map(|s| Client::new(s, fake)).collect::<Result<Vec<_>, _>>()?;
-        let sampler = Sampler::new(&settings.memory)?;
+        let (clients, sampler) = build(&settings, fake)?;
         Ok(Self { settings, clients, sampler })
     }
+}
+
+/// A client per scenario of `settings` (in order) and its sampler.
+pub fn build(settings: &Settings, fake: Option<&Url>) -> Result<(Vec<Client>, Sampler), Error> {
+    let clients = settings.scenarios.iter().map(|s| Client::new(s, fake)).collect::<Result<Vec<_>, _>>()?;
+    Ok((clients, Sampler::new(&settings.memory)?))
 }
 
 /// The newest accepted configuration not yet in force. Reloads that arrive faster than cycles end

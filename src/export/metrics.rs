@@ -49,6 +49,9 @@ pub struct Metrics {
     reload_timestamp: Gauge,
     /// Scenarios whose series exist, so a reload can drop those no longer configured.
     scenarios: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Makes a scrape a consistent snapshot: updates (one batch's counters, one cycle's verdict gauges) hold
+    /// it shared, a render holds it alone, so no scrape sees requests counted but their errors not yet.
+    snapshot: std::sync::Arc<std::sync::RwLock<()>>,
     /// The last rendered exposition and when it was rendered (see [`Metrics::scrape`]).
     cache: std::sync::Arc<std::sync::Mutex<Option<(Instant, Bytes)>>>,
 }
@@ -135,6 +138,7 @@ impl Metrics {
                 ),
             ),
             scenarios: Default::default(),
+            snapshot: Default::default(),
             cache: Default::default(),
             registry: r,
         };
@@ -148,6 +152,7 @@ impl Metrics {
     /// Creates every series of `scenarios` at zero, so dashboards and alerts see them before the first
     /// cycle, and drops the series of scenarios no longer configured.
     fn set_scenarios(&self, scenarios: &[String]) {
+        let _update = self.updating();
         let mut known = self.scenarios.lock().unwrap_or_else(|e| e.into_inner());
         for gone in known.iter().filter(|k| !scenarios.contains(k)) {
             self.remove_scenario(gone);
@@ -217,6 +222,7 @@ impl Metrics {
 
     /// Records the outcome of a configuration load (start or reload).
     pub fn reloaded(&self, ok: bool) {
+        let _update = self.updating();
         self.reload_ok.set(f64::from(ok));
         if ok {
             let now =
@@ -232,14 +238,20 @@ impl Metrics {
 
     /// Every metric family as gathered now (the reference in `docs/metrics.md` is generated from these).
     pub fn families(&self) -> Vec<prometheus::proto::MetricFamily> {
+        let _alone = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
         self.registry.gather()
+    }
+
+    /// Held while one update (several series that belong together) is written; see `snapshot`.
+    fn updating(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.snapshot.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The text exposition (format 0.0.4), rendered now.
     pub fn render(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(32 * 1024);
         // Writing to a Vec cannot fail, and every family is well formed: registered through this struct.
-        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
+        let _ = TextEncoder::new().encode(&self.families(), &mut out);
         out
     }
 
@@ -279,12 +291,14 @@ impl Observer for Metrics {
     }
 
     fn activity(&self, scenario: &str, activity: Activity, _batch: u64) {
+        let _update = self.updating();
         for a in Activity::ALL {
             self.cycle_phase.with_label_values(&[scenario, a.as_str()]).set(f64::from(a == activity));
         }
     }
 
     fn batch(&self, scenario: &str, r: &BatchRecord, stats: &BatchStats) {
+        let _update = self.updating();
         let phase = r.phase.as_str();
         self.batch_memory.with_label_values(&[scenario, phase]).set(r.memory_bytes as f64);
         self.batch_errors.with_label_values(&[scenario, phase]).set(r.errors as f64);
@@ -306,6 +320,7 @@ impl Observer for Metrics {
     }
 
     fn cycle(&self, j: &Judged) {
+        let _update = self.updating();
         let s = j.scenario.as_str();
         let a = &j.analysis;
         for (family, value) in [
@@ -328,5 +343,35 @@ impl Observer for Metrics {
         for r in Rule::ALL {
             self.leak_detected.with_label_values(&[s, r.as_str()]).set(f64::from(j.raised[r.index()]));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::Outcome;
+
+    fn value(text: &str, series: &str) -> f64 {
+        let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} missing"));
+        line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a number")
+    }
+
+    #[test]
+    fn a_scrape_never_sees_half_a_batch() {
+        let metrics = Metrics::new("test");
+        metrics.configured(&["s".to_owned()]);
+        let mut stats = BatchStats::new();
+        let latency = Duration::from_millis(1);
+        stats.record(&Outcome { latency, time_to_first_token: None, bytes: 1, result: Err(ErrorKind::Connect) });
+        let record = BatchRecord::new(Phase::Measure, 1, stats.requests, &stats.errors);
+        let writer = metrics.clone();
+        let updates = std::thread::spawn(move || (0..3_000).for_each(|_| writer.batch("s", &record, &stats)));
+        while !updates.is_finished() {
+            let text = String::from_utf8(metrics.render()).expect("utf-8");
+            let failed = value(&text, "leaksoak_requests_total{outcome=\"error\",scenario=\"s\"}");
+            let connect = value(&text, "leaksoak_request_errors_total{kind=\"connect\",scenario=\"s\"}");
+            assert_eq!(failed, connect, "requests counted without their errors");
+        }
+        updates.join().expect("updates");
     }
 }

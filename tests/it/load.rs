@@ -116,22 +116,20 @@ async fn garbage_events_are_stream() {
     assert_eq!(stats.failed(), 0, "{:?}", stats.errors);
 }
 
-fn own_rss() -> u64 {
-    crate::helpers::rss_bytes(std::process::id())
-}
-
+/// Reading stops near the cap, so a 100 MiB body is never held. The bound on the daemon's RSS while
+/// such bodies go by is asserted in `faults::targets`, in a process of its own: this test binary runs
+/// many tests at once, so its own RSS says nothing about one of them.
 #[tokio::test]
-async fn a_hundred_mib_body_is_cut_at_the_cap_and_memory_stays_bounded() {
+async fn a_hundred_mib_body_is_cut_at_the_cap() {
+    let cap = 1u64 << 20;
     let addr = hostile(|s| hundred_mib(s, "application/json")).await;
-    let before = own_rss();
     let stats = batch(&format!("http://{addr}/v1"), "stream = false\nmax_response_bytes = 1048576", 8).await;
     only(&stats, ErrorKind::Decode, 8);
-    assert!(stats.bytes < 8 * (2 << 20), "reading stopped near the cap: {} bytes", stats.bytes);
+    assert!(stats.bytes < 8 * 2 * cap, "reading stopped near the cap: {} bytes", stats.bytes);
     let addr = hostile(|s| hundred_mib(s, "text/event-stream")).await;
     let stats = batch(&format!("http://{addr}/v1"), "stream = true\nmax_response_bytes = 1048576", 8).await;
     only(&stats, ErrorKind::Stream, 8);
-    let grown = own_rss().saturating_sub(before);
-    assert!(grown < 64 << 20, "RSS grew by {grown} bytes reading capped bodies");
+    assert!(stats.bytes < 8 * 2 * cap, "reading stopped near the cap: {} bytes", stats.bytes);
 }
 
 #[tokio::test]

@@ -46,6 +46,9 @@ pub struct CycleAnalysis {
     pub findings: Vec<Finding>,
     /// One line saying what the verdict means (`Memory stabilized — no leak detected`, why noisy, …).
     pub summary: String,
+    /// What the judgement across cycles concluded beyond the findings, for the report: a rise dismissed as
+    /// bounded growth, a streak broken by a changed rate, a warm-up that never settled.
+    pub notes: Vec<String>,
 }
 
 /// The summary line of a stable cycle, as the pytest suite prints it.
@@ -175,6 +178,7 @@ impl CycleAnalysis {
             spikes: Vec::new(),
             findings: Vec::new(),
             summary,
+            notes: Vec::new(),
         }
     }
 

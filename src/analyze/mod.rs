@@ -37,7 +37,8 @@
 //!   `error` with the words of [`too_many_failures`] (which needs the failures by kind, so it is not part
 //!   of [`cycle`]).
 //! * Gauge semantics (error, noisy, insufficient cycles, significance for confirmation): see [`gauge`].
-//!   The trend rule's guards against chance and allocator steps: see [`Trend::check`].
+//!   The trend rule's guards against chance, steps, plateaus and memory that comes back: see
+//!   [`Trend::assess`] and [`shape`].
 
 mod cycle;
 mod failures;
@@ -48,6 +49,7 @@ mod report;
 mod rolling;
 mod rules;
 mod sample;
+pub mod shape;
 mod spike;
 pub mod stats;
 mod trend;
@@ -66,6 +68,6 @@ pub use rolling::{Endpoints, endpoints, rolling_average};
 pub use rules::Fit;
 pub use sample::{Phase, Sample};
 pub use spike::Spike;
-pub use trend::{MAX_HISTORY, MAX_STEP_SHARE, NOISE_FLOOR_FACTOR, Trend};
+pub use trend::{Assessment, MAX_HISTORY, NOISE_FLOOR_FACTOR, Trend};
 pub use units::mib;
 pub use verdict::Verdict;

@@ -30,6 +30,9 @@ pub fn render(scenario: &str, a: &CycleAnalysis, samples: &[Sample]) -> String {
         out.push('\n');
         out.push_str(&finding_text(a, finding));
     }
+    for note in &a.notes {
+        let _ = write!(out, "\nNote: {note}\n");
+    }
     out.push_str(&last_samples(samples));
     out
 }

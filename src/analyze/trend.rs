@@ -1,16 +1,17 @@
 //! The trend rule across cycles (docs/analysis.md#trend-rule): a per-scenario history of final averages, fitted with the same
 //! Theil–Sen + Mann–Kendall test as the slope rule, catches leaks too slow for any single cycle.
 //!
-//! Two guards keep it from calling chance a trend (measured by `cargo bench --bench detection_power`):
+//! Two guards keep it from calling chance or a plateau a trend (measured by `cargo bench --bench
+//! detection_power` and on recorded real targets):
 //! * A noise-scaled floor: the fitted growth must also exceed [`NOISE_FLOOR_FACTOR`] times the typical
 //!   per-cycle noise. Six noisy final averages fall in rising order once in 720 windows, and at 2 % noise
 //!   their fitted growth often passes the fixed `trend_min_growth_bytes` of 1 MiB.
-//! * Spread: no single rise between consecutive final averages may carry more than
-//!   [`MAX_STEP_SHARE`] of the fitted growth. An allocator step that persists lifts every later final
-//!   average once; a leak keeps rising.
+//! * Shape ([`super::shape`]): a rise that fell back, that is carried by a few steps between flat cycles,
+//!   or that is slowing down is bounded growth, not a leak; it is reported as such ([`Assessment::Bounded`]).
 
 use super::cycle::CycleAnalysis;
 use super::finding::{Finding, Rule};
+use super::shape;
 use super::stats;
 use super::units::mib;
 use crate::settings::Analysis;
@@ -27,14 +28,6 @@ pub const MAX_HISTORY: usize = crate::settings::MAX_TREND_CYCLES as usize;
 /// more cycles. At 3, 256 B/request (≈ 1.6 MiB over six default cycles) is unaffected while the noise
 /// stays under ≈ 0.5 MiB (1 % of a 50 MiB process).
 pub const NOISE_FLOOR_FACTOR: f64 = 3.0;
-
-/// The largest rise between two consecutive final averages may be at most this share of the fitted
-/// growth. One persistent step inside the window carries ≈ 80–100 % of it; a steady leak spread over six
-/// cycles ≈ 20–35 %. Under RSS-shaped noise (±1 MiB steps that persist) it cut chance trends from 72 to
-/// 48 per 10,000 clean cycles (0.5: 34) while 256 B/request was still caught within 8 cycles in 159 of
-/// 200 soaks (161 without; 0.5: 153). Lower: steps are rejected more surely, but a leak under noise,
-/// whose rises are uneven, is caught later. A step split across two cycles, or two steps, still passes.
-pub const MAX_STEP_SHARE: f64 = 0.6;
 
 /// One judged cycle as the trend sees it.
 #[derive(Debug, Clone, Copy)]
@@ -86,14 +79,22 @@ impl Trend {
         self.history.is_empty()
     }
 
-    /// The `trend` finding: over the last `trend_cycles` final averages (None until there are that many),
-    /// the one-sided Mann–Kendall p is below `trend_alpha`, the Theil–Sen growth across the window exceeds
-    /// both `trend_min_growth_bytes` and [`NOISE_FLOOR_FACTOR`] × the median cycle noise, and no single
-    /// rise carries more than [`MAX_STEP_SHARE`] of it.
+    /// The `trend` finding, if the rule fires now (see [`Trend::assess`]).
     pub fn check(&self, settings: &Analysis) -> Option<Finding> {
+        match self.assess(settings) {
+            Assessment::Rising(finding) => Some(finding),
+            Assessment::Quiet | Assessment::Bounded(_) => None,
+        }
+    }
+
+    /// Over the last `trend_cycles` final averages (quiet until there are that many): a rise is significant
+    /// when the one-sided Mann–Kendall p is below `trend_alpha` and the Theil–Sen growth across the window
+    /// exceeds both `trend_min_growth_bytes` and [`NOISE_FLOOR_FACTOR`] × the median cycle noise. A
+    /// significant rise is a `trend` finding unless its shape says bounded growth ([`shape::judge`]).
+    pub fn assess(&self, settings: &Analysis) -> Assessment {
         let k = settings.trend_cycles.min(MAX_HISTORY);
         if k < 2 || self.history.len() < k {
-            return None;
+            return Assessment::Quiet;
         }
         let window: Vec<Point> = self.history.iter().skip(self.history.len() - k).copied().collect();
         let y: Vec<f64> = window.iter().map(|p| p.final_avg).collect();
@@ -102,20 +103,29 @@ impl Trend {
         let p = stats::mann_kendall(&x, &y);
         let noise = stats::median(&window.iter().map(|p| p.noise).collect::<Vec<_>>());
         let floor = settings.trend_min_growth_bytes.max(NOISE_FLOOR_FACTOR * noise);
-        let spread = largest_rise(&y) <= MAX_STEP_SHARE * growth;
-        (p < settings.trend_alpha && growth > floor && spread).then(|| {
-            let message = format!(
-                "Final averages rose by {:.2} MiB over the last {k} cycles (>{:.2} MiB threshold, p = {p:.4}) \
-                 — slow leak",
-                mib(growth),
-                mib(floor)
-            );
-            Finding::new(Rule::Trend, message)
-        })
+        if !(p < settings.trend_alpha && growth > floor) {
+            return Assessment::Quiet;
+        }
+        if let Some(bounded) = shape::judge(&y, floor, noise) {
+            return Assessment::Bounded(bounded.explain(&y));
+        }
+        let message = format!(
+            "Final averages rose by {:.2} MiB over the last {k} cycles (>{:.2} MiB threshold, p = {p:.4}), \
+             steadily from cycle to cycle — slow leak",
+            mib(growth),
+            mib(floor)
+        );
+        Assessment::Rising(Finding::new(Rule::Trend, message))
     }
 }
 
-/// The largest rise between consecutive values (0 when none rises).
-fn largest_rise(y: &[f64]) -> f64 {
-    y.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+/// What the trend rule concluded after a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Assessment {
+    /// Too few cycles, or no significant rise.
+    Quiet,
+    /// A steady rise: the `trend` finding.
+    Rising(Finding),
+    /// A significant rise whose shape is bounded growth; the sentence says why (for the report).
+    Bounded(String),
 }

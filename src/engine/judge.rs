@@ -2,7 +2,7 @@
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
 use super::record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples};
-use crate::analyze::{self, CycleAnalysis, Gauge, Rule, Trend, Verdict};
+use crate::analyze::{self, Assessment, CycleAnalysis, Gauge, Rule, Trend, Verdict};
 use crate::settings::Analysis;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -54,7 +54,14 @@ impl Judge {
         };
         let trend = if end == CycleEnd::Completed && analysis.verdict != Verdict::Error {
             self.trend.push(&analysis);
-            self.trend.check(settings)
+            match self.trend.assess(settings) {
+                Assessment::Rising(finding) => Some(finding),
+                Assessment::Bounded(why) => {
+                    analysis.notes.push(why);
+                    None
+                }
+                Assessment::Quiet => None,
+            }
         } else {
             None
         };

@@ -4,6 +4,9 @@
 //! * Streaks are per rule: a `leak` cycle extends the streak of each rule that fired in it and ends the
 //!   others; `stable`, `noisy` and `insufficient` cycles end them all. An `error` cycle (discarded)
 //!   neither counts nor breaks them, and leaves the gauge as it was.
+//! * A leak keeps its rate: a `growth`, `tail` or `slope` streak goes on only while the cycle's fitted
+//!   slope stays within [`RATE_AGREEMENT`] of the previous cycle's in the streak; otherwise it starts over
+//!   at this cycle (a warm-up whose rate jumps around does not confirm), with a note for the report.
 //! * `growth`, `tail` and `slope` findings are confirmed once their rule's streak reaches
 //!   `confirm_cycles`: `leak_detected{rule="tail"}` means the tail rule itself fired in that many
 //!   consecutive cycles. Per rule rather than "any leak rule", because under noise the rules err
@@ -17,7 +20,10 @@
 //!   cycles in a row otherwise raise the gauge ≈ 0.2–0.6 times per 10,000 clean cycles). Such a finding
 //!   is returned unconfirmed and ends its rule's streak. The verdict and `once` are untouched (seed
 //!   semantics): only the gauge's confirmation is stricter.
-//! * A confirmed `error_spike` (an episode) and `trend` (already many cycles) raise the gauge at once.
+//! * A confirmed `error_spike` (an episode) raises the gauge at once. A `trend` finding is confirmed like
+//!   the per-cycle rules, once the trend rule fired after `confirm_cycles` consecutive judged cycles: a
+//!   chance pattern of allocator steps that looks steady in one window rarely does in the next, while a
+//!   leak keeps the rule firing.
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
 //! * `once` judges a single cycle with the pytest suite's semantics ([`Gauge::single_cycle`]): every finding of a
 //!   leak cycle is confirmed at once, with no streak and no significance gate.
@@ -42,6 +48,13 @@ pub const PYTEST_CONFIRM_ALPHA: f64 = 0.05;
 /// steps) is confirmed by the slope rule later or not at all, and is left to the trend rule.
 pub const SLOPE_CONFIRM_ALPHA: f64 = 0.002;
 
+/// A `growth`, `tail` or `slope` streak goes on only while the cycle's fitted slope stays within this
+/// factor of the slope of the cycle before in the streak. A leak keeps its rate per request from cycle
+/// to cycle (1 KiB/request under page-rounded noise: within ±25 %); a warm-up does not (a healthy
+/// LiteLLM proxy's first cycles: 21 KB, 0.6 KB, 11 KB, 1 KB per request). Lower: warm-ups and bursts
+/// confirm less often, but a leak measured under heavy noise confirms later.
+pub const RATE_AGREEMENT: f64 = 4.0;
+
 /// The leak gauge of one scenario.
 #[derive(Debug, Clone, Default)]
 pub struct Gauge {
@@ -50,6 +63,11 @@ pub struct Gauge {
     streaks: [u32; 5],
     /// Raised state per rule, indexed by [`Rule::index`]: `leaksoak_leak_detected{rule}`.
     raised: [bool; 5],
+    /// Per rule, the fitted slope (bytes/request) of the last cycle that extended its streak: the next
+    /// cycle's must agree within [`RATE_AGREEMENT`].
+    rates: [f64; 5],
+    /// What the last observed cycle did to a streak beyond the findings (a rate that changed), for the report.
+    note: Option<String>,
     /// `once`: a single cycle, judged as the pytest suite judges it; nothing waits for confirmation.
     single: bool,
 }
@@ -74,16 +92,19 @@ impl Gauge {
         }
         let leak = a.verdict == Verdict::Leak;
         let mut fired = [false; 5];
-        let counts = |rule| self.single || counts(rule, a);
+        let single = self.single;
+        let counts = |rule| single || counts(rule, a);
         for f in a.findings.iter().filter(|f| leak && counts(f.rule)) {
             fired[f.rule.index()] = true;
         }
-        for (streak, fired) in self.streaks.iter_mut().zip(fired) {
-            *streak = if fired { streak.saturating_add(1) } else { 0 };
+        fired[Rule::Trend.index()] = trend.is_some();
+        self.note = None;
+        for rule in Rule::ALL {
+            self.extend_streak(rule, fired[rule.index()], a.slope_bytes_per_request);
         }
         let mut findings: Vec<Finding> =
             a.findings.iter().map(|f| self.confirm(f, leak && counts(f.rule), settings)).collect();
-        findings.extend(trend.cloned());
+        findings.extend(trend.map(|f| self.confirm(f, true, settings)));
         let mut now = [false; 5];
         for f in findings.iter().filter(|f| f.confirmed) {
             now[f.rule.index()] = true;
@@ -92,6 +113,33 @@ impl Gauge {
             *raised = now || (settings.latch && *raised);
         }
         findings
+    }
+
+    /// Extends or ends the streak of `rule`; a streak of a per-cycle rule whose rate changed by more than
+    /// [`RATE_AGREEMENT`] starts over at this cycle.
+    fn extend_streak(&mut self, rule: Rule, fired: bool, rate: f64) {
+        let i = rule.index();
+        let per_cycle = matches!(rule, Rule::Growth | Rule::Tail | Rule::Slope) && !self.single;
+        let previous = self.rates[i];
+        self.streaks[i] = match (fired, self.streaks[i]) {
+            (false, _) => 0,
+            (true, 0) => 1,
+            (true, n) if !per_cycle || agrees(previous, rate) => n.saturating_add(1),
+            (true, _) => {
+                self.note = Some(format!(
+                    "The {rule} rule fired again, but memory now grows {rate:.0} bytes/request against \
+                     {previous:.0} in the cycle before: not the steady rate of a leak, so its confirmation \
+                     starts over."
+                ));
+                1
+            }
+        };
+        self.rates[i] = rate;
+    }
+
+    /// What the last cycle did to a streak beyond its findings (a changed rate), for the report.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
 
     /// `finding` as the gauge sees it; `counts` is false for a finding of a noisy cycle or a pytest-rule finding
@@ -103,7 +151,7 @@ impl Gauge {
             f.progress = None;
             return f;
         }
-        let needs_streak = matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope) || !f.confirmed;
+        let needs_streak = matches!(f.rule, Rule::Growth | Rule::Tail | Rule::Slope | Rule::Trend) || !f.confirmed;
         if needs_streak {
             let needed = if self.single { 1 } else { settings.confirm_cycles.max(1) };
             let seen = self.streaks[f.rule.index()];
@@ -127,6 +175,11 @@ impl Gauge {
     pub fn streak(&self, rule: Rule) -> u32 {
         self.streaks[rule.index()]
     }
+}
+
+/// Whether two fitted slopes (bytes/request) are within [`RATE_AGREEMENT`] of each other, both rising.
+fn agrees(previous: f64, now: f64) -> bool {
+    previous > 0.0 && now > 0.0 && now <= previous * RATE_AGREEMENT && previous <= now * RATE_AGREEMENT
 }
 
 /// Whether a finding of `rule` in a leak cycle counts toward the gauge: `growth`, `tail` and `slope` only

@@ -62,7 +62,7 @@ mod tests;
 pub use cycle::{CycleAnalysis, STABLE_SUMMARY, cycle};
 pub use failures::too_many_failures;
 pub use finding::{Finding, Over, Progress, Rule};
-pub use gauge::{Gauge, PYTEST_CONFIRM_ALPHA, SLOPE_CONFIRM_ALPHA};
+pub use gauge::{Gauge, PYTEST_CONFIRM_ALPHA, RATE_AGREEMENT, SLOPE_CONFIRM_ALPHA};
 pub use report::render;
 pub use rolling::{Endpoints, endpoints, rolling_average};
 pub use rules::Fit;

@@ -66,6 +66,7 @@ impl Judge {
             None
         };
         analysis.findings = self.gauge.observe(&analysis, trend.as_ref(), settings);
+        analysis.notes.extend(self.gauge.note().map(str::to_owned));
         if trend.is_some() && analysis.verdict != Verdict::Leak {
             // The verdict stays this cycle's own (docs/analysis.md#the-leak-gauge), but the summary must not say "no leak".
             analysis.summary = TREND_SUMMARY.to_owned();

@@ -140,10 +140,16 @@ fn unconfirmed_error_spike_needs_confirmation_over_cycles() {
 }
 
 #[test]
-fn trend_finding_raises_at_once() {
+fn a_trend_finding_is_confirmed_over_consecutive_cycles() {
     let s = Analysis::default();
     let trend = crate::analyze::Finding::new(Rule::Trend, "slow leak".into());
     let mut gauge = Gauge::new();
+    let first = gauge.observe(&stable_cycle(), Some(&trend), &s);
+    assert!(!gauge.is_raised(Rule::Trend));
+    assert_eq!(first[0].status().as_deref(), Some("unconfirmed (1 of 2 cycles)"));
+    gauge.observe(&stable_cycle(), None, &s);
+    gauge.observe(&stable_cycle(), Some(&trend), &s);
+    assert!(!gauge.is_raised(Rule::Trend), "a cycle without the trend in between starts over");
     gauge.observe(&stable_cycle(), Some(&trend), &s);
     assert!(gauge.is_raised(Rule::Trend));
 }

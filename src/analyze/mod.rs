@@ -49,6 +49,7 @@ mod report;
 mod rolling;
 mod rules;
 mod sample;
+pub mod settle;
 pub mod shape;
 mod spike;
 pub mod stats;

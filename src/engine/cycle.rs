@@ -3,7 +3,7 @@
 
 use super::judge::Judge;
 use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, CycleEnd, Judged};
+use super::record::{BatchRecord, CycleEnd, Judged, warmup_samples};
 use crate::analyze::Phase;
 use crate::load::{self, Client};
 use crate::memory::Sampler;
@@ -49,7 +49,7 @@ pub async fn run(
         slope_bytes_per_request = tracing::field::Empty,
     );
     let started = Instant::now();
-    let (batches, end) = run_batches(lane, cycle, sampler, observer).instrument(span.clone()).await;
+    let (batches, end) = run_batches(lane, cycle, analysis, sampler, observer).instrument(span.clone()).await;
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
     let mut judged = lane.judge.judge(cycle.batch_size, analysis, batches, end);
     judged.duration = started.elapsed();
@@ -63,16 +63,21 @@ pub async fn run(
 async fn run_batches(
     lane: &Lane,
     cycle: &Cycle,
+    analysis: &Analysis,
     sampler: &mut Sampler,
     observer: &dyn Observer,
 ) -> (Vec<BatchRecord>, CycleEnd) {
+    let settle = if lane.judge.settling() { cycle.max_settle_batches } else { 0 };
     let plan = [
-        (Phase::Warmup, Activity::Warmup, cycle.warmup_batches),
+        (Phase::Warmup, Activity::Warmup, cycle.warmup_batches + settle),
         (Phase::Measure, Activity::Measure, cycle.measure_batches),
     ];
     let mut batches = Vec::with_capacity((cycle.warmup_batches + cycle.measure_batches) as usize);
     for (phase, activity, count) in plan {
         for index in 0..count {
+            if phase == Phase::Warmup && index >= cycle.warmup_batches && settled(&batches, analysis) {
+                break;
+            }
             let span = tracing::info_span!(
                 "batch",
                 scenario = %lane.scenario.name,
@@ -96,6 +101,11 @@ async fn run_batches(
         }
     }
     (batches, CycleEnd::Completed)
+}
+
+/// Whether the warm-up so far has settled (the batches are all warm-up batches here).
+fn settled(batches: &[BatchRecord], analysis: &Analysis) -> bool {
+    crate::analyze::settle::settled(&warmup_samples(batches), analysis)
 }
 
 fn as_attribute(n: u64) -> i64 {

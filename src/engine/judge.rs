@@ -1,7 +1,7 @@
 //! The judgement of a finished cycle: analysis, the trend history and the leak gauge of its scenario, and
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
-use super::record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples};
+use super::record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples, warmup_samples};
 use crate::analyze::{self, Assessment, CycleAnalysis, Gauge, Rule, Trend, Verdict};
 use crate::settings::Analysis;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,11 +19,14 @@ pub struct Judge {
     trend: Trend,
     /// Its leak gauge (confirmation and latch).
     gauge: Gauge,
+    /// True at start and after a target restart until a cycle completes: that cycle's warm-up waits for
+    /// memory to settle ([`analyze::settle`]), and its report says how long that took.
+    settling: bool,
 }
 
 impl Judge {
     pub fn new(scenario: &str) -> Self {
-        Self { scenario: scenario.to_owned(), trend: Trend::new(), gauge: Gauge::new() }
+        Self { scenario: scenario.to_owned(), trend: Trend::new(), gauge: Gauge::new(), settling: true }
     }
 
     /// The judge of `once`: a single cycle, with the pytest suite's semantics ([`Gauge::single_cycle`]).
@@ -41,6 +44,7 @@ impl Judge {
             CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(&batches), settings),
             _ => None,
         };
+        let settled_now = self.settling && end == CycleEnd::Completed;
         let mut analysis = match (&end, failed) {
             (CycleEnd::Completed, None) => analyze::cycle(&samples, settings),
             (CycleEnd::Completed, Some(reason)) => CycleAnalysis::error(&samples, &reason),
@@ -49,9 +53,14 @@ impl Judge {
             }
             (CycleEnd::Restarted, _) => {
                 self.trend.reset();
+                self.settling = true;
                 CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
             }
         };
+        if settled_now {
+            self.settling = false;
+            analysis.notes.push(analyze::settle::note(&warmup_samples(&batches), settings));
+        }
         let trend = if end == CycleEnd::Completed && analysis.verdict != Verdict::Error {
             self.trend.push(&analysis);
             match self.trend.assess(settings) {
@@ -84,6 +93,11 @@ impl Judge {
             finished_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
             report,
         }
+    }
+
+    /// Whether the next cycle's warm-up waits for memory to settle (at start, after a restart).
+    pub fn settling(&self) -> bool {
+        self.settling
     }
 
     /// The leak gauge per rule, indexed by [`Rule::index`].

@@ -39,6 +39,11 @@ pub fn measured_samples(batches: &[BatchRecord]) -> Vec<Sample> {
     batches.iter().filter(|b| b.phase == Phase::Measure).map(BatchRecord::sample).collect()
 }
 
+/// The warm-up batches of a cycle as analysis samples (what the settle test reads).
+pub fn warmup_samples(batches: &[BatchRecord]) -> Vec<Sample> {
+    batches.iter().filter(|b| b.phase == Phase::Warmup).map(BatchRecord::sample).collect()
+}
+
 /// Failures by kind over the measured batches of a cycle (what the error-ratio rule names).
 pub fn measured_error_kinds(batches: &[BatchRecord]) -> BTreeMap<String, u64> {
     let mut kinds = BTreeMap::new();

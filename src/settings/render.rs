@@ -11,6 +11,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("server.enable_lifecycle", "serve POST /-/reload"),
     ("server.bearer_token_file", "when set, every endpoint but /healthz requires this token"),
     ("cycle.warmup_batches", "batches sent and exported, not analysed (at most 1000)"),
+    ("cycle.max_settle_batches", "at start and after a restart, more warm-up until memory settles (0: off)"),
     ("cycle.measure_batches", "batches analysed (2 x analysis.rolling_window to 1000)"),
     ("cycle.batch_size", "requests per batch (at most 1000000)"),
     ("cycle.pause", "idle time between cycles (at most a day)"),

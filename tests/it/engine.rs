@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
 /// A quick cycle: one async scenario, small batches, no settling, one read per sample.
-const QUICK: &str = "[cycle]\nwarmup_batches = 2\nbatch_size = 40\npause = \"0s\"\n\
+const QUICK: &str = "[cycle]\nwarmup_batches = 2\nmax_settle_batches = 0\nbatch_size = 40\npause = \"0s\"\n\
                      [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
                      [[scenario]]\nname = \"quick\"\nstream = true\nconcurrency = 4\n";
 

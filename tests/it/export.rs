@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 /// its heap); `leak` bytes per request in the in-process fake endpoint.
 fn soak(leak: u64) -> String {
     format!(
-        "[cycle]\nwarmup_batches = 1\nbatch_size = 40\npause = \"30s\"\n\
+        "[cycle]\nwarmup_batches = 1\nmax_settle_batches = 0\nbatch_size = 40\npause = \"30s\"\n\
          [analysis]\nconfirm_cycles = 1\n\
          [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
          [fake_llm]\nleak_bytes_per_request = {leak}\n\
@@ -33,7 +33,7 @@ impl Target {
 
     fn config(&self) -> String {
         format!(
-            "[cycle]\nwarmup_batches = 2\nbatch_size = 40\npause = \"30s\"\n\
+            "[cycle]\nwarmup_batches = 2\nmax_settle_batches = 0\nbatch_size = 40\npause = \"30s\"\n\
              [analysis]\nconfirm_cycles = 1\n\
              [memory]\nsource = \"process\"\npid = {}\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
              [fake_llm]\nenabled = false\n\

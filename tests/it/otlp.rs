@@ -64,7 +64,7 @@ async fn cycle_and_batch_spans_reach_an_otlp_receiver() {
     let (port, spans) = receiver().await;
     let config = format!(
         "[telemetry]\notlp_endpoint = \"http://127.0.0.1:{port}\"\n\
-         [cycle]\nwarmup_batches = 1\nbatch_size = 20\npause = \"30s\"\n\
+         [cycle]\nwarmup_batches = 1\nmax_settle_batches = 0\nbatch_size = 20\npause = \"30s\"\n\
          [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n\
          [[scenario]]\nname = \"traced\"\nconcurrency = 2\n"
     );

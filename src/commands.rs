@@ -191,6 +191,10 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
         let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
         let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
     }
+    let _ = writeln!(out, "Leak gauge history:");
+    for r in replayed {
+        let _ = writeln!(out, "  {}: {}", r.scenario, r.history_line());
+    }
     if skipped > 0 {
         let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
     }

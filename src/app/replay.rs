@@ -29,6 +29,19 @@ pub struct Replayed {
     pub cycles: usize,
     /// Whether any cycle could be judged (not `insufficient` or `error`).
     judged_any: bool,
+    /// Runs of consecutive cycles with the gauge raised, oldest first, at most [`MAX_EPISODES`].
+    episodes: Vec<Episode>,
+}
+
+/// The most gauge episodes a scenario keeps for the history line; later ones are counted, not listed.
+pub const MAX_EPISODES: usize = 100;
+
+/// Consecutive cycles (numbered from 1) during which the gauge was raised, and the rules raised in any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Episode {
+    pub first: usize,
+    pub last: usize,
+    pub rules: [bool; 5],
 }
 
 impl Replay {
@@ -44,7 +57,7 @@ impl Replay {
             None => {
                 let judge = Judge::new(&scenario);
                 self.index.insert(scenario.clone(), self.scenarios.len());
-                self.scenarios.push(Replayed { scenario, judge, cycles: 0, judged_any: false });
+                self.scenarios.push(Replayed { scenario, judge, cycles: 0, judged_any: false, episodes: Vec::new() });
                 self.scenarios.len() - 1
             }
         };
@@ -52,6 +65,7 @@ impl Replay {
         let judged = r.judge.judge(batch_size, &self.settings, cycle.batches, cycle.end);
         r.cycles += 1;
         r.judged_any |= !matches!(judged.analysis.verdict, Verdict::Insufficient | Verdict::Error);
+        r.note_gauge(judged.raised);
         (r.cycles, judged)
     }
 
@@ -70,6 +84,42 @@ impl Replayed {
     /// The leak gauge after the last cycle, indexed by [`Rule::index`].
     pub fn raised(&self) -> [bool; 5] {
         self.judge.raised()
+    }
+
+    /// Extends the current episode or starts one when the gauge is raised after the latest cycle.
+    fn note_gauge(&mut self, raised: [bool; 5]) {
+        if !raised.iter().any(|r| *r) {
+            return;
+        }
+        let n = self.cycles;
+        let full = self.episodes.len() >= MAX_EPISODES;
+        match self.episodes.last_mut() {
+            Some(e) if e.last + 1 == n => {
+                e.last = n;
+                for (any, now) in e.rules.iter_mut().zip(raised) {
+                    *any |= now;
+                }
+            }
+            _ if !full => self.episodes.push(Episode { first: n, last: n, rules: raised }),
+            _ => {}
+        }
+    }
+
+    /// When the gauge was raised: `raised on cycles 3-4 (slope), 12 (trend)`, or `never raised`.
+    pub fn history_line(&self) -> String {
+        if self.episodes.is_empty() {
+            return "never raised".to_owned();
+        }
+        let runs: Vec<String> = self
+            .episodes
+            .iter()
+            .map(|e| {
+                let rules: Vec<&str> = Rule::ALL.iter().filter(|r| e.rules[r.index()]).map(|r| r.as_str()).collect();
+                let cycles = if e.first == e.last { e.first.to_string() } else { format!("{}-{}", e.first, e.last) };
+                format!("{cycles} ({})", rules.join(", "))
+            })
+            .collect();
+        format!("raised on cycles {}", runs.join(", "))
     }
 
     /// `growth=0 tail=0 error_spike=0 slope=1 trend=0`

@@ -4,6 +4,9 @@
 //! * Streaks are per rule: a `leak` cycle extends the streak of each rule that fired in it and ends the
 //!   others; `stable`, `noisy` and `insufficient` cycles end them all. An `error` cycle (discarded)
 //!   neither counts nor breaks them, and leaves the gauge as it was.
+//! * A leak never gives memory back: while the latest cycle sits clearly below a level memory held in the
+//!   cycles before ([`crate::analyze::Trend::came_back`]), `growth`, `tail` and `slope` findings do not
+//!   count toward confirmation ([`Gauge::observe_held`]): a bounded cache refilling rises like a leak.
 //! * A leak keeps its rate: a `growth`, `tail` or `slope` streak goes on only while the cycle's fitted
 //!   slope stays within [`RATE_AGREEMENT`] of the previous cycle's in the streak; otherwise it starts over
 //!   at this cycle (a warm-up whose rate jumps around does not confirm), with a note for the report.
@@ -51,9 +54,11 @@ pub const SLOPE_CONFIRM_ALPHA: f64 = 0.002;
 /// A `growth`, `tail` or `slope` streak goes on only while the cycle's fitted slope stays within this
 /// factor of the slope of the cycle before in the streak. A leak keeps its rate per request from cycle
 /// to cycle (1 KiB/request under page-rounded noise: within ±25 %); a warm-up does not (a healthy
-/// LiteLLM proxy's first cycles: 21 KB, 0.6 KB, 11 KB, 1 KB per request). Lower: warm-ups and bursts
-/// confirm less often, but a leak measured under heavy noise confirms later.
-pub const RATE_AGREEMENT: f64 = 4.0;
+/// LiteLLM proxy's first cycles: 21 KB, 0.6 KB, 11 KB, 1 KB per request; a working set approached
+/// exponentially halves its rate every cycle or two). At 2, `detection_power` detects as at 4 (the
+/// rates of a leak under its noise model stay within 1.5× of each other). Lower: warm-ups confirm less
+/// often, but a leak measured under heavy noise, whose fitted slope wobbles, confirms later.
+pub const RATE_AGREEMENT: f64 = 2.0;
 
 /// The leak gauge of one scenario.
 #[derive(Debug, Clone, Default)]
@@ -87,13 +92,26 @@ impl Gauge {
     /// Takes one cycle (and the trend finding checked after it, if any) and returns the cycle's findings
     /// plus the trend one, each marked confirmed or not as the gauge sees them.
     pub fn observe(&mut self, a: &CycleAnalysis, trend: Option<&Finding>, settings: &Analysis) -> Vec<Finding> {
+        self.observe_held(a, trend, settings, false)
+    }
+
+    /// [`Gauge::observe`]; with `held` (memory came back, [`crate::analyze::Trend::came_back`]) the
+    /// cycle's `growth`, `tail` and `slope` findings do not count toward confirmation, as in a noisy cycle.
+    pub fn observe_held(
+        &mut self,
+        a: &CycleAnalysis,
+        trend: Option<&Finding>,
+        settings: &Analysis,
+        held: bool,
+    ) -> Vec<Finding> {
         if a.verdict == Verdict::Error {
             return a.findings.clone();
         }
         let leak = a.verdict == Verdict::Leak;
         let mut fired = [false; 5];
         let single = self.single;
-        let counts = |rule| single || counts(rule, a);
+        let held = |rule| held && matches!(rule, Rule::Growth | Rule::Tail | Rule::Slope);
+        let counts = |rule| !held(rule) && (single || counts(rule, a));
         for f in a.findings.iter().filter(|f| leak && counts(f.rule)) {
             fired[f.rule.index()] = true;
         }

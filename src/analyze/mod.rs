@@ -69,6 +69,6 @@ pub use rolling::{Endpoints, endpoints, rolling_average};
 pub use rules::Fit;
 pub use sample::{Phase, Sample};
 pub use spike::Spike;
-pub use trend::{Assessment, MAX_HISTORY, NOISE_FLOOR_FACTOR, Trend};
+pub use trend::{Assessment, MAX_HISTORY, NOISE_FLOOR_FACTOR, Trend, level_peak};
 pub use units::mib;
 pub use verdict::Verdict;

@@ -36,6 +36,8 @@ struct Point {
     final_avg: f64,
     /// The cycle's residual noise in bytes (`noise_cv` × memory): scales the growth floor.
     noise: f64,
+    /// The highest level memory held during the cycle, warm-up included (see [`level_peak`]), bytes.
+    peak: f64,
 }
 
 /// Final averages of the last judged cycles of one scenario since the target last (re)started.
@@ -54,6 +56,12 @@ impl Trend {
     /// Adds a cycle's final average and noise. Cycles that were not judged (`error`, `insufficient`) are
     /// skipped: their figures are zeros, not memory.
     pub fn push(&mut self, analysis: &CycleAnalysis) {
+        self.push_with_peak(analysis, analysis.final_avg);
+    }
+
+    /// [`Trend::push`], with the highest level memory held during the cycle ([`level_peak`] of all its
+    /// batches), which [`Trend::came_back`] compares later cycles with.
+    pub fn push_with_peak(&mut self, analysis: &CycleAnalysis, peak: f64) {
         if !analysis.verdict.is_judged() {
             return;
         }
@@ -61,7 +69,21 @@ impl Trend {
             self.history.pop_front();
         }
         let noise = analysis.noise_cv * analysis.final_avg;
-        self.history.push_back(Point { final_avg: analysis.final_avg, noise });
+        self.history.push_back(Point { final_avg: analysis.final_avg, noise, peak: peak.max(analysis.final_avg) });
+    }
+
+    /// Whether memory came back: the latest cycle's final average is clearly below the highest level of
+    /// the `trend_cycles − 1` cycles before it (by 3 × their median noise, and by the trend floor's share
+    /// of one cycle). Returns that peak and the latest final average. A leak never gives memory back, so
+    /// the gauge does not confirm per-cycle findings while this holds (a bounded cache refilling).
+    pub fn came_back(&self, settings: &Analysis) -> Option<(f64, f64)> {
+        let (latest, before) = self.history.back().zip(self.history.len().checked_sub(1))?;
+        let k = settings.trend_cycles.clamp(2, MAX_HISTORY);
+        let window: Vec<Point> = self.history.iter().take(before).skip(before.saturating_sub(k - 1)).copied().collect();
+        let peak = window.iter().map(|p| p.peak).fold(f64::MIN, f64::max);
+        let noise = stats::median(&window.iter().map(|p| p.noise).collect::<Vec<_>>());
+        let margin = (3.0 * noise).max(settings.trend_min_growth_bytes / (k - 1) as f64);
+        (!window.is_empty() && peak - latest.final_avg > margin).then_some((peak, latest.final_avg))
     }
 
     /// Forgets the history: the target restarted, so older memory figures belong to another process.
@@ -117,6 +139,15 @@ impl Trend {
         );
         Assessment::Rising(Finding::new(Rule::Trend, message))
     }
+}
+
+/// The highest level memory held over `memory` (batch samples in order): the largest median of three
+/// consecutive samples, so that one odd reading is not a level. The largest sample with fewer than three.
+pub fn level_peak(memory: &[f64]) -> f64 {
+    if memory.len() < 3 {
+        return memory.iter().copied().fold(0.0, f64::max);
+    }
+    memory.windows(3).map(|w| stats::median(w)).fold(0.0, f64::max)
 }
 
 /// What the trend rule concluded after a cycle.

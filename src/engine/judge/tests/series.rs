@@ -1,0 +1,137 @@
+//! Memory shaped like real targets over many cycles, judged as the engine feeds the judge (warm-up that
+//! waits at start, then fixed cycles): the gauge must stay down for bounded growth and rise for leaks.
+
+use super::super::Judge;
+use crate::analyze::{Phase, settle};
+use crate::engine::{BatchRecord, CycleEnd, Judged};
+use crate::settings::Analysis;
+
+const MIB: f64 = 1_048_576.0;
+const BATCH: u64 = 100;
+const WARMUP: u64 = 3;
+const MEASURE: u64 = 10;
+const MAX_SETTLE: u64 = 20;
+
+/// Where a batch falls: what the memory model of a test is a function of.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    /// Requests sent so far, this batch's included.
+    requests: u64,
+    /// The cycle, from 0.
+    cycle: usize,
+    /// Whether the batch is a warm-up batch.
+    warmup: bool,
+}
+
+/// Runs `cycles` cycles against `memory` and returns every judged cycle.
+fn soak(cycles: usize, mut memory: impl FnMut(At) -> f64) -> Vec<Judged> {
+    let settings = Analysis::default();
+    let mut judge = Judge::new("series");
+    let mut requests = 0;
+    let mut batch = |phase: Phase, cycle: usize| {
+        requests += BATCH;
+        let bytes = memory(At { requests, cycle, warmup: phase == Phase::Warmup });
+        BatchRecord {
+            phase,
+            memory_bytes: (bytes / 4096.0).round() as u64 * 4096,
+            requests: BATCH,
+            errors: 0,
+            errors_by_kind: Default::default(),
+        }
+    };
+    (0..cycles)
+        .map(|c| {
+            let mut batches: Vec<BatchRecord> = (0..WARMUP).map(|_| batch(Phase::Warmup, c)).collect();
+            if judge.settling() {
+                for _ in 0..MAX_SETTLE {
+                    let warm: Vec<_> = batches.iter().map(BatchRecord::sample).collect();
+                    if settle::settled(&warm, &settings) {
+                        break;
+                    }
+                    batches.push(batch(Phase::Warmup, c));
+                }
+            }
+            batches.extend((0..MEASURE).map(|_| batch(Phase::Measure, c)));
+            judge.judge(BATCH, &settings, batches, CycleEnd::Completed)
+        })
+        .collect()
+}
+
+/// The cycles (from 1) after which the gauge was raised.
+fn raised(judged: &[Judged]) -> Vec<usize> {
+    judged.iter().enumerate().filter(|(_, j)| j.raised.iter().any(|r| *r)).map(|(i, _)| i + 1).collect()
+}
+
+/// Page-sized jitter, the same for every run: ±64 KiB.
+fn jitter(rng: &mut fastrand::Rng) -> f64 {
+    (rng.f64() - 0.5) * 128.0 * 1024.0
+}
+
+const BASE: f64 = 300.0 * MIB;
+
+#[test]
+fn a_warm_up_curve_raises_nothing() {
+    let mut rng = fastrand::Rng::with_seed(1);
+    // 20 MiB filled over the first thousands of requests, as a proxy's caches and pools do.
+    let judged = soak(40, |at| BASE + 20.0 * MIB * (1.0 - (-(at.requests as f64) / 1500.0).exp()) + jitter(&mut rng));
+    assert_eq!(raised(&judged), Vec::<usize>::new(), "{}", judged[1].report);
+    // Still rising at the most settle batches: judged from there on, and said so.
+    assert!(judged[0].report.contains("did not settle within cycle.max_settle_batches"), "{}", judged[0].report);
+}
+
+#[test]
+fn a_bounded_cache_that_fills_in_chunks_and_releases_raises_nothing() {
+    let mut rng = fastrand::Rng::with_seed(2);
+    // 4 KiB per request, in 1 MiB chunks, emptied at 16 MiB: a sawtooth with a period of about 3 cycles.
+    let cache = |requests: u64| ((requests * 4096) % (16 << 20)) / (1 << 20) * (1 << 20);
+    let judged = soak(40, |at| BASE + cache(at.requests) as f64 + jitter(&mut rng));
+    assert_eq!(
+        raised(&judged),
+        Vec::<usize>::new(),
+        "{}",
+        judged.iter().map(|j| j.report.as_str()).collect::<String>()
+    );
+    assert!(judged.iter().any(|j| j.report.contains("growth that comes back is not a leak")));
+}
+
+#[test]
+fn steps_between_flat_cycles_and_a_step_then_plateau_raise_nothing() {
+    let mut rng = fastrand::Rng::with_seed(3);
+    // Allocator arenas: +2 MiB before cycles 5, 9 and 10, +8 MiB in the middle of cycle 20, flat otherwise.
+    let level = |at: At| {
+        let steps = [5, 9, 10].iter().filter(|c| at.cycle >= **c).count() as f64 * 2.0 * MIB;
+        let big =
+            if at.cycle > 20 || (at.cycle == 20 && !at.warmup && at.requests % 1300 > 800) { 8.0 * MIB } else { 0.0 };
+        steps + big
+    };
+    let judged = soak(40, |at| BASE + level(at) + jitter(&mut rng));
+    assert_eq!(raised(&judged), Vec::<usize>::new());
+    assert!(judged.iter().any(|j| j.report.contains("not a leak")), "the dismissal is explained");
+}
+
+#[test]
+fn a_slow_steady_leak_is_raised_within_eight_cycles() {
+    let mut rng = fastrand::Rng::with_seed(4);
+    let judged = soak(20, |at| BASE + 256.0 * at.requests as f64 + jitter(&mut rng));
+    let first = raised(&judged).first().copied();
+    assert!(first.is_some_and(|c| c <= 8), "256 B/request raised after cycle {first:?}");
+}
+
+#[test]
+fn a_leak_only_in_the_warm_up_batches_of_each_cycle_is_raised() {
+    let mut rng = fastrand::Rng::with_seed(5);
+    // Connections opened after the idle pause and never closed: 0.5 MiB per cycle, all in its warm-up.
+    let mut grown = 0.0;
+    let mut last_cycle = usize::MAX;
+    let judged = soak(20, |at| {
+        if at.warmup && at.cycle != last_cycle && at.cycle > 0 {
+            grown += 0.5 * MIB;
+            last_cycle = at.cycle;
+        }
+        BASE + grown + jitter(&mut rng)
+    });
+    let first = raised(&judged).first().copied();
+    assert!(first.is_some_and(|c| c <= 10), "raised after cycle {first:?}");
+    let trend = judged[first.unwrap_or(1) - 1].trend.as_ref().map(|f| f.message.clone()).unwrap_or_default();
+    assert!(trend.contains("steadily"), "{trend}");
+}

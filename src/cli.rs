@@ -95,4 +95,13 @@ pub struct FakeLlmArgs {
     /// Bytes kept alive per failed request.
     #[arg(long)]
     pub leak_bytes_per_error: Option<u64>,
+    /// Bounded memory on purpose: off, working_set (grows to the limit, stops) or cache (fills, released).
+    #[arg(long)]
+    pub plateau: Option<String>,
+    /// Bytes the plateau grows by per request.
+    #[arg(long)]
+    pub plateau_bytes_per_request: Option<u64>,
+    /// Where the working set stops and the cache is released.
+    #[arg(long)]
+    pub plateau_limit_bytes: Option<u64>,
 }

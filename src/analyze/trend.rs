@@ -147,7 +147,7 @@ pub fn level_peak(memory: &[f64]) -> f64 {
     if memory.len() < 3 {
         return memory.iter().copied().fold(0.0, f64::max);
     }
-    memory.windows(3).map(|w| stats::median(w)).fold(0.0, f64::max)
+    memory.windows(3).map(stats::median).fold(0.0, f64::max)
 }
 
 /// What the trend rule concluded after a cycle.

@@ -35,6 +35,8 @@ pub struct Metrics {
     requests: [[IntCounter; 2]; 5],
     /// `fake_llm_leaked_bytes`: memory kept alive by the leak knobs.
     leaked: IntGauge,
+    /// `fake_llm_plateau_bytes`: memory held by the plateau knobs now.
+    plateau: IntGauge,
 }
 
 impl Metrics {
@@ -48,18 +50,22 @@ impl Metrics {
         let leaked = IntGauge::new("fake_llm_leaked_bytes", "Bytes kept alive by the deliberate leak knobs")
             .expect("valid metric definition");
         registry.register(Box::new(vec.clone())).expect("registered once");
+        let plateau = IntGauge::new("fake_llm_plateau_bytes", "Bytes held now by the bounded-memory plateau knobs")
+            .expect("valid metric definition");
         registry.register(Box::new(leaked.clone())).expect("registered once");
+        registry.register(Box::new(plateau.clone())).expect("registered once");
         let requests = Route::ALL.map(|r| ["success", "error"].map(|o| vec.with_label_values(&[r.as_str(), o])));
-        Self { registry, requests, leaked }
+        Self { registry, requests, leaked, plateau }
     }
 
     pub fn count(&self, route: Route, failed: bool) {
         self.requests[route as usize][usize::from(failed)].inc();
     }
 
-    /// The text exposition, with the leak gauge brought up to date.
-    pub fn render(&self, leaked_bytes: u64) -> Vec<u8> {
+    /// The text exposition, with the leak and plateau gauges brought up to date.
+    pub fn render(&self, leaked_bytes: u64, plateau_bytes: usize) -> Vec<u8> {
         self.leaked.set(i64::try_from(leaked_bytes).unwrap_or(i64::MAX));
+        self.plateau.set(i64::try_from(plateau_bytes).unwrap_or(i64::MAX));
         let mut out = Vec::with_capacity(1024);
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         out

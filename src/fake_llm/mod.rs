@@ -8,6 +8,7 @@
 mod faults;
 mod json_out;
 mod metrics;
+mod plateau;
 mod routes;
 mod wire;
 
@@ -42,6 +43,8 @@ struct State {
     pieces: Vec<String>,
     /// Deliberately leaked memory.
     leaks: faults::LeakStore,
+    /// Deliberately bounded memory (the plateau knobs).
+    plateau: plateau::PlateauStore,
     /// Request counters for `/metrics`.
     metrics: metrics::Metrics,
     /// Source of response ids.
@@ -64,6 +67,7 @@ impl State {
             text: TEXT.split_whitespace().collect::<Vec<_>>().join(" "),
             pieces,
             leaks: faults::LeakStore::default(),
+            plateau: plateau::PlateauStore::default(),
             metrics: metrics::Metrics::new(),
             serial: AtomicU64::new(1),
         }

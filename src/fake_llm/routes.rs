@@ -29,7 +29,11 @@ pub async fn handle(state: Arc<State>, req: http::Request<Incoming>) -> Result<h
         "/embeddings" => Route::Embeddings,
         "/models" => Route::Models,
         "/metrics" if req.method() == Method::GET => {
-            return Ok(respond(StatusCode::OK, "text/plain; version=0.0.4", state.metrics.render(state.leaks.bytes())));
+            return Ok(respond(
+                StatusCode::OK,
+                "text/plain; version=0.0.4",
+                state.metrics.render(state.leaks.bytes(), state.plateau.bytes()),
+            ));
         }
         _ => {
             state.metrics.count(Route::Other, true);
@@ -67,6 +71,9 @@ async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -
     };
     let injected = faults::decide(&parsed.model, state.settings.error_rate);
     state.leaks.keep(faults::leak_for(&state.settings, injected.is_some()));
+    if injected.is_none() {
+        state.plateau.request(&state.settings);
+    }
     state.metrics.count(route, injected.is_some());
     if let Some(kind) = injected {
         return injected_error(kind);

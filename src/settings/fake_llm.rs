@@ -21,6 +21,16 @@ pub const ERROR_RATE: f64 = 0.0;
 pub const LEAK_BYTES_PER_REQUEST: u64 = 0;
 /// Bytes kept alive for every failed request (an error path that copies the request).
 pub const LEAK_BYTES_PER_ERROR: u64 = 0;
+/// Bounded memory on purpose is off: `working_set` grows to `plateau_limit_bytes` and stops; `cache`
+/// fills to it and is released, again and again (docs/fake-endpoint.md#plateaus).
+pub const PLATEAU: &str = "off";
+/// The plateau knobs grow by this much per successful request, in 1 MiB chunks.
+pub const PLATEAU_BYTES_PER_REQUEST: u64 = 4096;
+/// Where a working set stops and a cache is released: 16 MiB, reached after 4,096 requests at the
+/// default rate (about three default cycles).
+pub const PLATEAU_LIMIT_BYTES: u64 = 16 * 1024 * 1024;
+/// The largest plateau: a few GiB of bounded memory is a test of the machine, not of leaksoak.
+pub const MAX_PLATEAU_LIMIT_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -32,6 +42,9 @@ pub struct RawFakeLlm {
     pub error_rate: f64,
     pub leak_bytes_per_request: u64,
     pub leak_bytes_per_error: u64,
+    pub plateau: String,
+    pub plateau_bytes_per_request: u64,
+    pub plateau_limit_bytes: u64,
 }
 
 impl Default for RawFakeLlm {
@@ -44,6 +57,9 @@ impl Default for RawFakeLlm {
             error_rate: ERROR_RATE,
             leak_bytes_per_request: LEAK_BYTES_PER_REQUEST,
             leak_bytes_per_error: LEAK_BYTES_PER_ERROR,
+            plateau: PLATEAU.into(),
+            plateau_bytes_per_request: PLATEAU_BYTES_PER_REQUEST,
+            plateau_limit_bytes: PLATEAU_LIMIT_BYTES,
         }
     }
 }
@@ -65,6 +81,22 @@ pub struct FakeLlm {
     pub leak_bytes_per_request: usize,
     /// Bytes kept alive (and touched) per failed request.
     pub leak_bytes_per_error: usize,
+    /// Bounded memory on purpose: off, a working set, or a cache that is released.
+    pub plateau: Plateau,
+    /// Bytes the plateau grows by per successful request.
+    pub plateau_bytes_per_request: usize,
+    /// Where the working set stops or the cache is released.
+    pub plateau_limit_bytes: usize,
+}
+
+/// `fake_llm.plateau`: the shape of the fake endpoint's bounded memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plateau {
+    Off,
+    /// Grows with requests up to the limit, then holds it.
+    WorkingSet,
+    /// Grows with requests up to the limit, then releases everything and starts over.
+    Cache,
 }
 
 impl Default for FakeLlm {
@@ -97,5 +129,25 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
         error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
         leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
         leak_bytes_per_error: raw.leak_bytes_per_error.min(MAX_LEAK_BYTES) as usize,
+        plateau: match raw.plateau.as_str() {
+            "working_set" => Plateau::WorkingSet,
+            "cache" => Plateau::Cache,
+            other => {
+                p.one_of("fake_llm.plateau", other, &["off", "working_set", "cache"]);
+                Plateau::Off
+            }
+        },
+        plateau_bytes_per_request: p.between(
+            "fake_llm.plateau_bytes_per_request",
+            raw.plateau_bytes_per_request,
+            0,
+            MAX_LEAK_BYTES,
+        ) as usize,
+        plateau_limit_bytes: p.between(
+            "fake_llm.plateau_limit_bytes",
+            raw.plateau_limit_bytes,
+            1024 * 1024,
+            MAX_PLATEAU_LIMIT_BYTES,
+        ) as usize,
     }
 }

@@ -27,7 +27,7 @@ pub mod telemetry;
 pub use analysis::{Analysis, MAX_TREND_CYCLES};
 pub use cycle::{Cycle, MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES, ScenarioOrder};
 pub use duration::HumaneDuration;
-pub use fake_llm::FakeLlm;
+pub use fake_llm::{FakeLlm, Plateau};
 pub use layers::{ENV_PREFIX, load, load_raw};
 pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSelector};
 pub use problems::{Problem, Problems, SettingsError};

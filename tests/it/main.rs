@@ -11,5 +11,6 @@ mod hostile;
 mod load;
 mod memory;
 mod otlp;
+mod plateau;
 mod replay;
 mod tls;

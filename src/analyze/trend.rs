@@ -38,6 +38,8 @@ struct Point {
     noise: f64,
     /// The highest level memory held during the cycle, warm-up included (see [`level_peak`]), bytes.
     peak: f64,
+    /// Memory gained during the idle pause before the cycle (bytes) and its length (seconds), if sampled.
+    idle: Option<(f64, f64)>,
 }
 
 /// Final averages of the last judged cycles of one scenario since the target last (re)started.
@@ -56,12 +58,13 @@ impl Trend {
     /// Adds a cycle's final average and noise. Cycles that were not judged (`error`, `insufficient`) are
     /// skipped: their figures are zeros, not memory.
     pub fn push(&mut self, analysis: &CycleAnalysis) {
-        self.push_with_peak(analysis, analysis.final_avg);
+        self.push_with(analysis, analysis.final_avg, None);
     }
 
     /// [`Trend::push`], with the highest level memory held during the cycle ([`level_peak`] of all its
-    /// batches), which [`Trend::came_back`] compares later cycles with.
-    pub fn push_with_peak(&mut self, analysis: &CycleAnalysis, peak: f64) {
+    /// batches), which [`Trend::came_back`] compares later cycles with, and the growth (bytes) and length
+    /// (seconds) of the idle pause before it, which tell a timer leak from a per-request one.
+    pub fn push_with(&mut self, analysis: &CycleAnalysis, peak: f64, idle: Option<(f64, f64)>) {
         if !analysis.verdict.is_judged() {
             return;
         }
@@ -69,7 +72,12 @@ impl Trend {
             self.history.pop_front();
         }
         let noise = analysis.noise_cv * analysis.final_avg;
-        self.history.push_back(Point { final_avg: analysis.final_avg, noise, peak: peak.max(analysis.final_avg) });
+        self.history.push_back(Point {
+            final_avg: analysis.final_avg,
+            noise,
+            peak: peak.max(analysis.final_avg),
+            idle,
+        });
     }
 
     /// Whether memory came back: the latest cycle's final average is clearly below the highest level of
@@ -133,11 +141,38 @@ impl Trend {
         }
         let message = format!(
             "Final averages rose by {:.2} MiB over the last {k} cycles (>{:.2} MiB threshold, p = {p:.4}), \
-             steadily from cycle to cycle — slow leak",
+             steadily from cycle to cycle — slow leak{}",
             mib(growth),
-            mib(floor)
+            mib(floor),
+            clock_or_requests(&window[1..], y[k - 1] - y[0])
         );
         Assessment::Rising(Finding::new(Rule::Trend, message))
+    }
+}
+
+/// Which one the rise of a window followed: `; memory grew mostly while idle (…): a leak on a timer` when
+/// the idle pauses between its cycles (`after_first`: every point but the first) carried more than half
+/// of `rise`, else `, with requests` (nothing when the pauses were not sampled).
+fn clock_or_requests(after_first: &[Point], rise: f64) -> String {
+    let idle: Vec<(f64, f64)> = after_first.iter().filter_map(|p| p.idle).collect();
+    if idle.len() < after_first.len() || rise <= 0.0 {
+        return String::new();
+    }
+    let (grown, seconds) = idle.iter().fold((0.0, 0.0), |(g, s), (dg, ds)| (g + dg, s + ds));
+    if grown > rise / 2.0 && seconds > 0.0 {
+        format!(
+            "; memory grew mostly while idle ({:.2} of {:.2} MiB, {:.0} bytes/second): a leak on a timer \
+             (a background task), not per request",
+            mib(grown),
+            mib(rise),
+            grown / seconds
+        )
+    } else {
+        format!(
+            "; {:.2} of {:.2} MiB grew during requests, not while idle: a leak per request",
+            mib(rise - grown.max(0.0)),
+            mib(rise)
+        )
     }
 }
 

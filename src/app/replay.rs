@@ -62,7 +62,7 @@ impl Replay {
             }
         };
         let r = &mut self.scenarios[i];
-        let judged = r.judge.judge(batch_size, &self.settings, cycle.batches, cycle.end);
+        let judged = r.judge.judge_after(cycle.idle, batch_size, &self.settings, cycle.batches, cycle.end);
         r.cycles += 1;
         r.judged_any |= !matches!(judged.analysis.verdict, Verdict::Insufficient | Verdict::Error);
         r.note_gauge(judged.raised);

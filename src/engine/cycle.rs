@@ -3,7 +3,7 @@
 
 use super::judge::Judge;
 use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, CycleEnd, Judged, warmup_samples};
+use super::record::{BatchRecord, CycleEnd, Idle, Judged, warmup_samples};
 use crate::analyze::Phase;
 use crate::load::{self, Client};
 use crate::memory::Sampler;
@@ -40,6 +40,7 @@ pub async fn run(
     analysis: &Analysis,
     sampler: &mut Sampler,
     observer: &dyn Observer,
+    last_sample: &mut Option<(u64, Instant)>,
 ) -> Judged {
     let span = tracing::info_span!(
         "cycle",
@@ -49,9 +50,19 @@ pub async fn run(
         slope_bytes_per_request = tracing::field::Empty,
     );
     let started = Instant::now();
-    let (batches, end) = run_batches(lane, cycle, analysis, sampler, observer).instrument(span.clone()).await;
+    let idle = match last_sample.take() {
+        Some(from) => sample_idle(lane, sampler, observer, from).await,
+        None => Ok(None),
+    };
+    let (idle, (batches, end)) = match idle {
+        Ok(idle) => (idle, run_batches(lane, cycle, analysis, sampler, observer).instrument(span.clone()).await),
+        Err(end) => (None, (Vec::new(), end)),
+    };
+    if end == CycleEnd::Completed {
+        *last_sample = batches.last().map(|b| (b.memory_bytes, Instant::now()));
+    }
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
-    let mut judged = lane.judge.judge(cycle.batch_size, analysis, batches, end);
+    let mut judged = lane.judge.judge_after(idle, cycle.batch_size, analysis, batches, end);
     judged.duration = started.elapsed();
     span.record("verdict", judged.analysis.verdict.as_str());
     span.record("growth_bytes", judged.analysis.growth_bytes);
@@ -101,6 +112,32 @@ async fn run_batches(
         }
     }
     (batches, CycleEnd::Completed)
+}
+
+/// Samples memory at the end of the idle pause that began at `from` (memory, time of the last sample of the
+/// cycle before). `Err` ends the cycle before its first batch (restart or failed source).
+async fn sample_idle(
+    lane: &Lane,
+    sampler: &mut Sampler,
+    observer: &dyn Observer,
+    from: (u64, Instant),
+) -> Result<Option<Idle>, CycleEnd> {
+    let name = lane.scenario.name.as_str();
+    match sampler.sample().await {
+        Ok(reading) if reading.restarted => {
+            observer.restart(name);
+            Err(CycleEnd::Restarted)
+        }
+        Ok(reading) => {
+            let seconds = from.1.elapsed().as_secs_f64();
+            Ok(Some(Idle { from_bytes: from.0, to_bytes: reading.bytes, seconds }))
+        }
+        Err(e) => {
+            let reason = e.to_string();
+            observer.source(name, Err(&reason));
+            Err(CycleEnd::SourceFailed(reason))
+        }
+    }
 }
 
 /// Whether the warm-up so far has settled (the batches are all warm-up batches here).

@@ -1,7 +1,7 @@
 //! The judgement of a finished cycle: analysis, the trend history and the leak gauge of its scenario, and
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
-use super::record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples, warmup_samples};
+use super::record::{BatchRecord, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples, warmup_samples};
 use crate::analyze::{self, Assessment, CycleAnalysis, Gauge, Rule, Trend, Verdict};
 use crate::settings::Analysis;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,6 +39,19 @@ impl Judge {
     /// requests mostly failed (`max_error_ratio`) is `error` too, and leaves the trend history and the
     /// gauge as they were.
     pub fn judge(&mut self, batch_size: u64, settings: &Analysis, batches: Vec<BatchRecord>, end: CycleEnd) -> Judged {
+        self.judge_after(None, batch_size, settings, batches, end)
+    }
+
+    /// [`Judge::judge`] for a cycle that followed the idle pause `idle`, whose growth the trend attributes
+    /// to the clock rather than to requests.
+    pub fn judge_after(
+        &mut self,
+        idle: Option<Idle>,
+        batch_size: u64,
+        settings: &Analysis,
+        batches: Vec<BatchRecord>,
+        end: CycleEnd,
+    ) -> Judged {
         let samples = measured_samples(&batches);
         let failed = match end {
             CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(&batches), settings),
@@ -64,7 +77,8 @@ impl Judge {
         let memory: Vec<f64> = batches.iter().map(|b| b.memory_bytes as f64).collect();
         let judged_now = end == CycleEnd::Completed && analysis.verdict != Verdict::Error;
         let trend = if judged_now {
-            self.trend.push_with_peak(&analysis, analyze::level_peak(&memory));
+            let idle_growth = idle.map(|i| (i.growth(), i.seconds));
+            self.trend.push_with(&analysis, analyze::level_peak(&memory), idle_growth);
             match self.trend.assess(settings) {
                 Assessment::Rising(finding) => Some(finding),
                 Assessment::Bounded(why) => {
@@ -99,6 +113,7 @@ impl Judge {
             batch_size,
             batches,
             end,
+            idle,
             analysis,
             trend,
             raised: self.raised(),

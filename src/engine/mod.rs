@@ -25,7 +25,7 @@ pub use figures::{Figures, FindingRecord};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
 pub use prepared::{Pending, Prepared};
-pub use record::{BatchRecord, CycleEnd, Judged, measured_error_kinds, measured_samples};
+pub use record::{BatchRecord, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples};
 
 use crate::memory::Sampler;
 use crate::settings::Settings;
@@ -52,6 +52,10 @@ pub struct Engine {
     sampler: Sampler,
     /// Who hears about phases, batches and cycles.
     observer: Arc<dyn Observer>,
+    /// Memory and time of the last sample of the last completed cycle (any scenario): where the idle
+    /// pause before the next cycle begins. None at start, after a restart or a failed read, and when the
+    /// memory source changes.
+    last_sample: Option<(u64, std::time::Instant)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -66,7 +70,7 @@ impl Engine {
         let (clients, sampler) = prepared::build(&settings, fake)?;
         let lanes = settings.scenarios.iter().zip(clients).map(|(s, c)| Lane::new(s.clone(), c)).collect();
         observer.configured(&names(&settings));
-        Ok(Self { settings, lanes, sampler, observer })
+        Ok(Self { settings, lanes, sampler, observer, last_sample: None })
     }
 
     /// For `leaksoak once`: every scenario judged as a single cycle with the pytest suite's semantics
@@ -125,6 +129,7 @@ impl Engine {
         }
         if new.memory != self.settings.memory {
             self.sampler = sampler;
+            self.last_sample = None;
         }
         let mut old = std::mem::take(&mut self.lanes);
         for (scenario, client) in new.scenarios.iter().zip(clients) {
@@ -142,7 +147,14 @@ impl Engine {
         let settings = Arc::clone(&self.settings);
         let lane = &mut self.lanes[i];
         tokio::select! {
-            judged = cycle::run(lane, &settings.cycle, &settings.analysis, &mut self.sampler, self.observer.as_ref()) => Some(judged),
+            judged = cycle::run(
+                lane,
+                &settings.cycle,
+                &settings.analysis,
+                &mut self.sampler,
+                self.observer.as_ref(),
+                &mut self.last_sample,
+            ) => Some(judged),
             () = shutdown.cancelled() => None,
         }
     }

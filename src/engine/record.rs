@@ -54,6 +54,31 @@ pub fn measured_error_kinds(batches: &[BatchRecord]) -> BTreeMap<String, u64> {
     kinds
 }
 
+/// The idle pause before a cycle, sampled at both ends: memory after the last batch of the cycle before
+/// (whichever scenario ran it) and just before this cycle's first batch, with no request in between.
+/// Growth here follows the clock, not requests (docs/analysis.md#requests-or-the-clock).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Idle {
+    /// Memory when the pause began, bytes.
+    pub from_bytes: u64,
+    /// Memory when it ended, bytes.
+    pub to_bytes: u64,
+    /// Its length, seconds.
+    pub seconds: f64,
+}
+
+impl Idle {
+    /// Memory gained during the pause (negative when some was given back), bytes.
+    pub fn growth(&self) -> f64 {
+        self.to_bytes as f64 - self.from_bytes as f64
+    }
+
+    /// [`Idle::growth`] per second (0 for a pause too short to tell).
+    pub fn growth_per_second(&self) -> f64 {
+        if self.seconds > 0.001 { self.growth() / self.seconds } else { 0.0 }
+    }
+}
+
 /// How a cycle ended, before analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CycleEnd {
@@ -76,6 +101,8 @@ pub struct Judged {
     pub batches: Vec<BatchRecord>,
     /// How the cycle ended.
     pub end: CycleEnd,
+    /// The idle pause before the cycle, when the cycle before it ended with a sample.
+    pub idle: Option<Idle>,
     /// The analysis, with findings marked confirmed or not by the scenario's gauge.
     pub analysis: CycleAnalysis,
     /// The trend finding, when the trend rule fired after this cycle (also among `analysis.findings`).

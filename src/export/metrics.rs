@@ -32,6 +32,9 @@ pub struct Metrics {
     cycle_growth_ratio: GaugeVec,
     cycle_noise: GaugeVec,
     cycle_slope: GaugeVec,
+    /// `leaksoak_idle_growth_bytes_per_second`: memory gained per second during the idle pause before the
+    /// scenario's last cycle (growth that follows the clock, not requests).
+    idle_growth: GaugeVec,
     cycle_errors: GaugeVec,
     cycle_duration: GaugeVec,
     cycle_verdict: GaugeVec,
@@ -99,6 +102,12 @@ impl Metrics {
             cycle_growth_ratio: gauge(&r, "cycle_growth_ratio", "Growth over the initial average (0.37 = 37 %)", s),
             cycle_noise: gauge(&r, "cycle_noise_cv_ratio", "Detrended coefficient of variation of the last cycle", s),
             cycle_slope: gauge(&r, "cycle_slope_bytes_per_request", "Theil-Sen slope of memory per request", s),
+            idle_growth: gauge(
+                &r,
+                "idle_growth_bytes_per_second",
+                "Memory gained per second during the idle pause before the last cycle",
+                s,
+            ),
             cycle_errors: gauge(&r, "cycle_errors", "Failed requests in the measured batches of the last cycle", s),
             cycle_duration: gauge(&r, "cycle_duration_seconds", "Wall time of the last cycle", s),
             cycle_verdict: gauge(&r, "cycle_verdict", "1 for the last cycle's verdict", &["scenario", "verdict"]),
@@ -188,6 +197,7 @@ impl Metrics {
             &self.cycle_growth_ratio,
             &self.cycle_noise,
             &self.cycle_slope,
+            &self.idle_growth,
             &self.cycle_errors,
             &self.cycle_duration,
             &self.last_cycle,
@@ -335,6 +345,9 @@ impl Observer for Metrics {
             (&self.last_cycle, j.finished_at),
         ] {
             family.with_label_values(&[s]).set(value);
+        }
+        if let Some(idle) = j.idle {
+            self.idle_growth.with_label_values(&[s]).set(idle.growth_per_second());
         }
         for v in Verdict::ALL {
             self.cycle_verdict.with_label_values(&[s, v.as_str()]).set(f64::from(v == a.verdict));

@@ -4,7 +4,7 @@
 
 use super::metrics::Metrics;
 use crate::analyze::Phase;
-use crate::engine::{Activity, BatchRecord, CycleEnd, Judge, Observer};
+use crate::engine::{Activity, BatchRecord, CycleEnd, Idle, Judge, Observer};
 use crate::load::{BatchStats, ErrorKind, Outcome};
 use crate::settings::Analysis;
 use prometheus::proto::{MetricFamily, MetricType};
@@ -62,7 +62,8 @@ fn fed() -> Metrics {
         metrics.batch(SCENARIO, &record, &stats);
         records.push(record);
     }
-    metrics.cycle(&Judge::new(SCENARIO).judge(2, &Analysis::default(), records, CycleEnd::Completed));
+    let idle = Idle { from_bytes: 50_000_000, to_bytes: 50_004_096, seconds: 10.0 };
+    metrics.cycle(&Judge::new(SCENARIO).judge_after(Some(idle), 2, &Analysis::default(), records, CycleEnd::Completed));
     metrics
 }
 

@@ -2,7 +2,7 @@
 //! (`cycles[3].batches[7].memory_bytes: missing`), never a panic.
 
 use crate::analyze::Phase;
-use crate::engine::{BatchRecord, CycleEnd};
+use crate::engine::{BatchRecord, CycleEnd, Idle};
 use crate::memory::MAX_MEMORY_BYTES;
 use crate::settings::{MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES};
 use serde_json::{Map, Value};
@@ -28,6 +28,8 @@ fn err(place: impl Into<String>, detail: impl Into<String>) -> ReadError {
 pub struct RecordedCycle {
     pub batches: Vec<BatchRecord>,
     pub end: CycleEnd,
+    /// The idle pause before the cycle, when the recording has it.
+    pub idle: Option<Idle>,
 }
 
 /// One scenario's recorded cycles, in order.
@@ -280,7 +282,22 @@ fn cycle(value: &Value, place: &str) -> Result<RecordedCycle, ReadError> {
             return Err(err(at(place, "end"), format!("must be completed, source_failed or restarted, got {other:?}")));
         }
     };
-    Ok(RecordedCycle { batches, end })
+    Ok(RecordedCycle { batches, end, idle: idle(obj, place)? })
+}
+
+/// The idle pause before a cycle (`idle: {from_bytes, to_bytes, seconds}`), when recorded.
+fn idle(obj: &Map<String, Value>, place: &str) -> Result<Option<Idle>, ReadError> {
+    let Some(value) = obj.get("idle").filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let place = at(place, "idle");
+    let idle = value.as_object().ok_or_else(|| err(&place, "must be an object"))?;
+    let bytes = |key: &str| match number(idle, &place, key)? {
+        v if v > MAX_MEMORY_BYTES as f64 => Err(err(at(&place, key), format!("must be at most 1 PiB, got {v}"))),
+        v => Ok(v.round() as u64),
+    };
+    let (from_bytes, to_bytes) = (bytes("from_bytes")?, bytes("to_bytes")?);
+    Ok(Some(Idle { from_bytes, to_bytes, seconds: number(idle, &place, "seconds")? }))
 }
 
 fn batch(value: &Value, place: &str) -> Result<BatchRecord, ReadError> {

@@ -1,6 +1,6 @@
 //! Writing recorded soaks: the `once --json` document and the `run --record` JSON lines.
 
-use crate::engine::{BatchRecord, Figures, Judged, Observer};
+use crate::engine::{BatchRecord, Figures, Idle, Judged, Observer};
 use crate::export::Metrics;
 use serde::Serialize;
 use std::fs::File;
@@ -21,6 +21,8 @@ struct Recording<'a> {
 #[derive(Debug, Serialize)]
 struct Cycle<'a> {
     batches: &'a [BatchRecord],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idle: Option<Idle>,
     #[serde(flatten)]
     figures: Figures,
 }
@@ -29,7 +31,7 @@ fn recording(j: &Judged) -> Recording<'_> {
     Recording {
         scenario: &j.scenario,
         batch_size: j.batch_size,
-        cycles: vec![Cycle { batches: &j.batches, figures: Figures::new(j) }],
+        cycles: vec![Cycle { batches: &j.batches, idle: j.idle, figures: Figures::new(j) }],
     }
 }
 

@@ -41,6 +41,12 @@ pub fn note(warmup: &[Sample], settings: &Analysis) -> String {
         _ => return "Warm-up: no warm-up batches; judged from the first cycle.".to_owned(),
     };
     let span = format!("{} batches, {requests} requests, {:.1} → {:.1} MiB", warmup.len(), mib(first), mib(last));
+    if warmup.len() < SETTLE_WINDOW {
+        return format!(
+            "Warm-up: {span}; too few batches to tell whether memory settled (the test reads the last \
+             {SETTLE_WINDOW}; cycle.max_settle_batches = 0, or a recording made without it)."
+        );
+    }
     if settled(warmup, settings) {
         format!("Warm-up waited for memory to settle: {span}.")
     } else {
@@ -71,6 +77,12 @@ mod tests {
         let first_settled = (1..=40).find(|n| settled(&batches(curve, *n), &s)).expect("settles");
         assert!((10..=25).contains(&first_settled), "settled after {first_settled} batches");
         assert!(note(&batches(curve, first_settled), &s).starts_with("Warm-up waited for memory to settle"));
+    }
+
+    #[test]
+    fn a_warm_up_too_short_to_test_says_so() {
+        let text = note(&batches(|_| 100.0 * MIB, 1), &Analysis::default());
+        assert!(text.contains("too few batches to tell"), "{text}");
     }
 
     #[test]

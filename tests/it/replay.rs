@@ -50,6 +50,45 @@ fn once_json_round_trips_through_analyze_with_the_same_verdicts() {
     assert!(text.contains("a (1 cycles):") && text.contains("b (1 cycles):"), "{text}");
 }
 
+/// The first cycle after which `scenario`'s gauge was raised, from analyze's "Leak gauge history", or None
+/// for `never raised`.
+fn first_raised(text: &str, scenario: &str) -> Option<usize> {
+    let history = text.split("Leak gauge history:").nth(1).expect("a gauge history");
+    let line = history.lines().find(|l| l.trim_start().starts_with(&format!("{scenario}:"))).expect("scenario listed");
+    let rest = line.split("raised on cycles ").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok())
+}
+
+/// Real soaks of the truth table (docs/truth-table.md, `scripts/truth-table/run`, trimmed) and the
+/// healthy LiteLLM proxy of the first trust report: clean targets never raise the gauge, not even on their
+/// warm-up, and leaking ones raise it by their third cycle.
+#[test]
+fn real_soaks_give_their_expected_gauges() {
+    let cases: &[(&str, &[&str], Option<usize>)] = &[
+        ("litellm-clean.jsonl", &["proxy-chat-sequential", "proxy-chat-streaming"], None),
+        ("truth-litellm-clean.jsonl", &["sequential", "streaming"], None),
+        ("truth-uvicorn-clean.jsonl", &["sequential", "streaming"], None),
+        ("truth-fake-clean.jsonl", &["sequential", "streaming"], None),
+        ("truth-litellm-leak.jsonl", &["sequential", "streaming"], Some(3)),
+        ("truth-uvicorn-leak.jsonl", &["sequential", "streaming"], Some(3)),
+        ("truth-fake-leak.jsonl", &["sequential", "streaming"], Some(3)),
+    ];
+    for (file, scenarios, by) in cases {
+        let (code, text) = analyze(&fixture(file), None);
+        assert_eq!(code, if by.is_some() { 1 } else { 0 }, "{file}");
+        for scenario in *scenarios {
+            let first = first_raised(&text, scenario);
+            match by {
+                None => assert_eq!(first, None, "{file}: {scenario} raised after cycle {first:?}"),
+                Some(limit) => assert!(first.is_some_and(|c| c <= *limit), "{file}: {scenario} raised at {first:?}"),
+            }
+        }
+    }
+    let (_, text) = analyze(&fixture("litellm-clean.jsonl"), None);
+    assert!(text.contains("growth in steps toward a plateau, not a leak"), "the steps are explained");
+    assert!(text.contains("growth slowing toward a working size, not a leak"), "the warm-up is explained");
+}
+
 #[test]
 fn recorded_fixtures_give_their_expected_outcome() {
     let cases: &[(&str, i32, &[&str])] = &[

@@ -15,6 +15,11 @@ pub struct Figures {
     pub findings: Vec<FindingRecord>,
     /// One line saying what the verdict means.
     pub summary: String,
+    /// What the judgement across cycles added (a dismissed rise, a changed rate, how the warm-up went).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Warm-up batches of the cycle: `warmup_batches`, or more when it waited for memory to settle.
+    pub warmup_batches: usize,
     pub initial_avg_bytes: f64,
     pub final_avg_bytes: f64,
     pub growth_bytes: f64,
@@ -61,6 +66,8 @@ impl Figures {
                 .map(|f| FindingRecord { rule: f.rule.as_str(), message: f.message.clone(), confirmed: f.confirmed })
                 .collect(),
             summary: a.summary.clone(),
+            notes: a.notes.clone(),
+            warmup_batches: j.batches.iter().filter(|b| b.phase == crate::analyze::Phase::Warmup).count(),
             initial_avg_bytes: a.initial_avg,
             final_avg_bytes: a.final_avg,
             growth_bytes: a.growth_bytes,

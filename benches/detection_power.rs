@@ -9,7 +9,8 @@
 //! the false-raise table read 0.10 / 0.40 / 0.70 / 6.90 per 10,000 cycles at σ = 0.33 / 0.67 / 1 / 2 %
 //! (defaults), and RSS-shaped noise 49.80 (trend 49.30, slope 0.70).
 
-use leaksoak::analyze::{self, Gauge, Rule, Sample, Trend, Verdict};
+use leaksoak::analyze::{self, Phase, Rule, Sample, Trend, Verdict};
+use leaksoak::engine::{BatchRecord, CycleEnd, Judge};
 use leaksoak::settings::Analysis;
 
 const MIB: f64 = 1_048_576.0;
@@ -78,6 +79,19 @@ impl Target {
         }
         (0..MEASURE).map(|_| self.batch()).collect()
     }
+
+    /// One cycle's batches, warm-up included, as the daemon records them for its judge.
+    fn batches(&mut self) -> Vec<BatchRecord> {
+        let record = |phase, s: Sample| BatchRecord {
+            phase,
+            memory_bytes: s.memory_bytes.max(0.0) as u64,
+            requests: s.requests,
+            errors: s.errors,
+            errors_by_kind: Default::default(),
+        };
+        let warmup: Vec<BatchRecord> = (0..WARMUP).map(|_| record(Phase::Warmup, self.batch())).collect();
+        warmup.into_iter().chain((0..MEASURE).map(|_| record(Phase::Measure, self.batch()))).collect()
+    }
 }
 
 fn fired_any(a: &analyze::CycleAnalysis, rules: &[Rule]) -> bool {
@@ -104,14 +118,13 @@ fn first_raise(target: &mut Target, s: &Analysis, cycles: usize) -> Option<usize
     raise(target, s, cycles).map(|(c, _)| c)
 }
 
-/// The first raise of a soak, with the rules raised then.
+/// The first raise of a soak, with the rules raised then: every cycle through the daemon's own judge
+/// (trend, shape, gauge, rate agreement, memory-came-back hold).
 fn raise(target: &mut Target, s: &Analysis, cycles: usize) -> Option<(usize, Vec<Rule>)> {
-    let (mut trend, mut gauge) = (Trend::new(), Gauge::new());
+    let mut judge = Judge::new("simulated");
     (0..cycles).find_map(|c| {
-        let a = analyze::cycle(&target.cycle(), s);
-        trend.push(&a);
-        gauge.observe(&a, trend.check(s).as_ref(), s);
-        let raised: Vec<Rule> = Rule::ALL.into_iter().filter(|r| gauge.is_raised(*r)).collect();
+        let judged = judge.judge(BATCH, s, target.batches(), CycleEnd::Completed);
+        let raised: Vec<Rule> = Rule::ALL.into_iter().filter(|r| judged.raised[r.index()]).collect();
         (!raised.is_empty()).then_some((c + 1, raised))
     })
 }

@@ -12,10 +12,10 @@ use crate::settings::Analysis;
 pub const SETTLE_WINDOW: usize = 5;
 
 /// Whether memory has settled: over the last [`SETTLE_WINDOW`] warm-up batches, the Theil–Sen slope
-/// against requests is below `slope_min_bytes_per_request` (the slope rule's floor, so a target judged
+/// against requests is at most `slope_min_bytes_per_request` (the slope rule's floor, so a target judged
 /// settled does not fire the slope rule at the rate it warmed up at). Never with fewer batches.
 pub fn settled(warmup: &[Sample], settings: &Analysis) -> bool {
-    warmup_slope(warmup).is_some_and(|slope| slope < settings.slope_min_bytes_per_request)
+    warmup_slope(warmup).is_some_and(|slope| slope <= settings.slope_min_bytes_per_request)
 }
 
 /// The Theil–Sen slope (bytes/request) over the last [`SETTLE_WINDOW`] samples, if there are that many.

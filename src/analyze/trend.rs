@@ -150,16 +150,21 @@ impl Trend {
     }
 }
 
-/// Which one the rise of a window followed: `; memory grew mostly while idle (…): a leak on a timer` when
-/// the idle pauses between its cycles (`after_first`: every point but the first) carried more than half
-/// of `rise`, else `, with requests` (nothing when the pauses were not sampled).
+/// Which one the rise of a window followed, from the idle pauses before its cycles (`after_first`: every
+/// point but the first): a leak on a timer when the pauses carried more than half of `rise`; memory that
+/// follows requests when they carried at most [`IDLE_NONE`] of it; otherwise only the figures, since with
+/// several scenarios taking turns a scenario's own pauses are a small share of the time a timer runs.
+/// Nothing when a pause was not sampled.
 fn clock_or_requests(after_first: &[Point], rise: f64) -> String {
     let idle: Vec<(f64, f64)> = after_first.iter().filter_map(|p| p.idle).collect();
     if idle.len() < after_first.len() || rise <= 0.0 {
         return String::new();
     }
     let (grown, seconds) = idle.iter().fold((0.0, 0.0), |(g, s), (dg, ds)| (g + dg, s + ds));
-    if grown > rise / 2.0 && seconds > 0.0 {
+    if seconds <= 0.0 {
+        return String::new();
+    }
+    if grown > rise / 2.0 {
         format!(
             "; memory grew mostly while idle ({:.2} of {:.2} MiB, {:.0} bytes/second): a leak on a timer \
              (a background task), not per request",
@@ -167,14 +172,20 @@ fn clock_or_requests(after_first: &[Point], rise: f64) -> String {
             mib(rise),
             grown / seconds
         )
+    } else if grown <= IDLE_NONE * rise {
+        format!("; it did not grow during the idle pauses ({seconds:.0} s in all): memory follows requests")
     } else {
         format!(
-            "; {:.2} of {:.2} MiB grew during requests, not while idle: a leak per request",
-            mib(rise - grown.max(0.0)),
-            mib(rise)
+            "; {:.2} of {:.2} MiB grew during the idle pauses ({:.0} bytes/second)",
+            mib(grown),
+            mib(rise),
+            grown / seconds
         )
     }
 }
+
+/// Idle pauses that carried at most this share of a rise did not grow: memory follows requests.
+pub const IDLE_NONE: f64 = 0.05;
 
 /// The highest level memory held over `memory` (batch samples in order): the largest median of three
 /// consecutive samples, so that one odd reading is not a level. The largest sample with fewer than three.

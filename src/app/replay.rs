@@ -31,6 +31,8 @@ pub struct Replayed {
     judged_any: bool,
     /// Runs of consecutive cycles with the gauge raised, oldest first, at most [`MAX_EPISODES`].
     episodes: Vec<Episode>,
+    /// Runs after the first [`MAX_EPISODES`], counted only.
+    more_episodes: usize,
 }
 
 /// The most gauge episodes a scenario keeps for the history line; later ones are counted, not listed.
@@ -57,7 +59,9 @@ impl Replay {
             None => {
                 let judge = Judge::new(&scenario);
                 self.index.insert(scenario.clone(), self.scenarios.len());
-                self.scenarios.push(Replayed { scenario, judge, cycles: 0, judged_any: false, episodes: Vec::new() });
+                let r =
+                    Replayed { scenario, judge, cycles: 0, judged_any: false, episodes: Vec::new(), more_episodes: 0 };
+                self.scenarios.push(r);
                 self.scenarios.len() - 1
             }
         };
@@ -101,7 +105,7 @@ impl Replayed {
                 }
             }
             _ if !full => self.episodes.push(Episode { first: n, last: n, rules: raised }),
-            _ => {}
+            _ => self.more_episodes += 1,
         }
     }
 
@@ -119,7 +123,9 @@ impl Replayed {
                 format!("{cycles} ({})", rules.join(", "))
             })
             .collect();
-        format!("raised on cycles {}", runs.join(", "))
+        let more =
+            if self.more_episodes > 0 { format!(" and {} more runs", self.more_episodes) } else { String::new() };
+        format!("raised on cycles {}{more}", runs.join(", "))
     }
 
     /// `growth=0 tail=0 error_spike=0 slope=1 trend=0`

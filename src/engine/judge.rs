@@ -19,6 +19,8 @@ pub struct Judge {
     trend: Trend,
     /// Its leak gauge (confirmation and latch).
     gauge: Gauge,
+    /// When the gauge last rose from all rules down (Unix seconds), 0 while it is down.
+    raised_since: f64,
     /// True at start and after a target restart until a cycle completes: that cycle's warm-up waits for
     /// memory to settle ([`analyze::settle`]), and its report says how long that took.
     settling: bool,
@@ -26,7 +28,13 @@ pub struct Judge {
 
 impl Judge {
     pub fn new(scenario: &str) -> Self {
-        Self { scenario: scenario.to_owned(), trend: Trend::new(), gauge: Gauge::new(), settling: true }
+        Self {
+            scenario: scenario.to_owned(),
+            trend: Trend::new(),
+            gauge: Gauge::new(),
+            raised_since: 0.0,
+            settling: true,
+        }
     }
 
     /// The judge of `once`: a single cycle, with the pytest suite's semantics ([`Gauge::single_cycle`]).
@@ -57,7 +65,6 @@ impl Judge {
             CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(&batches), settings),
             _ => None,
         };
-        let settled_now = self.settling && end == CycleEnd::Completed;
         let mut analysis = match (&end, failed) {
             (CycleEnd::Completed, None) => analyze::cycle(&samples, settings),
             (CycleEnd::Completed, Some(reason)) => CycleAnalysis::error(&samples, &reason),
@@ -70,12 +77,14 @@ impl Judge {
                 CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
             }
         };
-        if settled_now {
+        let judged_now = end == CycleEnd::Completed && analysis.verdict.is_judged();
+        if self.settling && judged_now {
+            // A cycle that was not judged (most requests failed: a target still loading) keeps the next
+            // cycle's warm-up waiting.
             self.settling = false;
             analysis.notes.push(analyze::settle::note(&warmup_samples(&batches), settings));
         }
         let memory: Vec<f64> = batches.iter().map(|b| b.memory_bytes as f64).collect();
-        let judged_now = end == CycleEnd::Completed && analysis.verdict != Verdict::Error;
         let trend = if judged_now {
             let idle_growth = idle.map(|i| (i.growth(), i.seconds));
             self.trend.push_with(&analysis, analyze::level_peak(&memory), idle_growth);
@@ -108,6 +117,12 @@ impl Judge {
             analysis.summary = TREND_SUMMARY.to_owned();
         }
         let report = analyze::render(&self.scenario, &analysis, &samples);
+        let finished_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        self.raised_since = match (self.gauge.any_raised(), self.raised_since) {
+            (false, _) => 0.0,
+            (true, 0.0) => finished_at,
+            (true, since) => since,
+        };
         Judged {
             scenario: self.scenario.clone(),
             batch_size,
@@ -117,10 +132,19 @@ impl Judge {
             analysis,
             trend,
             raised: self.raised(),
+            streaks: Rule::ALL.map(|r| self.gauge.streak(r)),
+            raised_since: self.raised_since,
             duration: Duration::ZERO,
-            finished_at: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64()),
+            finished_at,
             report,
         }
+    }
+
+    /// The target restarted during another scenario's cycle (they share it): forget the trend history and
+    /// wait for the target to settle again, as after a restart seen by this scenario.
+    pub fn target_restarted(&mut self) {
+        self.trend.reset();
+        self.settling = true;
     }
 
     /// Whether the next cycle's warm-up waits for memory to settle (at start, after a restart).

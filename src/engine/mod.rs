@@ -70,6 +70,7 @@ impl Engine {
         let (clients, sampler) = prepared::build(&settings, fake)?;
         let lanes = settings.scenarios.iter().zip(clients).map(|(s, c)| Lane::new(s.clone(), c)).collect();
         observer.configured(&names(&settings));
+        observer.analysis(&settings.analysis);
         Ok(Self { settings, lanes, sampler, observer, last_sample: None })
     }
 
@@ -139,6 +140,7 @@ impl Engine {
             }
         }
         self.observer.configured(&names(&new));
+        self.observer.analysis(&new.analysis);
         self.settings = Arc::new(new);
         tracing::info!(scenarios = self.lanes.len(), "new configuration in force");
     }
@@ -146,7 +148,7 @@ impl Engine {
     async fn cycle(&mut self, i: usize, shutdown: &CancellationToken) -> Option<Judged> {
         let settings = Arc::clone(&self.settings);
         let lane = &mut self.lanes[i];
-        tokio::select! {
+        let judged = tokio::select! {
             judged = cycle::run(
                 lane,
                 &settings.cycle,
@@ -154,9 +156,14 @@ impl Engine {
                 &mut self.sampler,
                 self.observer.as_ref(),
                 &mut self.last_sample,
-            ) => Some(judged),
-            () = shutdown.cancelled() => None,
+            ) => judged,
+            () = shutdown.cancelled() => return None,
+        };
+        if judged.end == CycleEnd::Restarted {
+            // Every scenario soaks the same target: all of them start over with it.
+            self.lanes.iter_mut().enumerate().filter(|(j, _)| *j != i).for_each(|(_, l)| l.judge.target_restarted());
         }
+        Some(judged)
     }
 }
 

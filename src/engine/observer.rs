@@ -3,6 +3,7 @@
 
 use super::record::{BatchRecord, Judged};
 use crate::load::BatchStats;
+use crate::settings::Analysis;
 
 /// What a scenario is doing now (`leaksoak_cycle_phase`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,8 @@ impl Activity {
 pub trait Observer: Send + Sync {
     /// The configured scenarios, at start and after every reload that changes them.
     fn configured(&self, _scenarios: &[String]) {}
+    /// The `[analysis]` settings in force, at start and after every reload.
+    fn analysis(&self, _settings: &Analysis) {}
     /// A scenario entered `activity`; `batch` is the index of the batch about to run within that phase.
     fn activity(&self, _scenario: &str, _activity: Activity, _batch: u64) {}
     /// A batch finished and was sampled.
@@ -53,6 +56,9 @@ impl std::fmt::Debug for Fanout {
 impl Observer for Fanout {
     fn configured(&self, scenarios: &[String]) {
         self.0.iter().for_each(|o| o.configured(scenarios));
+    }
+    fn analysis(&self, settings: &Analysis) {
+        self.0.iter().for_each(|o| o.analysis(settings));
     }
     fn activity(&self, scenario: &str, activity: Activity, batch: u64) {
         self.0.iter().for_each(|o| o.activity(scenario, activity, batch));

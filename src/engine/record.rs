@@ -110,6 +110,11 @@ pub struct Judged {
     /// The scenario's leak gauge after this cycle, per rule (indexed by `Rule::index`):
     /// `leaksoak_leak_detected{rule}`.
     pub raised: [bool; 5],
+    /// Per rule, consecutive cycles it fired up to this one (its confirmation streak), indexed by
+    /// `Rule::index`: `leaksoak_leak_streak{rule}`.
+    pub streaks: [u32; 5],
+    /// When the scenario's gauge last rose from all rules down (Unix seconds), 0 while it is down.
+    pub raised_since: f64,
     /// Wall time of the cycle.
     pub duration: Duration,
     /// End of the cycle, seconds since the Unix epoch.

@@ -1,9 +1,11 @@
 //! Every Prometheus metric of docs/metrics.md, defined in one typed struct and registered once. Label values come
 //! from enums and configured scenario names only: no URLs, prompts or error strings.
 
+use super::confidence::Confidence;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
+use crate::settings::Analysis;
 use bytes::Bytes;
 use prometheus::core::Collector;
 use prometheus::{
@@ -44,6 +46,8 @@ pub struct Metrics {
     last_cycle: GaugeVec,
     source_up: GaugeVec,
     target_restarts: IntCounterVec,
+    /// How sure and since when: streaks, p-value, raised-since, thresholds.
+    confidence: Confidence,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
     record_write_failures: IntCounter,
     /// `leaksoak_config_last_reload_successful`: 1 when the last reload (or the start) succeeded.
@@ -65,7 +69,7 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
-fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
+pub(super) fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
     register(r, GaugeVec::new(Opts::new(name, help).namespace("leaksoak"), labels))
 }
 
@@ -147,6 +151,7 @@ impl Metrics {
                 ),
             ),
             scenarios: Default::default(),
+            confidence: Confidence::new(&r),
             snapshot: Default::default(),
             cache: Default::default(),
             registry: r,
@@ -186,6 +191,7 @@ impl Metrics {
             }
             self.target_restarts.with_label_values(&[s]);
             self.source_up.with_label_values(&[s]);
+            self.confidence.add(s);
         }
     }
 
@@ -228,6 +234,7 @@ impl Metrics {
         let _ = self.request_duration.remove_label_values(&[s]);
         let _ = self.time_to_first_token.remove_label_values(&[s]);
         let _ = self.target_restarts.remove_label_values(&[s]);
+        self.confidence.remove(s);
     }
 
     /// Records the outcome of a configuration load (start or reload).
@@ -300,6 +307,11 @@ impl Observer for Metrics {
         self.set_scenarios(scenarios);
     }
 
+    fn analysis(&self, settings: &Analysis) {
+        let _update = self.updating();
+        self.confidence.analysis(settings);
+    }
+
     fn activity(&self, scenario: &str, activity: Activity, _batch: u64) {
         let _update = self.updating();
         for a in Activity::ALL {
@@ -346,8 +358,10 @@ impl Observer for Metrics {
         ] {
             family.with_label_values(&[s]).set(value);
         }
-        if let Some(idle) = j.idle {
-            self.idle_growth.with_label_values(&[s]).set(idle.growth_per_second());
+        match j.idle {
+            Some(idle) => self.idle_growth.with_label_values(&[s]).set(idle.growth_per_second()),
+            // No pause sampled (start, a restart, a failed read): no figure rather than an old one.
+            None => drop(self.idle_growth.remove_label_values(&[s])),
         }
         for v in Verdict::ALL {
             self.cycle_verdict.with_label_values(&[s, v.as_str()]).set(f64::from(v == a.verdict));
@@ -356,6 +370,7 @@ impl Observer for Metrics {
         for r in Rule::ALL {
             self.leak_detected.with_label_values(&[s, r.as_str()]).set(f64::from(j.raised[r.index()]));
         }
+        self.confidence.cycle(j);
     }
 }
 

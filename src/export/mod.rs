@@ -2,6 +2,7 @@
 //! hyper), and the JUnit XML of `once`.
 
 mod auth;
+mod confidence;
 mod connections;
 pub mod junit;
 pub mod metrics;

@@ -35,13 +35,15 @@ impl PlateauStore {
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let held = state.chunks.len() * CHUNK;
-        if settings.plateau == Plateau::WorkingSet && held >= settings.plateau_limit_bytes {
-            return;
-        }
         state.pending += settings.plateau_bytes_per_request;
         while state.pending >= CHUNK {
             state.pending -= CHUNK;
+            if settings.plateau == Plateau::WorkingSet
+                && (state.chunks.len() + 1) * CHUNK > settings.plateau_limit_bytes
+            {
+                state.pending = 0;
+                return;
+            }
             if settings.plateau == Plateau::Cache && (state.chunks.len() + 1) * CHUNK > settings.plateau_limit_bytes {
                 state.chunks.clear();
                 continue;
@@ -84,6 +86,14 @@ mod tests {
         assert_eq!(*held.iter().max().expect("some"), 4);
         let drops = held.windows(2).filter(|w| w[1] < w[0]).count();
         assert!(drops >= 2, "released again and again: {held:?}");
+    }
+
+    #[test]
+    fn one_request_larger_than_the_limit_stops_at_the_limit() {
+        let s = FakeLlm { plateau_bytes_per_request: 64 * CHUNK, ..settings(Plateau::WorkingSet) };
+        let store = PlateauStore::default();
+        store.request(&s);
+        assert_eq!(store.bytes(), 4 * CHUNK);
     }
 
     #[test]

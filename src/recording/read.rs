@@ -265,7 +265,8 @@ fn cycle(value: &Value, place: &str) -> Result<RecordedCycle, ReadError> {
     let obj = value.as_object().ok_or_else(|| err(place, "must be an object with `batches`"))?;
     let listed = list(obj, place, "batches", "missing")?;
     // The same bound a configuration has: the slope fit's cost grows with the square of the batches.
-    let most = MAX_WARMUP_BATCHES + MAX_MEASURE_BATCHES;
+    // Warm-up may run `warmup_batches` plus `max_settle_batches`, each at most MAX_WARMUP_BATCHES.
+    let most = 2 * MAX_WARMUP_BATCHES + MAX_MEASURE_BATCHES;
     if listed.len() as u64 > most {
         return Err(err(at(place, "batches"), format!("at most {most} batches in a cycle, got {}", listed.len())));
     }

@@ -63,4 +63,20 @@ fn a_cycle_of_failed_requests_leaves_the_trend_history_as_it_was() {
     assert!(trend_fired(&third), "the failed cycle neither entered nor broke the history: {}", third.report);
 }
 
+#[test]
+fn the_warm_up_waits_until_a_cycle_is_judged_and_again_after_any_restart() {
+    let s = Analysis::default();
+    let mut judge = Judge::new("s");
+    assert!(judge.settling());
+    judge.judge(100, &s, dead_target(), CycleEnd::Completed);
+    assert!(judge.settling(), "a target still failing its requests has not warmed up");
+    judge.judge(100, &s, leaking(0), CycleEnd::Completed);
+    assert!(!judge.settling());
+    judge.target_restarted();
+    assert!(judge.settling(), "another scenario saw the shared target restart");
+    judge.judge(100, &s, leaking(1), CycleEnd::Completed);
+    judge.judge(100, &s, cycle(|_| 50 * MIB, 0), CycleEnd::Restarted);
+    assert!(judge.settling(), "this scenario saw it");
+}
+
 mod series;

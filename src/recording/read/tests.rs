@@ -50,8 +50,8 @@ fn every_bad_input_names_its_place() {
             "cycles[0].batches[0].memory_bytes: must be 0 or more, got -5",
         ),
         (
-            format!(r#"{{"cycles": [{{"batches": [{}]}}]}}"#, vec![batch_json("1", "1"); 2001].join(",")),
-            "cycles[0].batches: at most 2000 batches in a cycle, got 2001",
+            format!(r#"{{"cycles": [{{"batches": [{}]}}]}}"#, vec![batch_json("1", "1"); 3001].join(",")),
+            "cycles[0].batches: at most 3000 batches in a cycle, got 3001",
         ),
         (
             format!(r#"{{"cycles": [{{"batches": [{}]}}]}}"#, batch_json("1e300", "1")),

@@ -149,7 +149,7 @@ fn a_leak_only_in_the_warm_up_batches_of_each_cycle_is_raised() {
     let first = raised(&judged).first().copied();
     assert!(first.is_some_and(|c| c <= 10), "raised after cycle {first:?}");
     let trend = judged[first.unwrap_or(1) - 1].trend.as_ref().map(|f| f.message.clone()).unwrap_or_default();
-    assert!(trend.contains("steadily") && trend.contains("a leak per request"), "{trend}");
+    assert!(trend.contains("steadily") && trend.contains("memory follows requests"), "{trend}");
 }
 
 #[test]

@@ -26,3 +26,36 @@ fn a_scrape_never_sees_half_a_batch() {
     }
     updates.join().expect("updates");
 }
+
+/// Ten measured batches of 100 requests, memory from `memory(i)`.
+fn records(memory: impl Fn(u64) -> u64) -> Vec<BatchRecord> {
+    let stats = BatchStats::new();
+    (0..10).map(|i| BatchRecord::new(Phase::Measure, memory(i), 100, &stats.errors)).collect()
+}
+
+#[test]
+fn how_sure_and_since_when_follow_the_judge() {
+    use crate::engine::{CycleEnd, Judge};
+    use crate::settings::Analysis;
+    let metrics = Metrics::new("test");
+    metrics.configured(&["s".to_owned()]);
+    metrics.analysis(&Analysis::default());
+    let (settings, mut judge) = (Analysis::default(), Judge::new("s"));
+    let leak = |n: u64| records(move |i| (50 << 20) + (i + 10 * n) * (2 << 20));
+    let text = |m: &Metrics| String::from_utf8(m.render()).expect("utf-8");
+    metrics.cycle(&judge.judge(100, &settings, leak(0), CycleEnd::Completed));
+    let first = text(&metrics);
+    assert_eq!(value(&first, "leaksoak_leak_streak{rule=\"slope\",scenario=\"s\"}"), 1.0);
+    assert_eq!(value(&first, "leaksoak_leak_raised_timestamp_seconds{scenario=\"s\"}"), 0.0, "not confirmed yet");
+    assert!(value(&first, "leaksoak_cycle_p_value{scenario=\"s\"}") < 0.01);
+    assert_eq!(value(&first, "leaksoak_analysis_threshold{setting=\"confirm_cycles\"}"), 2.0);
+    metrics.cycle(&judge.judge(100, &settings, leak(1), CycleEnd::Completed));
+    let second = text(&metrics);
+    assert_eq!(value(&second, "leaksoak_leak_streak{rule=\"slope\",scenario=\"s\"}"), 2.0);
+    assert!(value(&second, "leaksoak_leak_raised_timestamp_seconds{scenario=\"s\"}") > 1.7e9, "raised now");
+    let flat = records(|_| 90 << 20);
+    metrics.cycle(&judge.judge(100, &settings, flat, CycleEnd::Completed));
+    let third = text(&metrics);
+    assert_eq!(value(&third, "leaksoak_leak_streak{rule=\"slope\",scenario=\"s\"}"), 0.0);
+    assert_eq!(value(&third, "leaksoak_leak_raised_timestamp_seconds{scenario=\"s\"}"), 0.0, "down again");
+}

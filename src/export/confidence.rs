@@ -2,7 +2,7 @@
 //! judged cycle's p-value, when the gauge last rose, and the `[analysis]` thresholds in force, so a
 //! dashboard can say how close a finding is to raising the gauge and draw the real threshold lines.
 
-use super::metrics::gauge;
+use super::family::gauge;
 use crate::analyze::Rule;
 use crate::engine::Judged;
 use crate::settings::Analysis;

@@ -2,20 +2,14 @@
 //! from enums and configured scenario names only: no URLs, prompts or error strings.
 
 use super::confidence::Confidence;
+use super::family::{counter, gauge, histogram, register};
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
 use crate::settings::Analysis;
 use bytes::Bytes;
-use prometheus::core::Collector;
-use prometheus::{
-    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, Gauge, GaugeVec, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
 use std::time::{Duration, Instant};
-
-/// Latency buckets in seconds, from a fast proxy hop to a slow LLM completion.
-pub const LATENCY_BUCKETS: &[f64] =
-    &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
 
 /// The metric families; cheap to clone (handles to shared series).
 #[derive(Clone)]
@@ -67,25 +61,6 @@ impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Metrics")
     }
-}
-
-pub(super) fn gauge(r: &Registry, name: &str, help: &str, labels: &[&str]) -> GaugeVec {
-    register(r, GaugeVec::new(Opts::new(name, help).namespace("leaksoak"), labels))
-}
-
-fn counter(r: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
-    register(r, IntCounterVec::new(Opts::new(name, help).namespace("leaksoak"), labels))
-}
-
-fn histogram(r: &Registry, name: &str, help: &str) -> HistogramVec {
-    let opts = HistogramOpts::new(name, help).namespace("leaksoak").buckets(LATENCY_BUCKETS.to_vec());
-    register(r, HistogramVec::new(opts, &["scenario"]))
-}
-
-fn register<C: Collector + Clone + 'static>(r: &Registry, c: prometheus::Result<C>) -> C {
-    let c = c.expect("metric definitions are constant and valid");
-    r.register(Box::new(c.clone())).expect("each metric is registered once");
-    c
 }
 
 impl Metrics {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod confidence;
+mod family;
 mod connections;
 pub mod junit;
 pub mod metrics;

@@ -87,7 +87,7 @@ pub fn cycle(samples: &[Sample], settings: &Analysis) -> CycleAnalysis {
 }
 
 /// x[i] = requests of batches 0..=i.
-fn cumulative_requests(samples: &[Sample]) -> Vec<f64> {
+pub(super) fn cumulative_requests(samples: &[Sample]) -> Vec<f64> {
     samples
         .iter()
         .scan(0u64, |total, s| {

@@ -2,6 +2,7 @@
 //! restart, warm-up batches go on until memory stops rising, so the caches, pools and imports that fill
 //! during a target's first thousand requests are not judged as a leak.
 
+use super::cycle::cumulative_requests;
 use super::sample::Sample;
 use super::stats;
 use super::units::mib;
@@ -21,14 +22,8 @@ pub fn settled(warmup: &[Sample], settings: &Analysis) -> bool {
 /// The Theil–Sen slope (bytes/request) over the last [`SETTLE_WINDOW`] samples, if there are that many.
 fn warmup_slope(warmup: &[Sample]) -> Option<f64> {
     let window = warmup.get(warmup.len().checked_sub(SETTLE_WINDOW)?..)?;
-    let mut x = Vec::with_capacity(SETTLE_WINDOW);
-    let mut requests = 0u64;
-    for s in window {
-        requests = requests.saturating_add(s.requests);
-        x.push(requests as f64);
-    }
     let y: Vec<f64> = window.iter().map(|s| s.memory_bytes).collect();
-    let slope = stats::theil_sen(&x, &y).slope;
+    let slope = stats::theil_sen(&cumulative_requests(window), &y).slope;
     slope.is_finite().then_some(slope)
 }
 

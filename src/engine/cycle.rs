@@ -6,7 +6,7 @@ use super::observer::{Activity, Observer};
 use super::record::{BatchRecord, CycleEnd, Idle, Judged, warmup_samples};
 use crate::analyze::Phase;
 use crate::load::{self, Client};
-use crate::memory::Sampler;
+use crate::memory::{self, Reading, Sampler};
 use crate::settings::{Analysis, Cycle, Scenario};
 use std::sync::Arc;
 use std::time::Instant;
@@ -122,15 +122,23 @@ async fn sample_idle(
     observer: &dyn Observer,
     from: (u64, Instant),
 ) -> Result<Option<Idle>, CycleEnd> {
+    // The target has been at rest for the whole pause: no settle wait before reading.
+    let to_bytes = outcome(lane, observer, sampler.sample_at_rest().await)?;
+    Ok(Some(Idle { from_bytes: from.0, to_bytes, seconds: from.1.elapsed().as_secs_f64() }))
+}
+
+/// A sample as the cycle sees it: the memory, or the end of the cycle (a restart, a failed read), told to
+/// the observer either way.
+fn outcome(lane: &Lane, observer: &dyn Observer, sample: Result<Reading, memory::Error>) -> Result<u64, CycleEnd> {
     let name = lane.scenario.name.as_str();
-    match sampler.sample().await {
+    match sample {
         Ok(reading) if reading.restarted => {
             observer.restart(name);
             Err(CycleEnd::Restarted)
         }
         Ok(reading) => {
-            let seconds = from.1.elapsed().as_secs_f64();
-            Ok(Some(Idle { from_bytes: from.0, to_bytes: reading.bytes, seconds }))
+            observer.source(name, Ok(()));
+            Ok(reading.bytes)
         }
         Err(e) => {
             let reason = e.to_string();
@@ -157,23 +165,9 @@ async fn run_batch(
     observer: &dyn Observer,
     phase: Phase,
 ) -> Result<BatchRecord, CycleEnd> {
-    let name = lane.scenario.name.as_str();
     let stats = load::run_batch(&lane.client, cycle.batch_size, lane.scenario.concurrency).await;
-    match sampler.sample().await {
-        Ok(reading) if reading.restarted => {
-            observer.restart(name);
-            Err(CycleEnd::Restarted)
-        }
-        Ok(reading) => {
-            observer.source(name, Ok(()));
-            let record = BatchRecord::new(phase, reading.bytes, stats.requests, &stats.errors);
-            observer.batch(name, &record, &stats);
-            Ok(record)
-        }
-        Err(e) => {
-            let reason = e.to_string();
-            observer.source(name, Err(&reason));
-            Err(CycleEnd::SourceFailed(reason))
-        }
-    }
+    let bytes = outcome(lane, observer, sampler.sample().await)?;
+    let record = BatchRecord::new(phase, bytes, stats.requests, &stats.errors);
+    observer.batch(lane.scenario.name.as_str(), &record, &stats);
+    Ok(record)
 }

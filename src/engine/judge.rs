@@ -72,8 +72,7 @@ impl Judge {
                 CycleAnalysis::error(&samples, &format!("memory source failed: {reason}"))
             }
             (CycleEnd::Restarted, _) => {
-                self.trend.reset();
-                self.settling = true;
+                self.target_restarted();
                 CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
             }
         };
@@ -140,8 +139,8 @@ impl Judge {
         }
     }
 
-    /// The target restarted during another scenario's cycle (they share it): forget the trend history and
-    /// wait for the target to settle again, as after a restart seen by this scenario.
+    /// The target restarted (during this scenario's cycle, or another's: they share it): forget the trend
+    /// history and wait for the target to settle again.
     pub fn target_restarted(&mut self) {
         self.trend.reset();
         self.settling = true;

@@ -51,6 +51,12 @@ impl Sampler {
     /// fails the sample.
     pub async fn sample(&mut self) -> Result<Reading, Error> {
         tokio::time::sleep(self.settle).await;
+        self.sample_at_rest().await
+    }
+
+    /// [`Sampler::sample`] without the `settle` wait, for a target that has had no request for a while
+    /// (the end of the idle pause between cycles): nothing is left to settle. Cancel-safe the same way.
+    pub async fn sample_at_rest(&mut self) -> Result<Reading, Error> {
         let mut reads = Vec::with_capacity(self.samples_per_batch);
         for i in 0..self.samples_per_batch {
             if i > 0 {
@@ -141,6 +147,16 @@ mod tests {
         let mut s = sampler();
         let got = s.conclude(vec![read(900, Some(1)), read(100, Some(2)), read(120, Some(2))]);
         assert_eq!(got, Reading { bytes: 110, restarted: true });
+    }
+
+    #[tokio::test]
+    async fn only_a_sample_after_a_batch_waits_to_settle() {
+        let settings = Memory { source: MemorySource::OwnRss, samples_per_batch: 1, settle: Duration::from_secs(60) };
+        let mut s = Sampler::new(&settings).expect("no I/O, no failure");
+        let at_rest = tokio::time::timeout(Duration::from_secs(5), s.sample_at_rest()).await;
+        assert!(at_rest.is_ok_and(|r| r.is_ok()), "the end of an idle pause reads at once");
+        let after_batch = tokio::time::timeout(Duration::from_millis(300), s.sample()).await;
+        assert!(after_batch.is_err(), "after a batch, the 60 s settle comes first");
     }
 
     #[tokio::test]

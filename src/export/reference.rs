@@ -50,6 +50,7 @@ pub fn metrics_markdown() -> String {
 fn fed() -> Metrics {
     let metrics = Metrics::new("VERSION");
     metrics.configured(&[SCENARIO.to_owned()]);
+    Observer::analysis(&metrics, &Analysis::default());
     let mut stats = BatchStats::new();
     let latency = std::time::Duration::from_millis(5);
     for result in [Ok(()), Err(ErrorKind::Status)] {

@@ -1,16 +1,26 @@
 #!/usr/bin/env python3
-"""Half of scripts/test-deploy-e2e: ask a real Prometheus, which scrapes a real leaksoak, about every shipped
-PromQL expression.
+"""Half of scripts/test-deploy-e2e: ask a real Prometheus, which scrapes two real leaksoak daemons (one leaking,
+one clean, the same scenario name) and evaluates the shipped rule file, about every shipped PromQL expression.
 
-  e2e_check.py PROMETHEUS_URL SCENARIO FIRST_SAMPLE_TIMEOUT_S DATA_TIMEOUT_S
+  e2e_check.py --prometheus URL --job JOB --scenario S --leaky INSTANCE --clean INSTANCE --clean-pid PID
+               [--first-sample-timeout S] [--data-timeout S]
 
-1. Waits until leaksoak_leak_detected has samples (else reports the scrape target's health and last error).
-2. Until DATA_TIMEOUT_S more seconds have passed, evaluates every expression of tests/deploy/queries.py
-   ($scenario = SCENARIO, $__rate_interval = 1m) through /api/v1/query, and requires: each parses; each
-   dashboard query (panels, annotation, variable) returns data; the LeaksoakLeakDetected expression returns
-   SCENARIO; every rule group loaded from deploy/prometheus/leaksoak-rules.yaml evaluates without error.
+1. Waits until both instances have leaksoak_leak_detected samples (else reports the scrape targets' health).
+2. Until the data timeout, requires:
+   - LeaksoakLeakDetected is pending or firing for the leaky instance and scenario, its summary names them and
+     quotes a slope and the rules; no leak alert names the clean instance;
+   - every dashboard query (panels, annotations, variables: tests/deploy/queries.py), with $job, $instance and
+     $scenario set to each instance, parses and returns data, and every series it returns that carries an
+     instance label is that instance's (the job and instance variables list them all; the clean soak has no
+     gauge rises and no positive streaks, so those queries may be empty for it);
+   - every Grafana-managed rule query and every loaded rule evaluates without error.
+3. Kills the clean daemon and requires LeaksoakDown pending or firing for its instance, and not the leaky one's.
 """
+import argparse
 import json
+import os
+import re
+import signal
 import sys
 import time
 import urllib.error
@@ -37,60 +47,118 @@ def target_health(base):
     return "; ".join(out) or "no active targets"
 
 
-def evaluate(base, scenario, counts=None):
-    """Problems of this round, as strings; empty when everything holds. counts: name -> series returned."""
+def alerts(base, name):
+    return [a for a in api(base, "/api/v1/alerts")["data"]["alerts"] if a["labels"].get("alertname") == name]
+
+
+def leak_alert_problems(base, args):
+    got = alerts(base, "LeaksoakLeakDetected")
+    problems = [f"LEAK ALERT names the clean instance: {a['labels']}" for a in got
+                if a["labels"].get("instance") == args.clean]
+    mine = [a for a in got if a["labels"].get("instance") == args.leaky and a["labels"].get("scenario") == args.scenario]
+    if not mine:
+        problems.append(f"LEAK ALERT not pending or firing for {args.leaky} {args.scenario}: {[a['labels'] for a in got]}")
+    for a in mine:
+        summary = a["annotations"].get("summary", "")
+        if f"on {args.leaky}" not in summary or "B per request" not in summary or "(rules: )" in summary:
+            problems.append(f"LEAK ALERT summary does not name the instance, slope and rules: {summary!r}")
+    return problems
+
+
+def may_be_empty(q, clean):
+    """A clean soak has no gauge rises and no positive streaks: those queries may be empty for it."""
+    return clean and (q["kind"] == "annotation" or re.search(r"\)\s*>\s*0\s*$", q["expr"]) is not None)
+
+
+def query_problems(base, args, instance, counts):
     problems = []
-    for q in queries.all_queries(scenario):
+    for q in queries.all_queries({"job": args.job, "instance": instance, "scenario": args.scenario}):
         r = api(base, "/api/v1/query", query=q["expr"])
         if r.get("status") != "success":
             problems.append(f"PARSE/EVAL {q['source']}: {q['name']}: {r.get('error')}")
             continue
+        if q["source"] != "dashboard":
+            continue
         result = r["data"]["result"]
-        if counts is not None:
-            counts[f"{q['source']}: {q['name']}"] = len(result) if isinstance(result, list) else 1
-        if q["source"] == "dashboard" and not result:
-            problems.append(f"NO DATA {q['name']}: {q['expr']}")
-        if q["source"] == "prometheus-rule" and q["name"] == "LeaksoakLeakDetected":
-            got = sorted({s["metric"].get("scenario") for s in result})
-            if scenario not in got:
-                problems.append(f"LEAK ALERT expression returned scenarios {got}, want {scenario}")
-    for g in api(base, "/api/v1/rules")["data"]["groups"]:
-        for rule in g["rules"]:
-            if rule.get("health") == "err":
-                problems.append(f"RULE {rule['name']} evaluates with error: {rule.get('lastError')}")
+        counts[f"{instance} {q['name']}"] = len(result) if isinstance(result, list) else 1
+        if not result and not may_be_empty(q, instance == args.clean):
+            problems.append(f"NO DATA for {instance}: {q['name']}: {q['expr']}")
+        others = {s["metric"].get("instance") for s in result if isinstance(result, list)} - {instance, None}
+        if others and q["name"] not in ("variable job", "variable instance"):
+            problems.append(f"OTHER INSTANCE {sorted(others)} in {q['name']} for {instance}: {q['expr']}")
     return problems
 
 
-def main() -> int:
-    base, scenario, first_timeout, data_timeout = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+def rule_problems(base):
+    return [f"RULE {rule['name']} evaluates with error: {rule.get('lastError')}"
+            for g in api(base, "/api/v1/rules")["data"]["groups"] for rule in g["rules"] if rule.get("health") == "err"]
+
+
+def until(timeout, check):
+    """Calls check() until it returns no problems or timeout seconds pass; returns the last problems."""
     start = time.monotonic()
     while True:
-        r = api(base, "/api/v1/query", query="leaksoak_leak_detected")
-        if r.get("status") == "success" and r["data"]["result"]:
-            print(f"e2e: leaksoak_leak_detected has samples after {time.monotonic() - start:.0f} s")
-            break
-        if time.monotonic() - start > first_timeout:
-            print(f"e2e: FAIL: no leaksoak_leak_detected sample within {first_timeout:.0f} s. "
-                  f"Scrape target: {target_health(base)}")
-            return 1
-        time.sleep(1)
-    start = time.monotonic()
-    while True:
-        counts = {}
-        problems = evaluate(base, scenario, counts)
-        if not problems:
-            for name, n in counts.items():
-                print(f"  {n:3d} series  {name}")
-            n = len(queries.all_queries(scenario))
-            print(f"e2e: all {n} PromQL expressions parse, every dashboard query has data, "
-                  f"the leak alert expression returns {scenario} ({time.monotonic() - start:.0f} s)")
-            return 0
-        if time.monotonic() - start > data_timeout:
-            print(f"e2e: FAIL after {data_timeout:.0f} s:")
-            for p in problems:
-                print("  " + p)
-            return 1
+        problems = check()
+        if not problems or time.monotonic() - start > timeout:
+            return problems, time.monotonic() - start
         time.sleep(2)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    for flag in ("--prometheus", "--job", "--scenario", "--leaky", "--clean"):
+        ap.add_argument(flag, required=True)
+    ap.add_argument("--clean-pid", type=int, required=True)
+    ap.add_argument("--first-sample-timeout", type=float, default=90)
+    ap.add_argument("--data-timeout", type=float, default=60)
+    args = ap.parse_args()
+    base = args.prometheus
+
+    def first_samples():
+        r = api(base, "/api/v1/query", query="leaksoak_leak_detected")
+        seen = {s["metric"]["instance"] for s in r.get("data", {}).get("result", [])}
+        return [f"no leaksoak_leak_detected sample from {i}" for i in (args.leaky, args.clean) if i not in seen]
+
+    problems, took = until(args.first_sample_timeout, first_samples)
+    if problems:
+        print(f"e2e: FAIL: {problems}. Scrape targets: {target_health(base)}")
+        return 1
+    print(f"e2e: both instances have samples after {took:.0f} s")
+
+    counts = {}
+
+    def fleet():
+        counts.clear()
+        return (leak_alert_problems(base, args) + query_problems(base, args, args.leaky, counts)
+                + query_problems(base, args, args.clean, counts) + rule_problems(base))
+
+    problems, took = until(args.data_timeout, fleet)
+    if problems:
+        print(f"e2e: FAIL after {took:.0f} s:")
+        for p in problems:
+            print("  " + p)
+        return 1
+    for name, n in sorted(counts.items()):
+        print(f"  {n:3d} series  {name}")
+    leak = [a for a in alerts(base, "LeaksoakLeakDetected") if a["labels"].get("instance") == args.leaky][0]
+    print(f"e2e: LeaksoakLeakDetected {leak['state']} for {args.leaky} only: {leak['annotations']['summary']}")
+    print(f"e2e: every dashboard query, per instance, returns that instance's data ({took:.0f} s)")
+
+    os.kill(args.clean_pid, signal.SIGKILL)
+
+    def down():
+        got = alerts(base, "LeaksoakDown")
+        named = {a["labels"].get("instance") for a in got}
+        problems = [] if args.clean in named else [f"LeaksoakDown not pending or firing for {args.clean}: {named}"]
+        return problems + ([f"LeaksoakDown names the running {args.leaky}"] if args.leaky in named else [])
+
+    problems, took = until(30, down)
+    if problems:
+        print(f"e2e: FAIL after killing the clean daemon: {problems}")
+        return 1
+    state = [a["state"] for a in alerts(base, "LeaksoakDown") if a["labels"].get("instance") == args.clean][0]
+    print(f"e2e: clean daemon killed; LeaksoakDown {state} for {args.clean} after {took:.0f} s (for: 5m kept)")
+    return 0
 
 
 if __name__ == "__main__":

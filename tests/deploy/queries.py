@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """Extract every PromQL expression that ships in the repository.
 
-Sources: the Grafana dashboard (panel targets, annotations, the scenario variable's label_values metric), the
-Grafana-managed alert rules (Prometheus queries; server-side expressions such as thresholds are skipped) and
-the Prometheus rule file. Grafana variables are substituted so the text is plain PromQL.
+Sources: the Grafana dashboard (panel targets, annotations, the selector of each label_values variable), the
+Grafana-managed alert rules (every query of every rule whose datasource is Prometheus; server-side expressions
+such as reduce, math and threshold are skipped) and the Prometheus rule file. Grafana variables are substituted
+so the text is plain PromQL: the dashboard's $job, $instance and $scenario (and ${...}, ${...:regex},
+${...:pipe}) by regexes, ".*" each unless given, and Grafana's built-in $__rate_interval and friends by what a
+1 s-scrape Prometheus sees in the e2e test.
 
   queries.py --json FILE        the list as JSON: [{"source", "name", "kind", "expr"}]
   queries.py --rule-file FILE   a Prometheus rule file with one recording rule per query, for promtool check rules
   queries.py --check-names      fail when a query uses a metric name not in docs/metrics.md
+  queries.py --job RE --instance RE --scenario RE   the values substituted for $job, $instance, $scenario
+
+From Python: all_queries({"job": ..., "instance": ..., "scenario": ...}) (missing keys are ".*").
 """
 import argparse
 import json
@@ -37,12 +43,27 @@ GRAFANA_VARS = {
     "$__rate_interval": "1m", "$__interval": "15s", "$__range": "5m", "${__range}": "5m",
     "$__range_s": "300", "$__interval_ms": "15000",
 }
+# The dashboard's own variables, in the order they chain (docs/dashboard.md).
+DASHBOARD_VARS = ("job", "instance", "scenario")
 
 
-def substitute(expr: str, scenario: str) -> str:
-    for var, value in GRAFANA_VARS.items():
-        expr = expr.replace(var, value)
-    return expr.replace("${scenario}", scenario).replace("$scenario", scenario)
+def dashboard_vars(values=None) -> dict:
+    """{"job", "instance", "scenario"} -> regex, ".*" for each one not given."""
+    values = dict(values or {})
+    unknown = set(values) - set(DASHBOARD_VARS)
+    assert not unknown, f"unknown dashboard variables {sorted(unknown)}; they are {DASHBOARD_VARS}"
+    return {name: values.get(name) or ".*" for name in DASHBOARD_VARS}
+
+
+def substitute(expr: str, values: dict) -> str:
+    # longest names first, so that $__interval_ms is not read as $__interval followed by "_ms"
+    for var in sorted(GRAFANA_VARS, key=len, reverse=True):
+        expr = expr.replace(var, GRAFANA_VARS[var])
+    for name, regex in dashboard_vars(values).items():
+        value = regex.replace("\\", "\\\\").replace('"', '\\"')  # inside a PromQL "..." string, as Grafana does
+        expr = re.sub(r"\$\{" + name + r"(?::(?:regex|pipe))?\}", lambda _: value, expr)
+        expr = re.sub(r"\$" + name + r"\b", lambda _: value, expr)
+    return expr
 
 
 def label_values_metric(query: str) -> str:
@@ -50,7 +71,7 @@ def label_values_metric(query: str) -> str:
     return m.group(1) if m else query
 
 
-def dashboard_queries(scenario: str):
+def dashboard_queries(values: dict):
     dash = json.loads(DASHBOARD.read_text())
     out = []
 
@@ -59,7 +80,7 @@ def dashboard_queries(scenario: str):
             for t in p.get("targets", []):
                 if t.get("expr"):
                     out.append({"source": "dashboard", "name": f"panel {p['id']} {p.get('title', '')} [{t['refId']}]",
-                                "kind": "panel", "expr": substitute(t["expr"], scenario)})
+                                "kind": "panel", "expr": substitute(t["expr"], values)})
             walk(p.get("panels", []))
 
     walk(dash.get("panels", []))
@@ -67,12 +88,12 @@ def dashboard_queries(scenario: str):
         expr = a.get("expr") or (a.get("target") or {}).get("expr")
         if expr:
             out.append({"source": "dashboard", "name": f"annotation {a['name']}", "kind": "annotation",
-                        "expr": substitute(expr, scenario)})
+                        "expr": substitute(expr, values)})
     for v in dash.get("templating", {}).get("list", []):
         if v.get("type") == "query":
             q = v["query"]["query"] if isinstance(v["query"], dict) else v["query"]
             out.append({"source": "dashboard", "name": f"variable {v['name']}", "kind": "variable",
-                        "expr": label_values_metric(substitute(q, scenario))})
+                        "expr": label_values_metric(substitute(q, values))})
     return out
 
 
@@ -97,8 +118,9 @@ def prometheus_rule_queries():
     return out
 
 
-def all_queries(scenario: str = ".*"):
-    return dashboard_queries(scenario) + grafana_alert_queries() + prometheus_rule_queries()
+def all_queries(values: dict = None):
+    """Every shipped expression; values: the regexes for $job, $instance and $scenario (".*" when missing)."""
+    return dashboard_queries(dashboard_vars(values)) + grafana_alert_queries() + prometheus_rule_queries()
 
 
 def metric_names(expr: str):
@@ -125,9 +147,10 @@ def main() -> int:
     ap.add_argument("--json")
     ap.add_argument("--rule-file")
     ap.add_argument("--check-names", action="store_true")
-    ap.add_argument("--scenario", default=".*", help="value substituted for $scenario (a regex)")
+    for name in DASHBOARD_VARS:
+        ap.add_argument(f"--{name}", default=".*", help=f"value substituted for ${name} (a regex)")
     args = ap.parse_args()
-    queries = all_queries(args.scenario)
+    queries = all_queries({name: getattr(args, name) for name in DASHBOARD_VARS})
     if args.json:
         pathlib.Path(args.json).write_text(json.dumps(queries, indent=1))
     if args.rule_file:

@@ -131,6 +131,11 @@ async fn sample_idle(
 /// the observer either way.
 fn outcome(lane: &Lane, observer: &dyn Observer, sample: Result<Reading, memory::Error>) -> Result<u64, CycleEnd> {
     let name = lane.scenario.name.as_str();
+    if let Ok(reading) = &sample
+        && reading.churned > 0
+    {
+        observer.churn(name, reading.churned);
+    }
     match sample {
         Ok(reading) if reading.restarted => {
             observer.restart(name);

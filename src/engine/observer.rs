@@ -40,6 +40,9 @@ pub trait Observer: Send + Sync {
     fn source(&self, _scenario: &str, _result: Result<(), &str>) {}
     /// The soaked target restarted.
     fn restart(&self, _scenario: &str) {}
+    /// `processes` of the soaked process tree ended since the previous sample (workers recycled by the
+    /// server, not a restart).
+    fn churn(&self, _scenario: &str, _processes: u32) {}
     /// A cycle finished and was judged.
     fn cycle(&self, _judged: &Judged) {}
 }
@@ -71,6 +74,9 @@ impl Observer for Fanout {
     }
     fn restart(&self, scenario: &str) {
         self.0.iter().for_each(|o| o.restart(scenario));
+    }
+    fn churn(&self, scenario: &str, processes: u32) {
+        self.0.iter().for_each(|o| o.churn(scenario, processes));
     }
     fn cycle(&self, judged: &Judged) {
         self.0.iter().for_each(|o| o.cycle(judged));

@@ -40,6 +40,8 @@ pub struct Metrics {
     last_cycle: GaugeVec,
     source_up: GaugeVec,
     target_restarts: IntCounterVec,
+    /// `leaksoak_target_churn_total`: workers of a soaked process tree that ended (not restarts).
+    target_churn: IntCounterVec,
     /// How sure and since when: streaks, p-value, raised-since, thresholds.
     confidence: Confidence,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
@@ -101,6 +103,12 @@ impl Metrics {
             last_cycle: gauge(&r, "last_cycle_timestamp_seconds", "End of the last cycle (Unix seconds)", s),
             source_up: gauge(&r, "memory_source_up", "1 when the last memory read succeeded", s),
             target_restarts: counter(&r, "target_restarts_total", "Times the soaked process changed", s),
+            target_churn: counter(
+                &r,
+                "target_churn_total",
+                "Processes of a soaked process tree that ended, not restarts",
+                s,
+            ),
             record_write_failures: register(
                 &r,
                 IntCounter::with_opts(
@@ -165,6 +173,7 @@ impl Metrics {
                 self.cycle_phase.with_label_values(&[s, a.as_str()]).set(f64::from(a == Activity::Idle));
             }
             self.target_restarts.with_label_values(&[s]);
+            self.target_churn.with_label_values(&[s]);
             self.source_up.with_label_values(&[s]);
             self.confidence.add(s);
         }
@@ -209,6 +218,7 @@ impl Metrics {
         let _ = self.request_duration.remove_label_values(&[s]);
         let _ = self.time_to_first_token.remove_label_values(&[s]);
         let _ = self.target_restarts.remove_label_values(&[s]);
+        let _ = self.target_churn.remove_label_values(&[s]);
         self.confidence.remove(s);
     }
 
@@ -314,6 +324,10 @@ impl Observer for Metrics {
 
     fn restart(&self, scenario: &str) {
         self.target_restarts.with_label_values(&[scenario]).inc();
+    }
+
+    fn churn(&self, scenario: &str, processes: u32) {
+        self.target_churn.with_label_values(&[scenario]).inc_by(u64::from(processes));
     }
 
     fn cycle(&self, j: &Judged) {

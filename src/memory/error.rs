@@ -45,7 +45,8 @@ pub enum Error {
     /// Several processes match `memory.process_name`.
     #[error(
         "process_name {name:?} matches {} processes: {}; use a more specific name or command-line \
-         fragment, or memory.pid / memory.pid_file",
+         fragment, or memory.pid / memory.pid_file (a server and its workers: memory.process_tree = true \
+         measures them together)",
         matches.len(),
         list_matches(matches)
     )]

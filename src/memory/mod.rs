@@ -4,6 +4,8 @@
 //! [`Sampler::sample`] after every batch. Each source is one file:
 //!
 //! * `self` and `process` ([`process`]): a process's resident set via sysinfo; identity (pid, start time).
+//! * `process` with `process_tree` ([`tree`]): a process and its descendants (a server's workers), summed;
+//!   identity the root's; workers that end are churn, not a restart.
 //! * `self-heap` ([`heap`]): live heap bytes counted by [`CountingAlloc`], when the binary installs it.
 //! * `cgroup` ([`cgroup`]): v2 `memory.current` or v1 `memory.usage_in_bytes`; identity the directory inode.
 //! * `scrape` ([`scrape`], parsing in [`exposition`]): one series of a Prometheus text page; identity
@@ -24,6 +26,7 @@ mod read;
 mod sampler;
 mod scrape;
 mod source;
+mod tree;
 
 pub use error::Error;
 pub use heap::{CountingAlloc, live_heap_bytes};

@@ -99,7 +99,7 @@ impl Process {
     }
 }
 
-fn open_system() -> Result<System, Error> {
+pub(super) fn open_system() -> Result<System, Error> {
     System::new().map_err(|e| Error::ProcessTable { detail: e.to_string() })
 }
 
@@ -107,7 +107,7 @@ fn open_system() -> Result<System, Error> {
 /// file (or `/dev/zero`) must not be read whole before every sample.
 const MAX_PID_FILE_BYTES: u64 = 64;
 
-fn read_pid_file(path: &Path) -> Result<u32, Error> {
+pub(super) fn read_pid_file(path: &Path) -> Result<u32, Error> {
     use std::io::Read as _;
     let bad = |detail: String| Error::PidFile { path: path.to_owned(), detail };
     let mut bytes = Vec::new();
@@ -145,7 +145,7 @@ fn find_by_name(name: &str, own_pid: u32) -> Result<u32, Error> {
 
 /// The name of `process` when `name` is its name or part of its command line. Only the name is ever shown:
 /// a command line may carry secrets (`--api-key=…`), and errors reach logs, `/status` and `/report`.
-fn named(process: &sysinfo::Process, name: &str) -> Option<String> {
+pub(super) fn named(process: &sysinfo::Process, name: &str) -> Option<String> {
     let own_name = process.name().to_string_lossy();
     let cmd = process.cmd().iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ");
     (own_name == name || cmd.contains(name)).then(|| own_name.into_owned())

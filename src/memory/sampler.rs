@@ -31,6 +31,9 @@ pub struct Reading {
     /// The target is not the one measured by the previous sample (new pid or start time, recreated
     /// cgroup, new start time on the scraped page, new PromQL series). The engine discards the cycle.
     pub restarted: bool,
+    /// Processes of a measured process tree that ended since the previous sample, the root excepted:
+    /// workers the server recycled. Counted and logged, never a restart; 0 for other sources.
+    pub churned: u32,
 }
 
 impl Sampler {
@@ -85,7 +88,7 @@ impl Sampler {
         if latest.is_some() {
             self.identity = latest;
         }
-        Reading { bytes: median(&mut bytes), restarted }
+        Reading { bytes: median(&mut bytes), restarted, churned: self.source.take_churn() }
     }
 }
 
@@ -132,7 +135,7 @@ mod tests {
         let mut s = sampler();
         assert_eq!(
             s.conclude(vec![read(10, Some(1)), read(30, Some(1)), read(20, Some(1))]),
-            Reading { bytes: 20, restarted: false }
+            Reading { bytes: 20, restarted: false, churned: 0 }
         );
         assert!(!s.conclude(vec![read(10, Some(1))]).restarted);
         assert!(s.conclude(vec![read(10, Some(2))]).restarted);
@@ -146,7 +149,7 @@ mod tests {
     fn restart_within_a_sample_keeps_only_the_new_target() {
         let mut s = sampler();
         let got = s.conclude(vec![read(900, Some(1)), read(100, Some(2)), read(120, Some(2))]);
-        assert_eq!(got, Reading { bytes: 110, restarted: true });
+        assert_eq!(got, Reading { bytes: 110, restarted: true, churned: 0 });
     }
 
     #[tokio::test]

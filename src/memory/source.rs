@@ -6,6 +6,7 @@ use super::process::Process;
 use super::promql::Promql;
 use super::read::Read;
 use super::scrape::Scrape;
+use super::tree::Tree;
 use super::{Error, fetch, heap};
 use crate::settings::MemorySource;
 
@@ -15,6 +16,7 @@ pub enum Source {
     OwnRss(Box<Process>),
     OwnHeap,
     Process(Box<Process>),
+    ProcessTree(Box<Tree>),
     Cgroup(Cgroup),
     Scrape(Scrape),
     Promql(Promql),
@@ -26,6 +28,7 @@ impl Source {
             MemorySource::OwnRss => Self::OwnRss(Box::new(Process::own())),
             MemorySource::OwnHeap => Self::OwnHeap,
             MemorySource::Process(selector) => Self::Process(Box::new(Process::new(selector.clone()))),
+            MemorySource::ProcessTree(selector) => Self::ProcessTree(Box::new(Tree::new(selector.clone()))),
             MemorySource::Cgroup { path, metric } => Self::Cgroup(Cgroup::new(path.clone(), *metric)),
             MemorySource::Scrape { url, metric } => {
                 Self::Scrape(Scrape::new(fetch::client()?, url.clone(), metric.clone()))
@@ -41,9 +44,18 @@ impl Source {
             Self::OwnRss(p) => p.read().map(|r| Read { identity: None, ..r }),
             Self::OwnHeap => heap::live_heap_bytes().map(|bytes| Read { bytes, identity: None }),
             Self::Process(p) => p.read(),
+            Self::ProcessTree(t) => t.read(),
             Self::Cgroup(c) => c.read(),
             Self::Scrape(s) => s.read().await,
             Self::Promql(q) => q.read().await,
+        }
+    }
+
+    /// Processes of a measured tree that ended since the last call (worker churn); 0 for other sources.
+    pub fn take_churn(&mut self) -> u32 {
+        match self {
+            Self::ProcessTree(t) => t.take_churn(),
+            _ => 0,
         }
     }
 
@@ -52,6 +64,7 @@ impl Source {
             Self::OwnRss(p) => format!("self: {}", p.describe()),
             Self::OwnHeap => "self-heap (live heap bytes)".into(),
             Self::Process(p) => p.describe(),
+            Self::ProcessTree(t) => t.describe(),
             Self::Cgroup(c) => c.describe(),
             Self::Scrape(s) => s.describe(),
             Self::Promql(q) => q.describe(),

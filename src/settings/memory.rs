@@ -32,6 +32,7 @@ pub struct RawMemory {
     pub pid: u32,
     pub pid_file: String,
     pub process_name: String,
+    pub process_tree: bool,
     pub cgroup_path: String,
     pub cgroup_metric: String,
     pub url: String,
@@ -48,6 +49,7 @@ impl Default for RawMemory {
             pid: 0,
             pid_file: String::new(),
             process_name: String::new(),
+            process_tree: false,
             cgroup_path: String::new(),
             cgroup_metric: CGROUP_METRIC.into(),
             url: String::new(),
@@ -109,6 +111,9 @@ pub enum MemorySource {
     OwnHeap,
     /// Another process's resident set size.
     Process(ProcessSelector),
+    /// A process and all its descendants (a server's master and its workers): the sum of their resident
+    /// sets, the tree walked again at every read.
+    ProcessTree(ProcessSelector),
     /// A cgroup's memory (v2 or v1, detected at the first read), as `metric` says.
     Cgroup { path: PathBuf, metric: CgroupMetric },
     /// One sample of a metric on a Prometheus text endpoint.
@@ -137,6 +142,7 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
     let source = match p.one_of("memory.source", &raw.source, SOURCES) {
         Some(0) | None => MemorySource::OwnRss,
         Some(1) => MemorySource::OwnHeap,
+        Some(2) if raw.process_tree => MemorySource::ProcessTree(process_selector(raw, p)),
         Some(2) => MemorySource::Process(process_selector(raw, p)),
         Some(3) => MemorySource::Cgroup { path: cgroup_path(raw, p), metric: cgroup_metric },
         Some(4) => MemorySource::Scrape {
@@ -153,6 +159,9 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
             MemorySource::Promql { url: http_url(p, "memory.url", &raw.url), query: raw.query.clone() }
         }
     };
+    if raw.process_tree && !matches!(source, MemorySource::ProcessTree(_)) {
+        p.push("memory.process_tree", "only with memory.source = \"process\"");
+    }
     Memory {
         source,
         samples_per_batch: p.between("memory.samples_per_batch", raw.samples_per_batch, 1, MAX_SAMPLES_PER_BATCH)

@@ -36,6 +36,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("memory.pid", "process: one of pid / pid_file / process_name"),
     ("memory.pid_file", "process: a file holding the pid, read before every batch"),
     ("memory.process_name", "process: matched against the name or command line"),
+    ("memory.process_tree", "process: add every descendant (a server's workers)"),
     ("memory.cgroup_path", "cgroup: a directory; v2 memory.current or v1 memory.usage_in_bytes"),
     ("memory.cgroup_metric", "cgroup: usage | working_set (usage - inactive file) | anon (no page cache)"),
     ("memory.url", "scrape: a /metrics URL; promql: a Prometheus base URL"),

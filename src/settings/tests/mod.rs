@@ -129,6 +129,7 @@ fn every_validation_error_names_its_key() {
             "[memory]\nsource = \"process\"\npid = 1\nprocess_name = \"x\"",
             "memory.pid: memory.source = \"process\" needs exactly one of pid, pid_file, process_name; 2 set",
         ),
+        ("[memory]\nprocess_tree = true", "memory.process_tree: only with memory.source = \"process\""),
         ("[memory]\nsource = \"cgroup\"", "memory.cgroup_path: required when memory.source = \"cgroup\""),
         (
             "[memory]\nsource = \"scrape\"\nurl = \"ftp://x/metrics\"",

@@ -5,6 +5,7 @@ mod cgroup;
 mod process;
 mod promql;
 mod scrape;
+mod tree;
 pub mod server;
 
 use leaksoak::memory::Sampler;

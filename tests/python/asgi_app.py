@@ -1,4 +1,5 @@
-"""A minimal OpenAI-compatible chat endpoint as a raw ASGI app, for the truth table's uvicorn row.
+"""A minimal OpenAI-compatible chat endpoint as a raw ASGI app: the truth table's uvicorn row and the
+process-tree test (tests/python/test_process_tree.py).
 
 Run under uvicorn with several workers. LEAK_BYTES_PER_REQUEST (default 0) keeps that many bytes per
 request alive in a module-level list: the per-request object kept alive of a real leak, in every worker.

@@ -88,14 +88,20 @@ fn transport_error(url: &Url, e: reqwest::Error) -> Error {
     if tls { Error::Tls { url: shown(url), detail } } else { Error::Http { url: shown(url), detail } }
 }
 
-/// Whether a rustls error is among the causes. rustls' error reaches reqwest wrapped in an `io::Error`,
-/// whose `source()` skips it, so each `io::Error` is opened too.
+/// Whether a rustls error is among the causes. rustls' error reaches reqwest wrapped in an `io::Error`, itself
+/// in another, and `io::Error::source()` skips what it wraps, so each `io::Error` is opened too.
 fn is_tls(e: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(cause) = source {
-        let inner = cause.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref());
-        if cause.is::<rustls::Error>() || inner.is_some_and(|i| i.is::<rustls::Error>()) {
-            return true;
+        let mut opened = cause;
+        loop {
+            if opened.is::<rustls::Error>() {
+                return true;
+            }
+            match opened.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref) {
+                Some(inner) => opened = inner,
+                None => break,
+            }
         }
         source = cause.source();
     }

@@ -13,6 +13,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest body read. A big exporter page is a few hundred KiB; 8 MiB leaves room without letting a
 /// wrong URL (a file download, an endless stream) eat memory in the process that measures memory.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
+/// Redirects followed, as many as reqwest's default.
+const MAX_REDIRECTS: usize = 10;
 
 /// The HTTP client of one sampler: `Authorization` and the extra headers go with every request, the CA
 /// file's certificates are trusted besides the platform's roots.
@@ -31,11 +33,27 @@ pub fn client(options: &HttpOptions) -> Result<reqwest::Client, Error> {
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::custom(same_origin_only))
         .tls_danger_accept_invalid_certs(options.tls_insecure_skip_verify);
     if !roots.is_empty() {
         builder = builder.tls_certs_merge(roots);
     }
     builder.build().map_err(|e| Error::Client { detail: error_chain(e) })
+}
+
+/// Follows a redirect within the same origin (scheme, host and port) only. The credentials and headers go
+/// with every request, and on the way to another origin reqwest drops `Authorization` but not a token in a
+/// header of another name. A redirect not followed is the response: a 3xx status error that names the URL
+/// to configure instead.
+fn same_origin_only(attempt: reqwest::redirect::Attempt<'_>) -> reqwest::redirect::Action {
+    let same_origin = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
+    if attempt.previous().len() > MAX_REDIRECTS {
+        attempt.error("too many redirects")
+    } else if same_origin {
+        attempt.follow()
+    } else {
+        attempt.stop()
+    }
 }
 
 /// A response: its status and its (capped) body.

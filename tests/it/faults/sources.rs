@@ -160,7 +160,7 @@ async fn a_scrape_url_answered_by_two_processes_says_to_point_at_one_pod() {
     let page = |start: &str| format!("process_resident_memory_bytes 5e7\nprocess_start_time_seconds {start}\n");
     let (a, b) = (page("1.7e9"), page("1.7000003e9"));
     let service = Server::start(200, &a).await;
-    service.set_in_turn(&[&a, &b], 200);
+    service.set_in_turn(&[(200, &a), (200, &b)]);
     let url = service.url("/metrics");
     let d = http_source_daemon(&format!("source = \"scrape\"\nurl = \"{url}\"")).await;
     let report = wait_for(&d, "/report", 30, |r| r.contains("several processes answer this URL")).await;

@@ -1,5 +1,5 @@
 //! A canned HTTP server on 127.0.0.1:0: answers every request with the reply set last, or with each of a
-//! few replies in turn (several replicas behind one URL).
+//! few replies in turn (several replicas behind one URL). A 3xx reply's body is its `Location`.
 
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -56,12 +56,12 @@ impl Server {
     }
 
     pub fn set(&self, status: u16, body: &str) {
-        self.set_in_turn(&[body], status);
+        self.set_in_turn(&[(status, body)]);
     }
 
-    /// Answers each request with the next of `bodies`, round-robin.
-    pub fn set_in_turn(&self, bodies: &[&str], status: u16) {
-        let list = bodies.iter().map(|b| Canned { status, body: (*b).into() }).collect();
+    /// Answers each request with the next of `replies` (status, body), round-robin.
+    pub fn set_in_turn(&self, replies: &[(u16, &str)]) {
+        let list = replies.iter().map(|(status, body)| Canned { status: *status, body: (*body).into() }).collect();
         *self.replies.lock().expect("lock") = Replies { list, next: 0 };
     }
 
@@ -88,8 +88,11 @@ async fn answer(
     requests.lock().expect("lock").push(head.lines().next().unwrap_or_default().to_owned());
     heads.lock().expect("lock").push(head);
     let canned = replies.lock().expect("lock").take();
+    // A redirect's body is its Location.
+    let location =
+        if (300..400).contains(&canned.status) { format!("Location: {}\r\n", canned.body) } else { String::new() };
     let response = format!(
-        "HTTP/1.1 {} Canned\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "HTTP/1.1 {} Canned\r\n{location}Content-Length: {}\r\nConnection: close\r\n\r\n{}",
         canned.status,
         canned.body.len(),
         canned.body

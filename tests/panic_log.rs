@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 const API_KEY: &str = "sk-leaksoak-panic-0123456789";
 const TOKEN: &str = "tok-leaksoak-panic-abcdef";
 const HEADER_KEY: &str = "hk-leaksoak-panic-\"quoted\"";
+/// The `promql` source's basic-auth password.
+const PASSWORD: &str = "pw-leaksoak-panic-9876";
 
 /// Log output, kept in memory.
 #[derive(Clone, Default)]
@@ -25,12 +27,14 @@ impl Write for Captured {
 }
 
 fn settings_with_secrets(dir: &std::path::Path) -> leaksoak::settings::Settings {
-    let (key, token) = (dir.join("key"), dir.join("token"));
+    let (key, token, password) = (dir.join("key"), dir.join("token"), dir.join("password"));
     std::fs::write(&key, API_KEY).expect("write key");
+    std::fs::write(&password, PASSWORD).expect("write password");
     std::fs::write(&token, format!("{TOKEN}\n")).expect("write token");
     let header = HEADER_KEY.replace('"', "\\\"");
     let text = format!(
-        "[server]\nbearer_token_file = {token:?}\n[[scenario]]\nname = \"keyed\"\nurl = \"http://127.0.0.1:1/v1\"\n\
+        "[server]\nbearer_token_file = {token:?}\n[memory]\nsource = \"promql\"\nurl = \"https://127.0.0.1:1\"\n\
+         query = \"m\"\nbasic_auth_user = \"u\"\nbasic_auth_password_file = {password:?}\n[[scenario]]\nname = \"keyed\"\nurl = \"http://127.0.0.1:1/v1\"\n\
          api_key_file = {key:?}\nheaders = {{ x-api-key = \"{header}\" }}\n"
     );
     leaksoak::settings::from_toml_str(&text).expect("valid settings")
@@ -51,7 +55,10 @@ fn a_panic_message_never_shows_a_secret() {
         .spawn(move || {
             let key = scenario.api_key.as_ref().map(|k| k.expose()).unwrap_or_default();
             let header = scenario.headers.get("x-api-key").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            panic!("request failed with key {key}, header {header:?}, token {TOKEN}; scenario {scenario:?}");
+            panic!(
+                "request failed with key {key}, header {header:?}, token {TOKEN}, password {PASSWORD}; \
+                 scenario {scenario:?}"
+            );
         })
         .expect("spawn")
         .join();
@@ -64,7 +71,7 @@ fn a_panic_message_never_shows_a_secret() {
     let message = line["fields"]["message"].as_str().expect("message");
     assert!(message.starts_with("thread 'soak' panicked at tests/panic_log.rs:"), "{message}");
     assert!(message.contains(&format!("request failed with key {REDACTED}")), "{message}");
-    for secret in [API_KEY, TOKEN, HEADER_KEY, "hk-leaksoak-panic"] {
+    for secret in [API_KEY, TOKEN, HEADER_KEY, "hk-leaksoak-panic", PASSWORD] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 }

@@ -1,6 +1,7 @@
 //! What can go wrong while reading memory: one variant per failure kind, each naming what failed and where.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A failed memory read. The cycle engine marks the source down and the cycle `error`, then goes on.
 ///
@@ -81,6 +82,28 @@ pub enum Error {
         /// The status code received.
         status: u16,
     },
+    /// The server refused the request for want of (valid, sufficient) credentials: 401 or 403.
+    #[error("GET {url}: HTTP status {status} {}", auth_hint(*.status, *.credentials))]
+    AuthRefused {
+        /// The URL requested, without user information.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// Whether credentials were sent (the auth keys), for the hint.
+        credentials: bool,
+    },
+    /// The TLS handshake failed: a certificate not trusted or not for this host, a server that does not
+    /// speak TLS.
+    #[error(
+        "GET {url}: TLS failure: {detail} (the server's certificate must chain to the system's roots or to \
+         memory.ca_file, and name the URL's host)"
+    )]
+    Tls {
+        /// The URL requested, without user information.
+        url: String,
+        /// rustls' error, through reqwest's.
+        detail: String,
+    },
     /// The response body exceeded the cap, so it was not read to the end.
     #[error("GET {url}: response body larger than {limit} bytes")]
     BodyTooLarge {
@@ -146,6 +169,35 @@ pub enum Error {
         /// How many samples came back.
         count: usize,
     },
+    /// The result carries no labels, so a restarted target could not be told from a drop in memory.
+    #[error(
+        "promql {query:?}: the result carries no labels, and its labels are what tells a restarted target \
+         (a new pod) from a drop in memory; keep the identifying labels, e.g. \
+         max by (namespace, pod, container) (...), or set memory.promql_allow_unlabeled = true to read it \
+         with restart detection off"
+    )]
+    PromqlUnlabeled {
+        /// The configured query.
+        query: String,
+    },
+    /// The sample's timestamp is older than the query by more than the sample may be.
+    #[error(
+        "promql {query:?}: stale sample, {:.1} s older than the query (at most {:.1} s: memory.settle + \
+         {:.0} s); a cached or stalled answer is not a reading",
+        age.as_secs_f64(),
+        limit.as_secs_f64(),
+        limit.saturating_sub(*settle).as_secs_f64()
+    )]
+    PromqlStale {
+        /// The configured query.
+        query: String,
+        /// How much older than the query the sample is.
+        age: Duration,
+        /// The most it may be.
+        limit: Duration,
+        /// `memory.settle`, the part of `limit` the configuration sets.
+        settle: Duration,
+    },
     /// The response is not a Prometheus API answer leaksoak understands.
     #[error("promql {query:?}: unexpected response: {detail}")]
     PromqlResponse {
@@ -153,6 +205,19 @@ pub enum Error {
         query: String,
         /// What was wrong with it.
         detail: String,
+    },
+    /// `process_start_time_seconds` came back to a value seen before: several processes answer the URL.
+    #[error(
+        "{url}: process_start_time_seconds alternates ({}): several processes answer this URL, such as the \
+         replicas behind a Service, and each change would count as a restart; point memory.url at one pod \
+         (its pod IP, or the pod's own name under a headless Service)",
+        start_times.join(", ")
+    )]
+    SeveralProcesses {
+        /// The URL scraped, without user information.
+        url: String,
+        /// The start times seen lately, in the order they were last seen.
+        start_times: Vec<String>,
     },
     /// The HTTP client could not be built (TLS setup).
     #[error("HTTP client: {detail}")]
@@ -175,6 +240,8 @@ impl Error {
             Self::Cgroup { .. } => "cgroup",
             Self::Http { .. } => "http",
             Self::HttpStatus { .. } => "http_status",
+            Self::AuthRefused { .. } => "auth_refused",
+            Self::Tls { .. } => "tls",
             Self::BodyTooLarge { .. } => "body_too_large",
             Self::NotExposition { .. } => "not_exposition",
             Self::MetricMissing { .. } => "metric_missing",
@@ -182,7 +249,10 @@ impl Error {
             Self::BadValue { .. } => "bad_value",
             Self::PromqlError { .. } => "promql_error",
             Self::PromqlCount { .. } => "promql_count",
+            Self::PromqlUnlabeled { .. } => "promql_unlabeled",
+            Self::PromqlStale { .. } => "promql_stale",
             Self::PromqlResponse { .. } => "promql_response",
+            Self::SeveralProcesses { .. } => "several_processes",
             Self::Client { .. } => "client",
         }
     }
@@ -195,6 +265,25 @@ fn from_where(selected_by: &str) -> String {
 fn list_matches(matches: &[(u32, String)]) -> String {
     let shown: Vec<String> = matches.iter().map(|(pid, name)| format!("{pid} ({name})")).collect();
     shown.join(", ")
+}
+
+fn auth_hint(status: u16, credentials: bool) -> &'static str {
+    match (status, credentials) {
+        (401, true) => {
+            "Unauthorized: the credentials sent were refused (memory.bearer_token_file, memory.basic_auth_user \
+             and memory.basic_auth_password_file); Mimir and Cortex answer 401 too when the tenant header \
+             (memory.headers, X-Scope-OrgID) is missing"
+        }
+        (401, false) => {
+            "Unauthorized: the server wants credentials and none are configured (memory.bearer_token_file, or \
+             memory.basic_auth_user and memory.basic_auth_password_file; for Mimir or Cortex, the tenant \
+             header X-Scope-OrgID in memory.headers)"
+        }
+        _ => {
+            "Forbidden: the credentials are known but not allowed to read this (the token's or user's \
+              permissions, or the tenant in memory.headers)"
+        }
+    }
 }
 
 fn count_hint(count: usize) -> &'static str {

@@ -9,8 +9,12 @@
 //! * `self-heap` ([`heap`]): live heap bytes counted by [`CountingAlloc`], when the binary installs it.
 //! * `cgroup` ([`cgroup`]): v2 `memory.current` or v1 `memory.usage_in_bytes`; identity the directory inode.
 //! * `scrape` ([`scrape`], parsing in [`exposition`]): one series of a Prometheus text page; identity
-//!   its `process_start_time_seconds`.
-//! * `promql` ([`promql`]): an instant query returning one sample; identity the series' labels.
+//!   its `process_start_time_seconds` (one that comes back after another: several processes, an error).
+//! * `promql` ([`promql`]): an instant query returning one fresh sample; identity the series' labels
+//!   (none: an error unless accepted).
+//!
+//! The two HTTP sources share [`fetch`]: one bounded GET with the configured credentials, headers and
+//! trust roots, where 401/403 and TLS failures are errors of their own kind.
 //!
 //! A changed identity between two samples is a target restart ([`Reading::restarted`]). Every failure is an
 //! [`Error`] value; nothing here panics on what a target sends.

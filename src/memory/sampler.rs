@@ -40,7 +40,7 @@ impl Sampler {
     /// A sampler for `settings`. Cheap: no I/O happens before the first [`Sampler::sample`].
     pub fn new(settings: &crate::settings::Memory) -> Result<Self, Error> {
         Ok(Self {
-            source: Source::new(&settings.source)?,
+            source: Source::new(&settings.source, settings.settle)?,
             samples_per_batch: settings.samples_per_batch.max(1),
             settle: settings.settle,
             identity: None,

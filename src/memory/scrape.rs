@@ -1,17 +1,22 @@
 //! `scrape`: one sample of a metric from a Prometheus text endpoint (`/metrics`), by name and exact label
-//! matchers. A change of the page's `process_start_time_seconds` is a target restart.
+//! matchers. A change of the page's `process_start_time_seconds` is a target restart; a start time that
+//! comes back after another is several processes behind one URL, an error.
 
 use super::Error;
 use super::exposition::{self, Sample};
 use super::fetch;
 use super::read::{Identity, Read, to_bytes};
 use crate::settings::MetricSelector;
+use std::collections::VecDeque;
 use url::Url;
 
 /// Asks for the classic text format; OpenMetrics text parses too, protobuf would not.
 const ACCEPT: &str = "text/plain;version=0.0.4;q=1,application/openmetrics-text;q=0.5,*/*;q=0.1";
 /// The standard metric whose change reveals a restarted process.
 const START_TIME: &str = "process_start_time_seconds";
+/// Distinct start times remembered. One process restarting never shows an old start time again; a few
+/// replicas behind a Service keep showing the same few.
+const START_TIMES_KEPT: usize = 16;
 
 /// The `scrape` source.
 #[derive(Debug)]
@@ -22,6 +27,10 @@ pub struct Scrape {
     url: Url,
     /// Which series to take.
     metric: MetricSelector,
+    /// Whether the client sends credentials, for the hint of a 401.
+    credentials: bool,
+    /// The start times seen lately.
+    start_times: StartTimes,
 }
 
 /// What one page yields.
@@ -34,24 +43,52 @@ pub struct Picked {
 }
 
 impl Scrape {
-    pub fn new(client: reqwest::Client, url: Url, metric: MetricSelector) -> Self {
-        Self { client, url, metric }
+    pub fn new(client: reqwest::Client, url: Url, metric: MetricSelector, credentials: bool) -> Self {
+        Self { client, url, metric, credentials, start_times: StartTimes::default() }
     }
 
     pub fn describe(&self) -> String {
         format!("scrape {} {}", fetch::shown(&self.url), selector_text(&self.metric))
     }
 
-    pub async fn read(&self) -> Result<Read, Error> {
+    pub async fn read(&mut self) -> Result<Read, Error> {
         let url = fetch::shown(&self.url);
-        let fetched = fetch::get(&self.client, &self.url, ACCEPT).await?;
+        let fetched = fetch::get(&self.client, &self.url, ACCEPT, self.credentials).await?;
         if !(200..300).contains(&fetched.status) {
             return Err(Error::HttpStatus { url, status: fetched.status });
         }
         let body = String::from_utf8_lossy(&fetched.body);
         let picked = pick(&body, &self.metric, &url)?;
         let bytes = to_bytes(picked.value, || format!("{url} {}", selector_text(&self.metric)))?;
+        if let Some(t) = picked.start_time {
+            self.start_times.see(t).map_err(|start_times| Error::SeveralProcesses { url, start_times })?;
+        }
         Ok(Read { bytes, identity: picked.start_time.map(|t| Identity::StartTime(t.to_bits())) })
+    }
+}
+
+/// The distinct start times seen lately, the latest last.
+#[derive(Debug, Default)]
+struct StartTimes(VecDeque<f64>);
+
+impl StartTimes {
+    /// Notes `t`. `Err` (the start times seen, the latest last) when `t` differs from the latest but was
+    /// seen before: the URL alternates between processes.
+    fn see(&mut self, t: f64) -> Result<(), Vec<String>> {
+        if self.0.back() == Some(&t) {
+            return Ok(());
+        }
+        let seen = self.0.iter().position(|&old| old == t);
+        if let Some(i) = seen {
+            self.0.remove(i);
+        } else if self.0.len() == START_TIMES_KEPT {
+            self.0.pop_front();
+        }
+        self.0.push_back(t);
+        match seen {
+            Some(_) => Err(self.0.iter().map(f64::to_string).collect()),
+            None => Ok(()),
+        }
     }
 }
 
@@ -151,6 +188,26 @@ mod tests {
         assert_eq!(pick(page, &selector(r#"m{pod="b"}"#), "u").expect("one").start_time, Some(20.0));
         let page = "m 1\nprocess_start_time_seconds{pod=\"a\"} 10\nprocess_start_time_seconds{pod=\"b\"} 20\n";
         assert_eq!(pick(page, &selector("m"), "u").expect("one").start_time, None);
+    }
+
+    #[test]
+    fn a_start_time_that_comes_back_is_several_processes() {
+        let mut seen = StartTimes::default();
+        // One process, then a real restart (a later start time): never an error.
+        for t in [1.7e9, 1.7e9, 1.7e9 + 60.0, 1.7e9 + 60.0] {
+            assert_eq!(seen.see(t), Ok(()), "{t}");
+        }
+        // The old process answers again: two processes behind the URL.
+        assert_eq!(seen.see(1.7e9), Err(vec!["1700000060".into(), "1700000000".into()]));
+        assert_eq!(seen.see(1.7e9), Ok(()), "the same again is no change");
+        assert!(seen.see(1.7e9 + 60.0).is_err(), "and every change back is an error");
+        // Only the last START_TIMES_KEPT start times are remembered.
+        let mut seen = StartTimes::default();
+        for i in 0..=START_TIMES_KEPT {
+            assert_eq!(seen.see(i as f64), Ok(()));
+        }
+        assert_eq!(seen.see(0.0), Ok(()), "forgotten");
+        assert!(seen.see(START_TIMES_KEPT as f64).is_err());
     }
 
     #[test]

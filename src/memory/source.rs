@@ -3,12 +3,13 @@
 
 use super::cgroup::Cgroup;
 use super::process::Process;
-use super::promql::Promql;
+use super::promql::{Promql, Query};
 use super::read::Read;
 use super::scrape::Scrape;
 use super::tree::Tree;
 use super::{Error, fetch, heap};
-use crate::settings::MemorySource;
+use crate::settings::{HttpOptions, MemorySource};
+use std::time::Duration;
 
 /// A configured source with its state (process table, HTTP client).
 #[derive(Debug)]
@@ -23,18 +24,27 @@ pub enum Source {
 }
 
 impl Source {
-    pub fn new(source: &MemorySource) -> Result<Self, Error> {
+    /// The source `source` names; `settle` bounds how old a PromQL sample may be.
+    pub fn new(source: &MemorySource, settle: Duration) -> Result<Self, Error> {
         Ok(match source {
             MemorySource::OwnRss => Self::OwnRss(Box::new(Process::own())),
             MemorySource::OwnHeap => Self::OwnHeap,
             MemorySource::Process(selector) => Self::Process(Box::new(Process::new(selector.clone()))),
             MemorySource::ProcessTree(selector) => Self::ProcessTree(Box::new(Tree::new(selector.clone()))),
             MemorySource::Cgroup { path, metric } => Self::Cgroup(Cgroup::new(path.clone(), *metric)),
-            MemorySource::Scrape { url, metric } => {
-                Self::Scrape(Scrape::new(fetch::client()?, url.clone(), metric.clone()))
+            MemorySource::Scrape { url, metric, http } => {
+                let credentials = sends_credentials(url, http);
+                Self::Scrape(Scrape::new(fetch::client(http)?, url.clone(), metric.clone(), credentials))
             }
-            MemorySource::Promql { url, query } => {
-                Self::Promql(Promql::new(fetch::client()?, url.clone(), query.clone()))
+            MemorySource::Promql { url, query, http, allow_unlabeled } => {
+                let query = Query {
+                    base: url.clone(),
+                    query: query.clone(),
+                    credentials: sends_credentials(url, http),
+                    allow_unlabeled: *allow_unlabeled,
+                    settle,
+                };
+                Self::Promql(Promql::new(fetch::client(http)?, query))
             }
         })
     }
@@ -70,4 +80,9 @@ impl Source {
             Self::Promql(q) => q.describe(),
         }
     }
+}
+
+/// Whether requests carry credentials: the auth keys', or the URL's own `user:password@`.
+fn sends_credentials(url: &url::Url, http: &HttpOptions) -> bool {
+    http.authorization.is_some() || !url.username().is_empty() || url.password().is_some()
 }

@@ -1,8 +1,10 @@
 //! `[memory]`: what leaksoak measures after every batch, and how.
 
 use super::duration::{HumaneDuration, MAX_DURATION};
+use super::memory_http::{self, HttpOptions, PROMQL_ALLOW_UNLABELED, TLS_INSECURE_SKIP_VERIFY};
 use super::problems::Problems;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
@@ -40,6 +42,15 @@ pub struct RawMemory {
     pub query: String,
     pub samples_per_batch: u64,
     pub settle: HumaneDuration,
+    // The sources that read over HTTP (`scrape`, `promql`): credentials, headers, TLS (memory_http.rs),
+    // and what a PromQL result must carry.
+    pub bearer_token_file: String,
+    pub basic_auth_user: String,
+    pub basic_auth_password_file: String,
+    pub ca_file: String,
+    pub tls_insecure_skip_verify: bool,
+    pub promql_allow_unlabeled: bool,
+    pub headers: BTreeMap<String, String>,
 }
 
 impl Default for RawMemory {
@@ -57,6 +68,27 @@ impl Default for RawMemory {
             query: String::new(),
             samples_per_batch: SAMPLES_PER_BATCH,
             settle: SETTLE,
+            bearer_token_file: String::new(),
+            basic_auth_user: String::new(),
+            basic_auth_password_file: String::new(),
+            ca_file: String::new(),
+            tls_insecure_skip_verify: TLS_INSECURE_SKIP_VERIFY,
+            promql_allow_unlabeled: PROMQL_ALLOW_UNLABELED,
+            headers: BTreeMap::new(),
+        }
+    }
+}
+
+impl RawMemory {
+    /// The keys of the sources that read over HTTP, for [`memory_http::validate`].
+    fn http_keys(&self) -> memory_http::Keys<'_> {
+        memory_http::Keys {
+            bearer_token_file: &self.bearer_token_file,
+            basic_auth_user: &self.basic_auth_user,
+            basic_auth_password_file: &self.basic_auth_password_file,
+            headers: &self.headers,
+            ca_file: &self.ca_file,
+            tls_insecure_skip_verify: self.tls_insecure_skip_verify,
         }
     }
 }
@@ -117,9 +149,10 @@ pub enum MemorySource {
     /// A cgroup's memory (v2 or v1, detected at the first read), as `metric` says.
     Cgroup { path: PathBuf, metric: CgroupMetric },
     /// One sample of a metric on a Prometheus text endpoint.
-    Scrape { url: Url, metric: MetricSelector },
-    /// An instant PromQL query that returns exactly one sample.
-    Promql { url: Url, query: String },
+    Scrape { url: Url, metric: MetricSelector, http: HttpOptions },
+    /// An instant PromQL query that returns exactly one sample. `allow_unlabeled`: a result without labels
+    /// is read, with restart detection off, instead of refused.
+    Promql { url: Url, query: String, http: HttpOptions, allow_unlabeled: bool },
 }
 
 /// The validated `[memory]` section.
@@ -139,6 +172,8 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
         Some(2) => CgroupMetric::Anon,
         _ => CgroupMetric::Usage,
     };
+    // Checked whatever the source too: the secret files are read like every other secret.
+    let http = memory_http::validate(raw.http_keys(), p);
     let source = match p.one_of("memory.source", &raw.source, SOURCES) {
         Some(0) | None => MemorySource::OwnRss,
         Some(1) => MemorySource::OwnHeap,
@@ -146,17 +181,19 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
         Some(2) => MemorySource::Process(process_selector(raw, p)),
         Some(3) => MemorySource::Cgroup { path: cgroup_path(raw, p), metric: cgroup_metric },
         Some(4) => MemorySource::Scrape {
-            url: http_url(p, "memory.url", &raw.url),
+            url: source_url(p, &raw.url, &http),
             metric: MetricSelector::parse(&raw.metric).unwrap_or_else(|e| {
                 p.push("memory.metric", e);
                 MetricSelector { name: METRIC.into(), labels: vec![] }
             }),
+            http,
         },
         Some(_) => {
             if raw.query.trim().is_empty() {
                 p.push("memory.query", "required when memory.source = \"promql\"");
             }
-            MemorySource::Promql { url: http_url(p, "memory.url", &raw.url), query: raw.query.clone() }
+            let url = source_url(p, &raw.url, &http);
+            MemorySource::Promql { url, query: raw.query.clone(), http, allow_unlabeled: raw.promql_allow_unlabeled }
         }
     };
     if raw.process_tree && !matches!(source, MemorySource::ProcessTree(_)) {
@@ -168,6 +205,15 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
             as usize,
         settle: p.duration_at_most("memory.settle", raw.settle.0, MAX_DURATION),
     }
+}
+
+/// `memory.url` of an HTTP source; credentials in it (`user:password@`) and in the auth keys would compete.
+fn source_url(p: &mut Problems, text: &str, http: &HttpOptions) -> Url {
+    let url = http_url(p, "memory.url", text);
+    if http.authorization.is_some() && (!url.username().is_empty() || url.password().is_some()) {
+        p.push("memory.url", "holds credentials (user:password@) and so do the auth keys; keep one of them");
+    }
+    url
 }
 
 fn process_selector(raw: &RawMemory, p: &mut Problems) -> ProcessSelector {

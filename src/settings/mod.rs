@@ -15,6 +15,7 @@ mod env_sections;
 pub mod fake_llm;
 mod layers;
 pub mod memory;
+mod memory_http;
 mod problems;
 mod relations;
 mod render;
@@ -30,6 +31,7 @@ pub use duration::HumaneDuration;
 pub use fake_llm::{FakeLlm, Plateau};
 pub use layers::{ENV_PREFIX, load, load_raw};
 pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSelector};
+pub use memory_http::{Authorization, HttpOptions};
 pub use problems::{Problem, Problems, SettingsError};
 pub use render::{default_toml, redacted_toml};
 pub use scenario::{Api, Scenario, ScenarioName, Target};
@@ -115,7 +117,7 @@ impl Settings {
 
 impl Settings {
     /// Every secret value these settings hold (API keys, credential headers, the bearer token, passwords in
-    /// URLs), for scrubbing text that is not built from settings, such as panic messages.
+    /// URLs, the memory source's token, password and credential headers), for scrubbing text that is not built from settings, such as panic messages.
     pub fn secrets(&self) -> Vec<String> {
         let mut out: Vec<String> = self.server.bearer_token.iter().map(|t| t.expose().to_owned()).collect();
         let mut urls: Vec<&url::Url> = vec![];
@@ -127,9 +129,11 @@ impl Settings {
                 urls.extend(list);
             }
         }
-        if let memory::MemorySource::Scrape { url, .. } | memory::MemorySource::Promql { url, .. } = &self.memory.source
+        if let memory::MemorySource::Scrape { url, http, .. } | memory::MemorySource::Promql { url, http, .. } =
+            &self.memory.source
         {
             urls.push(url);
+            out.extend(http.secrets());
         }
         out.extend(urls.iter().flat_map(|u| secret::url_secrets(u)));
         out.retain(|s| !s.is_empty());

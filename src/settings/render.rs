@@ -44,6 +44,13 @@ const COMMENTS: &[(&str, &str)] = &[
     ("memory.query", "promql: instant query returning one sample"),
     ("memory.samples_per_batch", "median of N reads after each batch (at most 100)"),
     ("memory.settle", "wait after a batch before reading"),
+    ("memory.bearer_token_file", "scrape, promql: a file holding a token sent as Authorization: Bearer"),
+    ("memory.basic_auth_user", "scrape, promql: basic auth user (with basic_auth_password_file)"),
+    ("memory.basic_auth_password_file", "scrape, promql: a file holding the basic auth password"),
+    ("memory.ca_file", "scrape, promql: PEM certificates trusted besides the system's roots"),
+    ("memory.tls_insecure_skip_verify", "scrape, promql: UNSAFE, accept any server certificate"),
+    ("memory.promql_allow_unlabeled", "promql: read a result without labels (restart detection off)"),
+    ("memory.headers", "scrape, promql: extra headers (X-Scope-OrgID); credential-like names are secrets"),
     ("fake_llm.enabled", "start the built-in endpoint in-process; scenarios default to it"),
     ("fake_llm.listen", "port 0: a free port"),
     ("fake_llm.latency", "delay before each response"),
@@ -124,6 +131,11 @@ pub fn redacted_toml(raw: &RawSettings) -> String {
         s.urls = s.urls.iter().map(|u| redact_url(u)).collect();
     }
     raw.memory.url = redact_url(&raw.memory.url);
+    for (name, value) in &mut raw.memory.headers {
+        if super::secret::is_sensitive_header(name) {
+            *value = "[redacted]".into();
+        }
+    }
     raw.telemetry.otlp_endpoint = redact_url(&raw.telemetry.otlp_endpoint);
     toml::to_string(&raw).unwrap_or_else(|e| format!("# cannot render the settings: {e}\n"))
 }

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the CLI, the fake endpoint and the load generator, end to end.
 //! Set `TEST_LOG=1` to see the logs of in-process servers.
 
+mod auth;
 mod cli;
 mod engine;
 mod export;

@@ -266,4 +266,31 @@ fn settings_list_every_secret_they_hold() {
     assert_eq!(secrets, ["hk-4", "pw-3", "sk-2", "tok-1"]);
 }
 
+#[test]
+fn the_memory_sources_credentials_are_secrets_and_printed_redacted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = dir.path().join("password");
+    std::fs::write(&password, "pw-mem-1\n").expect("write");
+    let text = format!(
+        "[memory]\nsource = \"scrape\"\nurl = \"https://prom:9090/metrics\"\nbasic_auth_user = \"soak\"\n\
+         basic_auth_password_file = {password:?}\nheaders = {{ X-Scope-OrgID = \"team-a\", X-Auth-Token = \"hk-mem-2\" }}\n"
+    );
+    let raw = from_toml(&text).expect("parses");
+    let settings = raw.validate().expect("valid");
+    let mut secrets = settings.secrets();
+    secrets.sort();
+    // The password, "soak:pw-mem-1" as sent (base64), and the header with a credential-like name.
+    assert_eq!(secrets, ["c29hazpwdy1tZW0tMQ==", "hk-mem-2", "pw-mem-1"]);
+    let printed = redacted_toml(&raw);
+    assert!(!printed.contains("hk-mem-2") && !printed.contains("pw-mem-1"), "{printed}");
+    assert!(
+        printed.contains("X-Scope-OrgID = \"team-a\"") && printed.contains("basic_auth_user = \"soak\""),
+        "{printed}"
+    );
+    assert!(!format!("{settings:?}").contains("pw-mem-1"));
+    // A URL's own credentials and the auth keys compete.
+    let both = text.replace("https://prom:9090", "https://u:p@prom:9090");
+    assert_problem(&both, "memory.url: holds credentials (user:password@) and so do the auth keys; keep one of them");
+}
+
 mod limits;

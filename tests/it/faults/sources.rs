@@ -1,11 +1,12 @@
 //! Memory sources that fail: a `process` source whose pid file vanishes and comes back, a target restarted
-//! mid-cycle, and a `promql` server answering errors, empty results and several series. Each failure ends
-//! its cycle as `error`, `/report` says why, and soaking goes on.
+//! mid-cycle, a `promql` server answering errors, empty results, several series, no labels, stale samples
+//! and 401, a `promql` target restarted as a new pod, and a `scrape` URL answered by two processes. Each
+//! failure ends its cycle as `error`, `/report` says why, and soaking goes on.
 
 use super::{cycles, judged, scenario};
 use crate::helpers::{Daemon, FakeProcess, sample_value, spawn_daemon, spawn_fake_process};
 use crate::helpers::{wait_for, wait_for_metrics};
-use crate::memory::server::{Server, vector};
+use crate::memory::server::{Server, now, vector, vector_at};
 use std::path::Path;
 
 fn up(m: &str, scenario: &str) -> Option<f64> {
@@ -98,14 +99,26 @@ async fn a_failing_promql_server_marks_cycles_error_with_the_reason() {
         (200, vector(&[("a", "1"), ("b", "2"), ("c", "3")])),
         (502, "<html>Bad Gateway</html>".to_owned()),
         (200, "garbage".to_owned()),
+        (200, vector(&[("", "1")]).replace(r#"{"pod":""}"#, "{}")),
+        (200, vector_at(&[("proxy-1", "1")], now() - 600.0)),
+        (401, "Unauthorized\n".to_owned()),
     ];
-    let reasons = ["parse error", "returned 0 samples", "returned 3 samples", "HTTP status 502", "unexpected response"];
+    let reasons = [
+        "parse error",
+        "returned 0 samples",
+        "returned 3 samples",
+        "HTTP status 502",
+        "unexpected response",
+        "memory.promql_allow_unlabeled = true",
+        "stale sample",
+        "HTTP status 401 Unauthorized",
+    ];
     for ((status, body), reason) in answers.iter().zip(reasons) {
         prometheus.set(*status, body);
         wait_for(&d, "/report", 30, |r| r.contains(reason)).await;
         wait_for_metrics(&d, 10, |m| up(m, "proxy") == Some(0.0)).await;
     }
-    let m = wait_for_metrics(&d, 10, |m| cycles(m, "proxy", "error") >= 5.0).await;
+    let m = wait_for_metrics(&d, 10, |m| cycles(m, "proxy", "error") >= reasons.len() as f64).await;
     let before = judged(&m, "proxy");
     prometheus.set(200, &vector(&[("proxy-1", "104857600")]));
     let m = wait_for_metrics(&d, 30, |m| judged(m, "proxy") > before).await;
@@ -114,4 +127,45 @@ async fn a_failing_promql_server_marks_cycles_error_with_the_reason() {
         sample_value(&m, "leaksoak_batch_memory_bytes{phase=\"measure\",scenario=\"proxy\"}"),
         Some(104857600.0)
     );
+}
+
+/// A daemon soaking the built-in fake endpoint, its memory read from `source` (a `[memory]` body).
+async fn http_source_daemon(source: &str) -> Daemon {
+    let config = format!(
+        "[cycle]\nwarmup_batches = 0\nbatch_size = 5\npause = \"0s\"\n\
+         [memory]\n{source}\nsettle = \"0ms\"\nsamples_per_batch = 1\n[[scenario]]\nname = \"proxy\"\n"
+    );
+    spawn_daemon(&config, "").await
+}
+
+#[tokio::test]
+async fn a_promql_target_restarted_as_a_new_pod_is_a_restart_not_a_drop() {
+    let prometheus = Server::start(200, &vector(&[("proxy-7d9-a", "524288000")])).await;
+    let url = prometheus.url("/prom");
+    let d = http_source_daemon(&format!("source = \"promql\"\nurl = \"{url}\"\nquery = \"m\"")).await;
+    wait_for_metrics(&d, 30, |m| judged(m, "proxy") >= 1.0).await;
+    // OOM-killed and restarted: a new pod name, 500 MiB down to 50 MiB.
+    prometheus.set(200, &vector(&[("proxy-7d9-b", "52428800")]));
+    let restarted = |m: &str| sample_value(m, "leaksoak_target_restarts_total{scenario=\"proxy\"}") >= Some(1.0);
+    let m = wait_for_metrics(&d, 30, restarted).await;
+    let before = judged(&m, "proxy");
+    let m = wait_for_metrics(&d, 30, |m| judged(m, "proxy") > before).await;
+    assert_eq!(sample_value(&m, "leaksoak_target_restarts_total{scenario=\"proxy\"}"), Some(1.0), "once");
+    let recorded = d.recorded_cycles();
+    assert!(recorded.iter().any(|(_, c)| c["end"] == "restarted"), "the cycle is discarded as a restart");
+}
+
+#[tokio::test]
+async fn a_scrape_url_answered_by_two_processes_says_to_point_at_one_pod() {
+    let page = |start: &str| format!("process_resident_memory_bytes 5e7\nprocess_start_time_seconds {start}\n");
+    let (a, b) = (page("1.7e9"), page("1.7000003e9"));
+    let service = Server::start(200, &a).await;
+    service.set_in_turn(&[(200, &a), (200, &b)]);
+    let url = service.url("/metrics");
+    let d = http_source_daemon(&format!("source = \"scrape\"\nurl = \"{url}\"")).await;
+    let report = wait_for(&d, "/report", 30, |r| r.contains("several processes answer this URL")).await;
+    assert!(report.contains("point memory.url at one pod"), "{report}");
+    let m = wait_for_metrics(&d, 10, |m| cycles(m, "proxy", "error") >= 2.0).await;
+    let restarts = sample_value(&m, "leaksoak_target_restarts_total{scenario=\"proxy\"}").unwrap_or(0.0);
+    assert!(restarts <= 1.0, "at most the first change counts as a restart, not every cycle: {restarts}");
 }

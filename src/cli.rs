@@ -62,6 +62,10 @@ pub enum Command {
     CheckConfig {
         /// The TOML file to check.
         file: PathBuf,
+        /// Do not read secrets (key and token files, key variables): check everything else, for linting a
+        /// config where its secrets are absent (CI).
+        #[arg(long)]
+        skip_secrets: bool,
     },
     /// Print the effective configuration (defaults + file + environment) as TOML, secrets redacted.
     PrintConfig {

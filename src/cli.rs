@@ -18,7 +18,7 @@ pub mod exit {
 
 /// leaksoak: soak-test HTTP services for memory leaks, continuously, and export what it finds to Prometheus.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version = crate::build_info::VERSION_LINE, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

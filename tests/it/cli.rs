@@ -59,6 +59,25 @@ fn check_config_skip_secrets_checks_everything_but_the_secrets() {
 }
 
 #[test]
+fn version_names_the_git_revision() {
+    use leaksoak::build_info::{REVISION, VERSION};
+    let out = run(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), format!("leaksoak {VERSION} (revision {REVISION})\n"));
+    assert!(!REVISION.is_empty() && REVISION.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c)));
+    // Built from this checkout without LEAKSOAK_REVISION (tests run in the build's environment): git's HEAD.
+    if std::env::var_os("LEAKSOAK_REVISION").is_none() {
+        let git = std::process::Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output();
+        if let Some(git) = git.ok().filter(|o| o.status.success()) {
+            assert_eq!(REVISION, text(&git.stdout).trim(), "the revision is git's HEAD");
+        }
+    }
+}
+
+#[test]
 fn a_missing_config_file_is_a_config_error() {
     let out = run(&["check-config", "/nonexistent/leaksoak.toml"], &[]);
     assert_eq!(out.status.code(), Some(3));

@@ -10,26 +10,32 @@ layout checks run), writes OUTDIR/<dir>-core.yaml with the core kinds for kubern
   - three kinds of rendering:
     * one soak (base, overlays/*, examples/*/<soak>): exactly one Deployment, no shared monitoring object
       (PrometheusRule, dashboard or alert ConfigMap); overlays keep exactly one ServiceMonitor/PodMonitor and
-      set their own app.kubernetes.io/instance;
+      set their own app.kubernetes.io/instance. The sidecar's Deployment is the application's: the soak is
+      named by the label leaksoak.io/soak on its pod template (a part of an overlay, overlays/*/<dir>, is
+      rendered and schema-checked but judged within its overlay);
     * the shared monitoring component (monitoring/): exactly the PrometheusRule (groups of
       deploy/prometheus/leaksoak-rules.yaml) and two ConfigMaps with stable names, labelled for Grafana's sidecars
       (grafana_dashboard / grafana_alert: "1"), holding the dashboard JSON and the Grafana alert provisioning
       file unchanged; no workload, Service or monitor;
     * an example of several soaks (examples/<name>): every soak as above, all in one namespace, each shared
       object exactly once, names unique;
-  - labels: every Deployment (and its pod template), Service, ServiceMonitor, PodMonitor and config ConfigMap
-    carries app.kubernetes.io/name, instance, version (= Cargo.toml's version = the image tag), component
-    (soak), managed-by and part-of; the shared objects the same with component monitoring and no instance;
-  - selectors: the Deployment's, the Service's and every monitor's selector holds name and instance and none of
-    the mutable labels (version, component, managed-by, part-of); each selects its own soak (Deployment and
-    Service: its pod template; ServiceMonitor: its Service; PodMonitor: its pod template) and, where several soaks
-    share a namespace, never another soak's pods or Service;
-  - monitors: the port exists, the instance reaches Prometheus (targetLabels / podTargetLabels), and the job
-    label Prometheus will give the target matches the alert rules' job=~".*leaksoak.*";
+  - labels: every Deployment (and its pod template; not the sidecar's), Service, ServiceMonitor, PodMonitor,
+    NetworkPolicy and config ConfigMap carries app.kubernetes.io/name, instance, version (= Cargo.toml's version
+    = the image tag), component (soak), managed-by and part-of; the shared objects the same with component
+    monitoring and no instance;
+  - selectors: the Deployment's, the Service's, every monitor's and the NetworkPolicy's selector holds name and
+    instance (the sidecar's: leaksoak.io/soak alone) and none of the mutable labels (version, component,
+    managed-by, part-of); each selects its own soak (Deployment, Service, PodMonitor, NetworkPolicy: its pod
+    template; ServiceMonitor: its Service) and, where several soaks share a namespace, never another soak's
+    pods or Service;
+  - monitors: the port is leaksoak's, the instance reaches Prometheus (targetLabels / podTargetLabels; the
+    sidecar's by relabeling leaksoak.io/soak), and the job label Prometheus will give the target matches the
+    alert rules' job=~".*leaksoak.*";
   - across the overlays: no two share an instance, nor a name in one namespace;
-  - the leaksoak container: /healthz liveness, /readyz readiness, resources, non-root read-only securityContext;
-    sidecar shares the process namespace and uses the process source; promql uses the promql source on
-    container_memory_working_set_bytes; standalone uses the fake endpoint and the self source.
+  - the leaksoak container and its pod: soak_pod.py (args, probes, resources, its own user, the record volume,
+    the API key from a Secret, the NetworkPolicy, the sidecar's isolation); the sidecar shares the process
+    namespace and uses the process source; promql uses the promql source on container_memory_working_set_bytes;
+    standalone uses the fake endpoint and the self source.
 """
 import json
 import pathlib

@@ -51,7 +51,7 @@ fn memory(batch: u64) -> u64 {
 
 /// `Metrics` as the daemon has it after one default cycle of every default scenario.
 fn fed_metrics() -> Metrics {
-    let m = Metrics::new("0.1.0-bench");
+    let m = Metrics::new("0.1.0-bench", "bench");
     let names: Vec<String> = SCENARIOS.iter().map(|(n, _)| (*n).to_owned()).collect();
     m.configured(&names);
     m.reloaded(true);
@@ -94,7 +94,7 @@ fn render(c: &mut Criterion) {
     // What a `/metrics` request costs: the body rendered at most once per SCRAPE_CACHE_TTL.
     group.bench_function("scrape_cached", |b| b.iter(|| black_box(metrics.scrape())));
 
-    let empty = Metrics::new("0.1.0-bench");
+    let empty = Metrics::new("0.1.0-bench", "bench");
     empty.configured(&[]);
     group.bench_function("no_scenarios", |b| b.iter(|| black_box(empty.render())));
 

@@ -18,7 +18,7 @@ pub mod exit {
 
 /// leaksoak: soak-test HTTP services for memory leaks, continuously, and export what it finds to Prometheus.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about = None)]
+#[command(version = crate::build_info::VERSION_LINE, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -62,6 +62,10 @@ pub enum Command {
     CheckConfig {
         /// The TOML file to check.
         file: PathBuf,
+        /// Do not read secrets (key and token files, key variables): check everything else, for linting a
+        /// config where its secrets are absent (CI).
+        #[arg(long)]
+        skip_secrets: bool,
     },
     /// Print the effective configuration (defaults + file + environment) as TOML, secrets redacted.
     PrintConfig {

@@ -6,6 +6,7 @@
 //! The modules follow the data, and are declared below in this order. A module imports only from modules
 //! declared before it (`tests/layers.rs` fails otherwise), so a reader finds each stage's inputs above it:
 //!
+//! * [`build_info`]: which build runs: the version and the git revision (`build.rs`).
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
@@ -27,6 +28,7 @@
 //! * [`cli`], [`commands`]: the command line, and what each command does (`main.rs` only calls these).
 //! * `fuzz_api`: entry points for the fuzz targets (hidden).
 
+pub mod build_info;
 pub mod settings;
 pub mod http_client;
 pub mod load;

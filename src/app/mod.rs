@@ -90,7 +90,7 @@ pub async fn run_on(
     let _stop_all = token.clone().drop_guard();
     let tracker = TaskTracker::new();
     let settings = Arc::new(settings);
-    let metrics = Metrics::new(env!("CARGO_PKG_VERSION"));
+    let metrics = Metrics::new(crate::build_info::VERSION, crate::build_info::REVISION);
     metrics.reloaded(true);
     let board = Arc::new(Board::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;

@@ -66,8 +66,8 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Defines and registers every family; `version` goes into `leaksoak_build_info`.
-    pub fn new(version: &str) -> Self {
+    /// Defines and registers every family; `version` and `revision` go into `leaksoak_build_info`.
+    pub fn new(version: &str, revision: &str) -> Self {
         let r = Registry::new();
         let s = &["scenario"][..];
         let m = Self {
@@ -139,8 +139,9 @@ impl Metrics {
             cache: Default::default(),
             registry: r,
         };
-        gauge(&m.registry, "build_info", "Always 1; the version label says which build runs", &["version"])
-            .with_label_values(&[version])
+        let info = "Always 1; the labels say which build runs";
+        gauge(&m.registry, "build_info", info, &["version", "revision"])
+            .with_label_values(&[version, revision])
             .set(1.0);
         let _ = m.registry.register(Box::new(super::process::ProcessCollector::new()));
         m

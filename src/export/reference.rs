@@ -48,7 +48,7 @@ pub fn metrics_markdown() -> String {
 
 /// Metrics after one judged cycle of one scenario, so that every family has its series.
 fn fed() -> Metrics {
-    let metrics = Metrics::new("VERSION");
+    let metrics = Metrics::new("VERSION", "REVISION");
     metrics.configured(&[SCENARIO.to_owned()]);
     Observer::analysis(&metrics, &Analysis::default());
     let mut stats = BatchStats::new();
@@ -94,6 +94,7 @@ fn labels(family: &MetricFamily) -> String {
         .map(|(name, vals)| match *name {
             "scenario" => "`scenario`".to_owned(),
             "version" => "`version` (the build's)".to_owned(),
+            "revision" => "`revision` (the git revision built from, `unknown` when not known)".to_owned(),
             _ => format!("`{name}` ({})", vals.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")),
         })
         .collect();

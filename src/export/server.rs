@@ -172,7 +172,8 @@ fn allowed(e: &Endpoints, req: &http::Request<Incoming>) -> bool {
 
 fn status(e: &Endpoints) -> Response {
     let doc = serde_json::json!({
-        "version": env!("CARGO_PKG_VERSION"),
+        "version": crate::build_info::VERSION,
+        "revision": crate::build_info::REVISION,
         "ready": e.board.is_ready(),
         "scenarios": e.board.snapshot(),
     });

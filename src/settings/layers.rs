@@ -5,7 +5,7 @@
 //! the other keys (a bad key takes its default), and unknown keys are collected, each named by its full
 //! path. `nan` and `inf` are caught on the way, since the tree is JSON, which has neither.
 
-use super::problems::{Problems, SettingsError};
+use super::problems::{Problems, SecretReading, SettingsError};
 use super::{RawSettings, Settings};
 use super::{env_scenarios, env_sections};
 use config::{Config, Environment, File, FileFormat};
@@ -28,7 +28,14 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Problems of shape (unknown keys, wrong types) and of value are reported together: a key that did not
 /// parse takes its default, so the rest of the file is still validated.
 pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
-    let (raw, problems) = layered(file)?;
+    load_with(file, SecretReading::Read)
+}
+
+/// [`load`], reading the secrets the configuration names or not (`check-config --skip-secrets`).
+pub fn load_with(file: Option<&Path>, secrets: SecretReading) -> Result<Settings, SettingsError> {
+    let (raw, shape) = layered(file)?;
+    let mut problems = Problems::new(secrets);
+    problems.append(shape);
     validated(raw, problems)
 }
 
@@ -39,9 +46,9 @@ pub(super) fn validated_tree(tree: &Value, mut problems: Problems) -> Result<Set
     validated(raw, problems)
 }
 
-/// Adds the value problems of `raw` to its shape problems.
+/// Adds the value problems of `raw` to its shape problems; secrets are read as `problems` says.
 fn validated(raw: RawSettings, mut problems: Problems) -> Result<Settings, SettingsError> {
-    match raw.validate() {
+    match raw.validate_with(problems.secret_reading()) {
         Ok(settings) => problems.finish(settings),
         Err(e) => {
             problems.extend_from(e);

@@ -29,10 +29,10 @@ pub use analysis::{Analysis, MAX_TREND_CYCLES};
 pub use cycle::{Cycle, MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES, ScenarioOrder};
 pub use duration::HumaneDuration;
 pub use fake_llm::{FakeLlm, Plateau};
-pub use layers::{ENV_PREFIX, load, load_raw};
+pub use layers::{ENV_PREFIX, load, load_raw, load_with};
 pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSelector};
 pub use memory_http::{Authorization, HttpOptions};
-pub use problems::{Problem, Problems, SettingsError};
+pub use problems::{Problem, Problems, SecretReading, SettingsError};
 pub use render::{default_toml, redacted_toml};
 pub use scenario::{Api, Scenario, ScenarioName, Target};
 pub use secret::{Secret, shown_url};
@@ -85,7 +85,13 @@ pub struct Settings {
 impl RawSettings {
     /// Checks every key and returns typed settings, or every problem found.
     pub fn validate(&self) -> Result<Settings, SettingsError> {
-        let mut p = Problems::default();
+        self.validate_with(SecretReading::Read)
+    }
+
+    /// [`validate`](Self::validate), reading the secrets the settings name or not
+    /// ([`SecretReading::Skip`]: each holds a placeholder, for `check-config --skip-secrets`).
+    pub fn validate_with(&self, secrets: SecretReading) -> Result<Settings, SettingsError> {
+        let mut p = Problems::new(secrets);
         let analysis = analysis::validate(&self.analysis, &mut p);
         let settings = Settings {
             server: server::validate(&self.server, &mut p),

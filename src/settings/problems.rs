@@ -50,9 +50,35 @@ impl SettingsError {
 #[derive(Debug, Default)]
 pub struct Problems {
     list: Vec<Problem>,
+    /// Whether secrets are read or only where they come from checked (`check-config --skip-secrets`).
+    /// Carried here because every validator that reads a secret already holds the problems: a secret read
+    /// through [`secret_file`](super::secret::secret_file) or [`secret_env`](super::secret::secret_env)
+    /// follows it without being told.
+    secrets: SecretReading,
+}
+
+/// Whether validation reads the secrets a configuration names (API keys, tokens, passwords).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SecretReading {
+    /// Read every secret file and variable and check its value: what every command that runs does.
+    #[default]
+    Read,
+    /// Read none: a secret file need not exist, nor a variable be set (linting a configuration in CI,
+    /// where the secrets are absent). Whether a secret is named, and named once, is still checked.
+    Skip,
 }
 
 impl Problems {
+    /// No problems yet; secrets are read or skipped as `secrets` says.
+    pub fn new(secrets: SecretReading) -> Self {
+        Self { list: Vec::new(), secrets }
+    }
+
+    /// Whether secrets are read or skipped.
+    pub fn secret_reading(&self) -> SecretReading {
+        self.secrets
+    }
+
     pub fn push(&mut self, key: impl Into<String>, detail: impl Into<String>) {
         self.list.push(Problem { key: key.into(), detail: detail.into() });
     }

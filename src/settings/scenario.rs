@@ -295,26 +295,9 @@ fn api_key(raw: &RawScenario, at: &str, p: &mut Problems) -> Option<Secret> {
             p.push(format!("{at}.api_key_file"), "set either api_key_env or api_key_file, not both");
             None
         }
-        (false, true) => match secret_env(&raw.api_key_env) {
-            Ok(secret) => Some(secret),
-            Err(e) => {
-                p.push(format!("{at}.api_key_env"), e);
-                None
-            }
-        },
+        (false, true) => super::secret::secret_env(p, &format!("{at}.api_key_env"), &raw.api_key_env),
         (true, false) => super::secret::secret_file(p, &format!("{at}.api_key_file"), &raw.api_key_file),
     }
-}
-
-/// A secret from the environment variable `name`: set, UTF-8, and one word on one line.
-fn secret_env(name: &str) -> Result<Secret, String> {
-    let origin = format!("environment variable {name}");
-    let value = std::env::var(name).map_err(|e| match e {
-        std::env::VarError::NotPresent => format!("{origin} is not set"),
-        std::env::VarError::NotUnicode(_) => format!("{origin} is not UTF-8 text"),
-    })?;
-    let secret = Secret::new(&value);
-    super::secret_text::check(secret.expose(), &origin).map(|()| secret)
 }
 
 fn headers(raw: &RawScenario, at: &str, p: &mut Problems) -> http::HeaderMap {

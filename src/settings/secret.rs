@@ -1,6 +1,9 @@
 //! Secrets (API keys, bearer tokens): read from an environment variable or a file, never printed.
+//!
+//! Every secret a configuration names is read here, by [`secret_file`] or [`secret_env`], which is also where
+//! `check-config --skip-secrets` ([`SecretReading::Skip`]) takes effect.
 
-use super::problems::Problems;
+use super::problems::{Problems, SecretReading};
 use std::fmt;
 
 /// A secret value. `Debug` and `Display` print `[redacted]`; only [`Secret::expose`] gives the value.
@@ -31,14 +34,45 @@ impl fmt::Display for Secret {
     }
 }
 
+/// What a secret holds when it was not read ([`SecretReading::Skip`]): a value that passes every check a
+/// read one must pass, so the rest of the configuration is judged as if the secret were there.
+pub const NOT_READ: &str = "secret-not-read";
+
 /// Reads a secret from a file named in the config, at most [`MAX_SECRET_BYTES`](super::secret_text::MAX_SECRET_BYTES)
-/// and checked to be one word on one line; an empty name means no secret.
+/// and checked to be one word on one line; an empty name means no secret. Under [`SecretReading::Skip`]
+/// the file is not opened and the secret is [`NOT_READ`].
 pub fn secret_file(p: &mut Problems, key: &str, path: &str) -> Option<Secret> {
     if path.is_empty() {
         return None;
     }
-    let read = super::secret_text::read_capped(path).map(|text| Secret::new(&text));
-    match read.and_then(|s| super::secret_text::check(s.expose(), &format!("the file {path:?}")).map(|()| s)) {
+    if p.secret_reading() == SecretReading::Skip {
+        return Some(Secret::new(NOT_READ));
+    }
+    checked(p, key, &format!("the file {path:?}"), super::secret_text::read_capped(path))
+}
+
+/// Reads a secret from the environment variable `name` (named in the config under `key`): set, UTF-8, and
+/// one word on one line; an empty name means no secret. Under [`SecretReading::Skip`] the environment is
+/// not looked at and the secret is [`NOT_READ`].
+pub fn secret_env(p: &mut Problems, key: &str, name: &str) -> Option<Secret> {
+    if name.is_empty() {
+        return None;
+    }
+    if p.secret_reading() == SecretReading::Skip {
+        return Some(Secret::new(NOT_READ));
+    }
+    let origin = format!("environment variable {name}");
+    let read = std::env::var(name).map_err(|e| match e {
+        std::env::VarError::NotPresent => format!("{origin} is not set"),
+        std::env::VarError::NotUnicode(_) => format!("{origin} is not UTF-8 text"),
+    });
+    checked(p, key, &origin, read)
+}
+
+/// The secret read from `origin`, if it was read and is one word on one line; otherwise a problem at `key`.
+fn checked(p: &mut Problems, key: &str, origin: &str, read: Result<String, String>) -> Option<Secret> {
+    let secret = read.map(|text| Secret::new(&text));
+    match secret.and_then(|s| super::secret_text::check(s.expose(), origin).map(|()| s)) {
         Ok(secret) => Some(secret),
         Err(e) => {
             p.push(key, e);

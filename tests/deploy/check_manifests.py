@@ -10,26 +10,32 @@ layout checks run), writes OUTDIR/<dir>-core.yaml with the core kinds for kubern
   - three kinds of rendering:
     * one soak (base, overlays/*, examples/*/<soak>): exactly one Deployment, no shared monitoring object
       (PrometheusRule, dashboard or alert ConfigMap); overlays keep exactly one ServiceMonitor/PodMonitor and
-      set their own app.kubernetes.io/instance;
+      set their own app.kubernetes.io/instance. The sidecar's Deployment is the application's: the soak is
+      named by the label leaksoak.io/soak on its pod template (a part of an overlay, overlays/*/<dir>, is
+      rendered and schema-checked but judged within its overlay);
     * the shared monitoring component (monitoring/): exactly the PrometheusRule (groups of
       deploy/prometheus/leaksoak-rules.yaml) and two ConfigMaps with stable names, labelled for Grafana's sidecars
       (grafana_dashboard / grafana_alert: "1"), holding the dashboard JSON and the Grafana alert provisioning
       file unchanged; no workload, Service or monitor;
     * an example of several soaks (examples/<name>): every soak as above, all in one namespace, each shared
       object exactly once, names unique;
-  - labels: every Deployment (and its pod template), Service, ServiceMonitor, PodMonitor and config ConfigMap
-    carries app.kubernetes.io/name, instance, version (= Cargo.toml's version = the image tag), component
-    (soak), managed-by and part-of; the shared objects the same with component monitoring and no instance;
-  - selectors: the Deployment's, the Service's and every monitor's selector holds name and instance and none of
-    the mutable labels (version, component, managed-by, part-of); each selects its own soak (Deployment and
-    Service: its pod template; ServiceMonitor: its Service; PodMonitor: its pod template) and, where several soaks
-    share a namespace, never another soak's pods or Service;
-  - monitors: the port exists, the instance reaches Prometheus (targetLabels / podTargetLabels), and the job
-    label Prometheus will give the target matches the alert rules' job=~".*leaksoak.*";
+  - labels: every Deployment (and its pod template; not the sidecar's), Service, ServiceMonitor, PodMonitor,
+    NetworkPolicy and config ConfigMap carries app.kubernetes.io/name, instance, version (= Cargo.toml's version
+    = the image tag), component (soak), managed-by and part-of; the shared objects the same with component
+    monitoring and no instance;
+  - selectors: the Deployment's, the Service's, every monitor's and the NetworkPolicy's selector holds name and
+    instance (the sidecar's: leaksoak.io/soak alone) and none of the mutable labels (version, component,
+    managed-by, part-of); each selects its own soak (Deployment, Service, PodMonitor, NetworkPolicy: its pod
+    template; ServiceMonitor: its Service) and, where several soaks share a namespace, never another soak's
+    pods or Service;
+  - monitors: the port is leaksoak's, the instance reaches Prometheus (targetLabels / podTargetLabels; the
+    sidecar's by relabeling leaksoak.io/soak), and the job label Prometheus will give the target matches the
+    alert rules' job=~".*leaksoak.*";
   - across the overlays: no two share an instance, nor a name in one namespace;
-  - the leaksoak container: /healthz liveness, /readyz readiness, resources, non-root read-only securityContext;
-    sidecar shares the process namespace and uses the process source; promql uses the promql source on
-    container_memory_working_set_bytes; standalone uses the fake endpoint and the self source.
+  - the leaksoak container and its pod: soak_pod.py (args, probes, resources, its own user, the record volume,
+    the API key from a Secret, the NetworkPolicy, the sidecar's isolation); the sidecar shares the process
+    namespace and uses the process source; promql uses the promql source on container_memory_working_set_bytes;
+    standalone uses the fake endpoint and the self source.
 """
 import json
 import pathlib
@@ -41,6 +47,9 @@ import tomllib
 
 import jsonschema
 import yaml
+
+import soak_pod
+from soak_pod import SOAK_LABEL
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 KDIR = ROOT / "deploy/kubernetes"
@@ -100,8 +109,9 @@ def pod_labels(deploy):
 
 
 def selector_of(obj):
-    """The label selector of a Deployment, Service, ServiceMonitor or PodMonitor, as {matchLabels, matchExpressions}."""
-    sel = obj.get("spec", {}).get("selector") or {}
+    """The label selector of a Deployment, Service, ServiceMonitor, PodMonitor or NetworkPolicy, as
+    {matchLabels, matchExpressions}."""
+    sel = obj.get("spec", {}).get("podSelector" if obj["kind"] == "NetworkPolicy" else "selector") or {}
     if obj["kind"] == "Service":
         return {"matchLabels": sel, "matchExpressions": []}
     return {"matchLabels": sel.get("matchLabels") or {}, "matchExpressions": sel.get("matchExpressions") or []}
@@ -143,20 +153,27 @@ def is_shared(obj):
 
 
 class Soak:
-    """One soak inside a rendering: its Deployment and the objects carrying the same instance."""
+    """One soak inside a rendering: its Deployment and the objects carrying the same instance.
+
+    A sidecar soak's Deployment is the application's, labelled as the application's: the soak's instance is
+    then the value of the label leaksoak.io/soak on its pod template, which leaksoak's objects select."""
 
     def __init__(self, deploy, docs):
         self.deploy = deploy
-        self.instance = labels(deploy).get(INSTANCE)
+        self.sidecar = labels(deploy).get(NAME) != "leaksoak"
+        self.instance = pod_labels(deploy).get(SOAK_LABEL) if self.sidecar else labels(deploy).get(INSTANCE)
         mine = [d for d in docs if d is not deploy and not is_shared(d) and d["kind"] != "Namespace"
                 and labels(d).get(INSTANCE) == self.instance and ns(d) == ns(deploy)]
         self.services = [d for d in mine if d["kind"] == "Service"]
         self.monitors = [d for d in mine if d["kind"] in ("ServiceMonitor", "PodMonitor")]
         self.configmaps = [d for d in mine if d["kind"] == "ConfigMap"]
+        self.networkpolicies = [d for d in mine if d["kind"] == "NetworkPolicy"]
+        self.secrets = {d["metadata"]["name"]: d for d in mine if d["kind"] == "Secret"}
 
     def selecting(self):
-        """(object, selector) for every selector this soak owns."""
-        return [(o, selector_of(o)) for o in [self.deploy] + self.services + self.monitors]
+        """(object, selector) for every selector this soak owns (a sidecar's Deployment is not leaksoak's)."""
+        own = [] if self.sidecar else [self.deploy]
+        return [(o, selector_of(o)) for o in own + self.services + self.monitors + self.networkpolicies]
 
     def targets(self, obj):
         """The label sets the selector of obj must pick up in this soak: pods, or Services for a ServiceMonitor."""
@@ -187,18 +204,25 @@ def check_recommended_labels(name, obj, lbls, version, component, instance=True)
         fail(f"{name}: {obj}: shared by every soak, must not carry {INSTANCE}")
 
 
-def check_soak(name, soak, version, overlay):
+def check_soak(name, soak, version, overlay, overlay_dir=None):
     d = soak.deploy
     inst = soak.instance
-    for obj in [d] + soak.services + soak.monitors + soak.configmaps:
+    if soak.sidecar and not inst:
+        fail(f"{name}: {ident(d)} is not leaksoak's, and its pod template has no {SOAK_LABEL} label")
+    own = [] if soak.sidecar else [d]  # a sidecar's Deployment keeps the application's labels (soak_pod.py)
+    for obj in own + soak.services + soak.monitors + soak.configmaps + soak.networkpolicies:
         check_recommended_labels(name, ident(obj), labels(obj), version, "soak")
-    check_recommended_labels(name, f"{ident(d)} pod template", pod_labels(d), version, "soak")
+    if not soak.sidecar:
+        check_recommended_labels(name, f"{ident(d)} pod template", pod_labels(d), version, "soak")
     if overlay and inst == "leaksoak":
         fail(f"{name}: instance is still the base's placeholder 'leaksoak': set app.kubernetes.io/instance")
-    # Selectors: name and instance, nothing mutable, and they pick up their own soak.
+    # Selectors: name and instance (a sidecar's: leaksoak.io/soak alone), nothing mutable, and they pick up
+    # their own soak.
     for obj, sel in soak.selecting():
         ml = sel["matchLabels"]
-        if ml.get(NAME) != "leaksoak" or ml.get(INSTANCE) != inst:
+        if soak.sidecar and ml != {SOAK_LABEL: inst}:
+            fail(f"{name}: {ident(obj)}: selector {ml} must be {SOAK_LABEL}: {inst} alone (the pod is the application's)")
+        if not soak.sidecar and (ml.get(NAME) != "leaksoak" or ml.get(INSTANCE) != inst):
             fail(f"{name}: {ident(obj)}: selector {ml} must hold {NAME}: leaksoak and {INSTANCE}: {inst}")
         for key in MUTABLE:
             if key in ml or any(e["key"] == key for e in sel["matchExpressions"]):
@@ -207,7 +231,8 @@ def check_soak(name, soak, version, overlay):
         if not targets or not all(matches(sel, t) for t in targets):
             fail(f"{name}: {ident(obj)}: its selector does not select its own soak {inst!r}")
     # Monitors: port, instance as a target label, job name.
-    pod_ports = {p.get("name") for c in d["spec"]["template"]["spec"]["containers"] for p in c.get("ports", [])}
+    c = leaksoak_container(d) or {}
+    pod_ports = {p.get("name") for p in c.get("ports", [])}
     for m in soak.monitors:
         if m["kind"] == "ServiceMonitor":
             svc_ports = {p.get("name") for s in soak.services for p in s["spec"].get("ports", [])}
@@ -221,15 +246,22 @@ def check_soak(name, soak, version, overlay):
         else:
             for ep in m["spec"]["podMetricsEndpoints"]:
                 if ep["port"] not in pod_ports:
-                    fail(f"{name}: {ident(m)}: port {ep['port']} is not a container port of its pod")
-            if INSTANCE not in m["spec"].get("podTargetLabels", []):
+                    fail(f"{name}: {ident(m)}: port {ep['port']} is not a port of the leaksoak container")
+            # A sidecar's pod carries the application's instance: the soak's comes from leaksoak.io/soak.
+            from_soak = {"sourceLabels": ["__meta_kubernetes_pod_label_leaksoak_io_soak"],
+                         "targetLabel": "app_kubernetes_io_instance"}
+            relabeled = all(from_soak in ep.get("relabelings", []) for ep in m["spec"]["podMetricsEndpoints"])
+            if soak.sidecar and (not relabeled or INSTANCE in m["spec"].get("podTargetLabels", [])):
+                fail(f"{name}: {ident(m)}: must relabel {SOAK_LABEL} to app_kubernetes_io_instance, and not copy "
+                     f"the application's {INSTANCE}")
+            if not soak.sidecar and INSTANCE not in m["spec"].get("podTargetLabels", []):
                 fail(f"{name}: {ident(m)}: podTargetLabels must carry {INSTANCE} to Prometheus")
             job_label = m["spec"].get("jobLabel")
             jobs = [pod_labels(d).get(job_label, "") if job_label else f"{ns(m)}/{m['metadata']['name']}"]
         for job in jobs:
             if not JOB_RE.fullmatch(job):
                 fail(f"{name}: {ident(m)}: Prometheus job {job!r} does not match the alert rules' job=~\".*leaksoak.*\"")
-    # The leaksoak container.
+    # The leaksoak container and its pod (soak_pod.py).
     spec = d["spec"]["template"]["spec"]
     c = leaksoak_container(d)
     if c is None:
@@ -238,24 +270,18 @@ def check_soak(name, soak, version, overlay):
     image = c.get("image", "")
     if image.rsplit(":", 1)[-1] != version:
         fail(f"{name}: image {image} is not tagged {version} (Cargo.toml; app.kubernetes.io/version says {version})")
-    if c.get("livenessProbe", {}).get("httpGet", {}).get("path") != "/healthz":
-        fail(f"{name}: liveness probe is not GET /healthz")
-    if c.get("readinessProbe", {}).get("httpGet", {}).get("path") != "/readyz":
-        fail(f"{name}: readiness probe is not GET /readyz")
-    if not c.get("resources", {}).get("requests") or not c.get("resources", {}).get("limits"):
-        fail(f"{name}: leaksoak container without requests and limits")
-    sc = c.get("securityContext", {})
-    if not (sc.get("readOnlyRootFilesystem") and sc.get("runAsNonRoot") and sc.get("allowPrivilegeEscalation") is False):
-        fail(f"{name}: leaksoak container must be non-root with a read-only root filesystem")
     mounted = {v["configMap"]["name"] for v in spec.get("volumes", []) if "configMap" in v}
     cfg_cm = [cm for cm in soak.configmaps if cm["metadata"]["name"] in mounted and "leaksoak.toml" in cm.get("data", {})]
     if len(cfg_cm) != 1:
         fail(f"{name}: {ident(d)}: mounts no config ConfigMap of its own instance")
         return {}
-    return tomllib.loads(cfg_cm[0]["data"]["leaksoak.toml"])
+    cfg = tomllib.loads(cfg_cm[0]["data"]["leaksoak.toml"])
+    wires_key = overlay_dir is not None and overlay_dir.parent.name == "overlays"
+    soak_pod.check_pod(fail, name, soak, c, cfg, wires_key, overlay_dir, soak.secrets)
+    return cfg
 
 
-def check_single_soak(name, docs, version, overlay):
+def check_single_soak(name, docs, version, overlay, overlay_dir=None):
     """base, an overlay, or one soak of an example: exactly one soak, nothing shared."""
     for d in docs:
         if is_shared(d):
@@ -270,7 +296,7 @@ def check_single_soak(name, docs, version, overlay):
         fail(f"{name}: {len(monitors)} ServiceMonitor/PodMonitor objects: want exactly one (no double scrape)")
     if len(soak.monitors) != len(monitors):
         fail(f"{name}: a monitor does not carry the soak's instance {soak.instance!r}")
-    return soak, check_soak(name, soak, version, overlay)
+    return soak, check_soak(name, soak, version, overlay, overlay_dir)
 
 
 def check_shared(name, docs, version, rule_groups, dashboard, grafana_alerts):
@@ -407,9 +433,11 @@ def main() -> int:
                     fail(f"{name}: {ident(d)} does not belong in the shared monitoring component")
         elif rel.parts[0] == "examples" and len(rel.parts) == 2:
             check_example(name, docs, version, **shared)
+        elif rel.parts[0] == "overlays" and len(rel.parts) > 2:
+            pass  # a part of an overlay (sidecar/soak): checked within the overlay's rendering
         else:
             overlay = rel.parts[0] != "base"
-            soak, cfg = check_single_soak(name, docs, version, overlay)
+            soak, cfg = check_single_soak(name, docs, version, overlay, t)
             if soak is not None:
                 check_config(rel.name, cfg, lambda: soak.deploy["spec"]["template"]["spec"])
             if rel.parts[0] == "overlays":

@@ -38,6 +38,46 @@ fn check_config_prints_every_problem_and_exits_3() {
 }
 
 #[test]
+fn check_config_skip_secrets_checks_everything_but_the_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("ci.toml");
+    let config = "[[scenario]]\nname = \"a\"\napi_key_file = \"/nonexistent/api-key\"\n";
+    std::fs::write(&file, config).expect("write");
+    let path = file.to_str().expect("utf-8 path");
+    let out = run(&["check-config", path], &[]);
+    assert_eq!(out.status.code(), Some(3), "the key file is read without the flag");
+    assert!(text(&out.stderr).contains("scenario[0].api_key_file: cannot read \"/nonexistent/api-key\""));
+    let out = run(&["check-config", "--skip-secrets", path], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with(": valid (1 scenario(s): a); secrets not read (--skip-secrets)\n"));
+    std::fs::write(&file, format!("{config}concurrency = 0\n[cycle]\nbogus_key = 1\n")).expect("write");
+    let out = run(&["check-config", "--skip-secrets", path], &[]);
+    assert_eq!(out.status.code(), Some(3), "other problems still fail");
+    let err = text(&out.stderr);
+    assert!(err.contains("invalid configuration (2 problems)"), "{err}");
+    assert!(err.contains("cycle.bogus_key: unknown key") && err.contains("scenario[0].concurrency"), "{err}");
+}
+
+#[test]
+fn version_names_the_git_revision() {
+    use leaksoak::build_info::{REVISION, VERSION};
+    let out = run(&["--version"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stdout), format!("leaksoak {VERSION} (revision {REVISION})\n"));
+    assert!(!REVISION.is_empty() && REVISION.chars().all(|c| c.is_ascii_alphanumeric() || "._+-".contains(c)));
+    // Built from this checkout without LEAKSOAK_REVISION (tests run in the build's environment): git's HEAD.
+    if std::env::var_os("LEAKSOAK_REVISION").is_none() {
+        let git = std::process::Command::new("git")
+            .args(["rev-parse", "--short", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output();
+        if let Some(git) = git.ok().filter(|o| o.status.success()) {
+            assert_eq!(REVISION, text(&git.stdout).trim(), "the revision is git's HEAD");
+        }
+    }
+}
+
+#[test]
 fn a_missing_config_file_is_a_config_error() {
     let out = run(&["check-config", "/nonexistent/leaksoak.toml"], &[]);
     assert_eq!(out.status.code(), Some(3));

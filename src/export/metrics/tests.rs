@@ -10,7 +10,7 @@ fn value(text: &str, series: &str) -> f64 {
 
 #[test]
 fn a_scrape_never_sees_half_a_batch() {
-    let metrics = Metrics::new("test");
+    let metrics = Metrics::new("test", "test");
     metrics.configured(&["s".to_owned()]);
     let mut stats = BatchStats::new();
     let latency = Duration::from_millis(1);
@@ -37,7 +37,7 @@ fn records(memory: impl Fn(u64) -> u64) -> Vec<BatchRecord> {
 fn how_sure_and_since_when_follow_the_judge() {
     use crate::engine::{CycleEnd, Judge};
     use crate::settings::Analysis;
-    let metrics = Metrics::new("test");
+    let metrics = Metrics::new("test", "test");
     metrics.configured(&["s".to_owned()]);
     metrics.analysis(&Analysis::default());
     let (settings, mut judge) = (Analysis::default(), Judge::new("s"));

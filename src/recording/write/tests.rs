@@ -47,7 +47,7 @@ fn a_cycle_after_a_cut_line_starts_on_a_line_of_its_own() {
 
 #[test]
 fn a_failed_append_is_counted() {
-    let metrics = Metrics::new("test");
+    let metrics = Metrics::new("test", "test");
     let recorder = Recorder::open(Path::new("/dev/full")).expect("open /dev/full").counting_failures(metrics.clone());
     recorder.cycle(&judged("a"));
     recorder.cycle(&judged("a"));

@@ -293,4 +293,35 @@ fn the_memory_sources_credentials_are_secrets_and_printed_redacted() {
     assert_problem(&both, "memory.url: holds credentials (user:password@) and so do the auth keys; keep one of them");
 }
 
+#[test]
+fn skipping_secrets_reads_none_and_still_checks_the_rest() {
+    let missing = "[server]\nbearer_token_file = \"/nonexistent/token\"\n[[scenario]]\nname = \"a\"\n\
+                   api_key_file = \"/nonexistent/key\"\n[[scenario]]\nname = \"b\"\n\
+                   api_key_env = \"LEAKSOAK_TEST_SURELY_UNSET\"\n";
+    let raw = from_toml(missing).expect("parses");
+    let read = raw.validate().expect_err("the secrets are missing");
+    let keys: Vec<&str> = read.problems.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["server.bearer_token_file", "scenario[0].api_key_file", "scenario[1].api_key_env"]);
+    let s = raw.validate_with(SecretReading::Skip).expect("valid without reading them");
+    assert!(s.scenarios.iter().all(|s| s.api_key.as_ref().map(Secret::expose) == Some(secret::NOT_READ)));
+    assert!(s.server.bearer_token.is_some(), "a skipped secret is there, as far as the rest of the checks go");
+    let other = format!("{missing}concurrency = 0\napi_key_file = \"/nonexistent/other\"\n");
+    let skipped = from_toml(&other).expect("parses").validate_with(SecretReading::Skip).expect_err("still checked");
+    let found: Vec<String> = skipped.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        found,
+        [
+            "scenario[1].concurrency: must be at least 1, got 0",
+            "scenario[1].api_key_file: set either api_key_env or api_key_file, not both"
+        ]
+    );
+}
+
+#[test]
+fn skipping_secrets_leaves_an_unnamed_secret_unset() {
+    let raw = from_toml("[[scenario]]\nname = \"a\"\n").expect("parses");
+    let s = raw.validate_with(SecretReading::Skip).expect("valid");
+    assert_eq!((s.scenarios[0].api_key.as_ref(), s.server.bearer_token.as_ref()), (None, None));
+}
+
 mod limits;

@@ -23,7 +23,8 @@ async fn read_until_closed(stream: &mut TcpStream) -> String {
 
 async fn still_serving(d: &Daemon) {
     let m = get_text(d.url("/metrics")).await;
-    let info = format!("leaksoak_build_info{{version=\"{}\"}}", env!("CARGO_PKG_VERSION"));
+    let (version, revision) = (leaksoak::build_info::VERSION, leaksoak::build_info::REVISION);
+    let info = format!("leaksoak_build_info{{revision=\"{revision}\",version=\"{version}\"}}");
     assert_eq!(sample_value(&m, &info), Some(1.0), "/metrics still answers");
 }
 

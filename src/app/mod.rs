@@ -116,7 +116,10 @@ pub async fn run_on(
         Arc::new(Fanout(vec![Arc::new(metrics.clone()), Arc::clone(&board) as Arc<dyn Observer>]));
     let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::clone(&quiet))?;
     if let Some(path) = &options.record {
-        let (resumed, _) = resume::resume(&mut engine, path, quiet.as_ref());
+        let (resumed, aside) = resume::resume(&mut engine, path, quiet.as_ref());
+        if aside.is_some() {
+            metrics.record_unreadable();
+        }
         if resumed.cycles > 0 || resumed.unknown > 0 || resumed.skipped > 0 {
             tracing::info!(
                 path = %path.display(),

@@ -124,6 +124,8 @@ async fn a_file_that_is_not_a_recording_is_moved_aside_and_a_new_one_begins() {
     assert_eq!(aside.len(), 1, "{names:?}");
     let moved = std::fs::read(d.dir.path().join(aside[0])).expect("moved file");
     assert_eq!(moved, b"this is not JSON\nnor this\n", "moved aside, unchanged");
+    let m = get_text(d.url("/metrics")).await;
+    assert_eq!(sample_value(&m, "leaksoak_record_unreadable_total"), Some(1.0), "{m}");
     // The daemon runs and records to a fresh file.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while d.recorded_cycles().is_empty() {

@@ -5,10 +5,12 @@ mod log;
 mod progress;
 mod reload;
 mod replay;
+mod resume;
 
 pub use log::LogObserver;
 pub use progress::Progress;
 pub use replay::{Replay, Replayed};
+pub use resume::Resumed;
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};
@@ -104,9 +106,32 @@ pub async fn run_on(
         bearer: settings.server.bearer_token.clone(),
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
     };
+    let mut observers: Vec<Arc<dyn Observer>> = vec![
+        Arc::new(LogObserver::new(false, true)),
+        Arc::new(metrics.clone()),
+        Arc::clone(&board) as Arc<dyn Observer>,
+    ];
+    // The resumed cycles are told to the metrics and `/status`, not appended again nor logged one by one.
+    let quiet: Arc<dyn Observer> =
+        Arc::new(Fanout(vec![Arc::new(metrics.clone()), Arc::clone(&board) as Arc<dyn Observer>]));
+    let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::clone(&quiet))?;
+    if let Some(path) = &options.record {
+        let (resumed, aside) = resume::resume(&mut engine, path, quiet.as_ref());
+        if aside.is_some() {
+            metrics.record_unreadable();
+        }
+        if resumed.cycles > 0 || resumed.unknown > 0 || resumed.skipped > 0 {
+            tracing::info!(
+                path = %path.display(),
+                not_configured = resumed.unknown,
+                skipped_lines = resumed.skipped,
+                "{}",
+                resumed.line()
+            );
+            board.set_resumed(resumed.line());
+        }
+    }
     serve(listener, endpoints, &tracker, &token)?;
-    let mut observers: Vec<Arc<dyn Observer>> =
-        vec![Arc::new(LogObserver::new(false, true)), Arc::new(metrics.clone()), board];
     let recorder = match &options.record {
         Some(path) => {
             let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
@@ -116,7 +141,7 @@ pub async fn run_on(
     };
     observers.extend(recorder.iter().map(|r| Arc::clone(r) as Arc<dyn Observer>));
     tracker.spawn(reload::on_sighup(reloader, recorder, token.clone()));
-    let engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::new(Fanout(observers)))?;
+    engine.set_observer(Arc::new(Fanout(observers)));
     let engine_done = tracker.spawn(engine.run(token.clone(), pending));
     tracker.close();
     tokio::select! {

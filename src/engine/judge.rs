@@ -151,6 +151,11 @@ impl Judge {
         self.settling
     }
 
+    /// Judged cycles in the trend history (fewer after a target restart).
+    pub fn trend_len(&self) -> usize {
+        self.trend.len()
+    }
+
     /// The leak gauge per rule, indexed by [`Rule::index`].
     pub fn raised(&self) -> [bool; 5] {
         Rule::ALL.map(|r| self.gauge.is_raised(r))

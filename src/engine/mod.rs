@@ -74,6 +74,13 @@ impl Engine {
         Ok(Self { settings, lanes, sampler, observer, last_sample: None })
     }
 
+    /// Who hears about the soak from now on (the recorder joins after resume has read the recording).
+    pub fn set_observer(&mut self, observer: Arc<dyn Observer>) {
+        observer.configured(&names(&self.settings));
+        observer.analysis(&self.settings.analysis);
+        self.observer = observer;
+    }
+
     /// For `leaksoak once`: every scenario judged as a single cycle with the pytest suite's semantics
     /// ([`Judge::single_cycle`]), so no finding waits for a confirmation that will never come.
     pub fn single_cycle(mut self) -> Self {
@@ -143,6 +150,37 @@ impl Engine {
         self.observer.analysis(&new.analysis);
         self.settings = Arc::new(new);
         tracing::info!(scenarios = self.lanes.len(), "new configuration in force");
+    }
+
+    /// Judges a cycle recorded before this process started into the judge of the scenario of that name,
+    /// as if it had just run (resume from a recording). A recorded restart resets every scenario's trend, as
+    /// live. `None` when no configured scenario has that name: the cycle is not replayed.
+    pub fn replay(
+        &mut self,
+        scenario: &str,
+        idle: Option<Idle>,
+        batches: Vec<BatchRecord>,
+        end: CycleEnd,
+    ) -> Option<Judged> {
+        let i = self.lanes.iter().position(|l| l.scenario.name.as_str() == scenario)?;
+        let batch_size = self.settings.cycle.batch_size;
+        let restarted = end == CycleEnd::Restarted;
+        let judged = self.lanes[i].judge.judge_after(idle, batch_size, &self.settings.analysis, batches, end);
+        if restarted {
+            self.lanes.iter_mut().enumerate().filter(|(j, _)| *j != i).for_each(|(_, l)| l.judge.target_restarted());
+        }
+        Some(judged)
+    }
+
+    /// The longest trend history of any scenario, at most `trend_cycles` (what the trend rule looks at).
+    pub fn trend_history(&self) -> usize {
+        let k = self.settings.analysis.trend_cycles;
+        self.lanes.iter().map(|l| l.judge.trend_len().min(k)).max().unwrap_or(0)
+    }
+
+    /// Forgets what every scenario's judge remembers (a recording that could not be read to the end).
+    pub fn forget(&mut self) {
+        self.lanes.iter_mut().for_each(|l| l.judge = Judge::new(l.scenario.name.as_str()));
     }
 
     async fn cycle(&mut self, i: usize, shutdown: &CancellationToken) -> Option<Judged> {

@@ -46,6 +46,8 @@ pub struct Metrics {
     confidence: Confidence,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
     record_write_failures: IntCounter,
+    /// `leaksoak_record_unreadable_total`: record files that could not be read to resume and were moved aside.
+    record_unreadable: IntCounter,
     /// `leaksoak_config_last_reload_successful`: 1 when the last reload (or the start) succeeded.
     reload_ok: Gauge,
     /// `leaksoak_config_last_reload_success_timestamp_seconds`.
@@ -114,6 +116,16 @@ impl Metrics {
                 IntCounter::with_opts(
                     Opts::new("record_write_failures_total", "Cycles that could not be appended to the --record file")
                         .namespace("leaksoak"),
+                ),
+            ),
+            record_unreadable: register(
+                &r,
+                IntCounter::with_opts(
+                    Opts::new(
+                        "record_unreadable_total",
+                        "Record files that could not be read as a recording at start-up, moved aside",
+                    )
+                    .namespace("leaksoak"),
                 ),
             ),
             reload_ok: register(
@@ -235,6 +247,11 @@ impl Metrics {
     }
 
     /// A cycle could not be appended to the `--record` file.
+    /// The record file could not be read to resume from and was moved aside.
+    pub fn record_unreadable(&self) {
+        self.record_unreadable.inc();
+    }
+
     pub fn record_write_failed(&self) {
         self.record_write_failures.inc();
     }

@@ -175,6 +175,7 @@ fn status(e: &Endpoints) -> Response {
         "version": crate::build_info::VERSION,
         "revision": crate::build_info::REVISION,
         "ready": e.board.is_ready(),
+        "resumed": e.board.resumed(),
         "scenarios": e.board.snapshot(),
     });
     body(StatusCode::OK, "application/json", serde_json::to_vec_pretty(&doc).unwrap_or_default())

@@ -50,12 +50,24 @@ pub struct Board {
     scenarios: Mutex<Vec<ScenarioStatus>>,
     /// Set when the first batch has been attempted: `/readyz` answers 200 from then on.
     ready: AtomicBool,
+    /// What was resumed from the recording at start-up (`resumed 3 scenarios, 41 cycles, …`), if anything.
+    resumed: Mutex<Option<String>>,
 }
 
 impl Board {
     /// Whether the first batch has been attempted.
     pub fn is_ready(&self) -> bool {
         self.ready.load(Ordering::Relaxed)
+    }
+
+    /// Says what was resumed from the recording at start-up; `/status` shows it as `resumed`.
+    pub fn set_resumed(&self, line: String) {
+        *self.resumed.lock().unwrap_or_else(|e| e.into_inner()) = Some(line);
+    }
+
+    /// What was resumed from the recording at start-up, if anything.
+    pub fn resumed(&self) -> Option<String> {
+        self.resumed.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A copy of every scenario's status.

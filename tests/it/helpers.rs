@@ -231,8 +231,18 @@ fn daemon_dir(config: &str, server_extra: &str) -> tempfile::TempDir {
 /// Runs the daemon in this process, as `run --config DIR/leaksoak.toml --record DIR/record.jsonl` would, on
 /// a listener bound to port 0, and waits until `/healthz` answers.
 pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
+    spawn_daemon_in(daemon_dir(config, server_extra)).await
+}
+
+/// [`spawn_daemon`] on a record file that already holds `record` (resume).
+pub async fn spawn_daemon_on_record(config: &str, record: &[u8]) -> Daemon {
+    let dir = daemon_dir(config, "");
+    std::fs::write(dir.path().join(RECORD), record).expect("write record");
+    spawn_daemon_in(dir).await
+}
+
+async fn spawn_daemon_in(dir: tempfile::TempDir) -> Daemon {
     init_logs();
-    let dir = daemon_dir(config, server_extra);
     let file = dir.path().join("leaksoak.toml");
     let settings = leaksoak::settings::load(Some(&file)).unwrap_or_else(|e| panic!("daemon config invalid: {e}"));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");

@@ -14,4 +14,5 @@ mod memory;
 mod otlp;
 mod plateau;
 mod replay;
+mod resume;
 mod tls;

@@ -1,0 +1,89 @@
+//! Resume: `run --record FILE` replays the cycles already in FILE into the judges of the scenarios still
+//! configured before the first cycle runs, so a restart of leaksoak keeps the trend history, the rule
+//! streaks, the gauge and the cycle counters. The file is read with the reader `analyze` uses; a file that
+//! cannot be read as a recording is moved aside (never overwritten, never deleted) and a fresh one begins.
+
+use crate::engine::{Engine, Observer};
+use crate::recording::{Entry, read_path};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What was resumed from a recording.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Resumed {
+    /// Configured scenarios with at least one cycle replayed.
+    pub scenarios: usize,
+    /// Cycles replayed.
+    pub cycles: usize,
+    /// The longest trend history rebuilt, at most `trend_cycles`.
+    pub trend: usize,
+    /// Cycles of scenarios no longer configured, not replayed.
+    pub unknown: usize,
+    /// Lines that are not JSON (cut short by a crash), skipped.
+    pub skipped: usize,
+}
+
+impl Resumed {
+    /// `resumed 3 scenarios, 41 cycles, trend history of 6 cycles`
+    pub fn line(&self) -> String {
+        format!("resumed {} scenarios, {} cycles, trend history of {} cycles", self.scenarios, self.cycles, self.trend)
+    }
+}
+
+/// Replays the recording at `path` into `engine`, telling `observer` (metrics, `/status`; not the
+/// recorder, not the log) about every cycle. A missing or empty file resumes nothing. A file that cannot
+/// be read as a recording is renamed aside and nothing is resumed; returns where it went in that case.
+pub fn resume(engine: &mut Engine, path: &Path, observer: &dyn Observer) -> (Resumed, Option<PathBuf>) {
+    let mut out = Resumed::default();
+    if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+        return (out, None);
+    }
+    let mut seen = BTreeSet::new();
+    let read = read_path(path, |entry| match entry {
+        Entry::Cycle { scenario, cycle, .. } => match engine.replay(&scenario, cycle.idle, cycle.batches, cycle.end) {
+            Some(judged) => {
+                observer.cycle(&judged);
+                out.cycles += 1;
+                seen.insert(scenario);
+            }
+            None => out.unknown += 1,
+        },
+        Entry::Skipped(e) => {
+            tracing::warn!(path = %path.display(), "record file: {e}");
+            out.skipped += 1;
+        }
+    });
+    match read {
+        Ok(()) => {
+            out.scenarios = seen.len();
+            out.trend = engine.trend_history();
+            (out, None)
+        }
+        Err(e) => {
+            engine.forget();
+            let aside = move_aside(path);
+            tracing::error!(
+                path = %path.display(),
+                moved_to = ?aside.as_ref().map(|p| p.display().to_string()),
+                "the record file cannot be read as a recording ({e}); it was moved aside and a new one begins, nothing resumed"
+            );
+            (Resumed::default(), aside)
+        }
+    }
+}
+
+/// Renames `path` to `PATH.unreadable-UNIXSECONDS` (with `-N` added when that exists): never overwrites.
+fn move_aside(path: &Path) -> Option<PathBuf> {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let base = format!("{}.unreadable-{secs}", path.display());
+    let aside = (0..1000)
+        .map(|n| PathBuf::from(if n == 0 { base.clone() } else { format!("{base}-{n}") }))
+        .find(|p| !p.exists())?;
+    match std::fs::rename(path, &aside) {
+        Ok(()) => Some(aside),
+        Err(e) => {
+            tracing::error!(error = %e, path = %path.display(), "cannot move the unreadable record file aside");
+            None
+        }
+    }
+}

@@ -25,6 +25,9 @@ import pytest
 HERE = pathlib.Path(__file__).resolve().parent
 BINARY = os.environ.get("LEAKSOAK_BIN", str(HERE.parents[1] / "target/debug/leaksoak"))
 LEAK_BYTES_PER_REQUEST = 16384
+# A cycle that measured the target and found no leak. `error` or `insufficient` would mean the source or the
+# requests failed, which would pass a bare "not a leak" check without proving anything.
+JUDGED_NOT_LEAK = ("stable", "noisy")
 
 
 def free_port():
@@ -139,13 +142,13 @@ def test_a_leak_in_the_workers_is_seen_by_the_tree(tmp_path, server):
 @pytest.mark.parametrize("server", [LEAK_BYTES_PER_REQUEST], indirect=True)
 def test_the_masters_pid_alone_does_not_see_the_workers_leak(tmp_path, server):
     run, verdict = once(tmp_path, server, tree=False)
-    assert verdict != "leak" and run.returncode != 1, run.stdout + run.stderr
+    assert verdict in JUDGED_NOT_LEAK and run.returncode != 1, run.stdout + run.stderr
 
 
 @pytest.mark.parametrize("server", [0], indirect=True)
 def test_a_clean_multi_worker_server_is_not_a_leak(tmp_path, server):
     run, verdict = once(tmp_path, server, tree=True)
-    assert verdict != "leak" and run.returncode != 1, run.stdout + run.stderr
+    assert verdict in JUDGED_NOT_LEAK and run.returncode != 1, run.stdout + run.stderr
 
 
 def metric(text, name):

@@ -74,7 +74,8 @@ fn reopen_follows_a_rotated_file() {
 fn set_lines(path: &Path) -> (Vec<String>, Vec<u64>) {
     let files = crate::recording::rotated_set(path).expect("rotated set");
     let sizes = files.iter().map(|f| std::fs::metadata(f).expect("size").len()).collect();
-    let scenarios = files.iter().flat_map(|f| lines(f)).flatten().map(|v| v["scenario"].as_str().unwrap_or("").to_owned());
+    let scenarios =
+        files.iter().flat_map(|f| lines(f)).flatten().map(|v| v["scenario"].as_str().unwrap_or("").to_owned());
     (scenarios.collect(), sizes)
 }
 

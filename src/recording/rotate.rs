@@ -115,7 +115,7 @@ mod tests {
         let path = dir.path().join("soak.jsonl");
         assert!(rotated_set(&path).expect("set").is_empty());
         std::fs::write(&path, "").expect("write");
-        assert_eq!(rotated_set(&path).expect("set"), [path.clone()]);
+        assert_eq!(rotated_set(&path).expect("set"), vec![path.clone()]);
         assert!(rotated_set(&dir.path().join("missing/soak.jsonl")).expect("no directory").is_empty());
     }
 }

@@ -110,5 +110,5 @@ fn without_rotation_the_file_grows() {
         recorder.cycle(&judged("a"));
     }
     assert_eq!(set_lines(&path).0.len(), 10);
-    assert_eq!(crate::recording::rotated_set(&path).expect("set"), [path.clone()]);
+    assert_eq!(crate::recording::rotated_set(&path).expect("set"), vec![path.clone()]);
 }

@@ -59,7 +59,8 @@ pub fn resume(engine: &mut Engine, path: &Path, observer: &dyn Observer) -> (Res
             tracing::error!(
                 path = %file.display(),
                 moved_to = ?aside.as_ref().map(|p| p.display().to_string()),
-                "the record file cannot be read as a recording ({e}); it was moved aside and a new one begins, nothing resumed"
+                record = %path.display(),
+                "a record file cannot be read as a recording ({e}); it was moved aside, nothing resumed, new cycles go to the record"
             );
             return (Resumed::default(), aside);
         }

@@ -77,3 +77,26 @@ async fn resume_reads_the_rotated_set_as_one_file() {
     }
     assert_eq!(one["scenarios"][0]["leak_detected"]["trend"], true, "{one}");
 }
+
+#[tokio::test]
+async fn a_rotated_file_that_is_not_a_recording_is_moved_aside_and_nothing_resumed() {
+    let mut set = rotated_fixture();
+    set[1].1 = b"this is not JSON\nnor this\n".to_vec();
+    let fake = spawn_fake_process(&[]);
+    let files: Vec<(&str, &[u8])> = set.iter().map(|(n, t)| (n.as_str(), t.as_slice())).collect();
+    let d = spawn_daemon_on_files(&config(&fake, "synthetic-trend-only"), &files).await;
+    let s = status(&d).await;
+    assert!(s["resumed"].is_null(), "{s}");
+    assert_eq!(s["scenarios"][0]["leak_detected"]["trend"], false, "{s}");
+    let aside = format!("{}.unreadable-", set[1].0);
+    let names: Vec<String> = std::fs::read_dir(d.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let moved: Vec<&String> = names.iter().filter(|n| n.starts_with(&aside)).collect();
+    assert_eq!(moved.len(), 1, "{names:?}");
+    assert_eq!(std::fs::read(d.dir.path().join(moved[0])).expect("moved"), set[1].1, "moved aside, unchanged");
+    for (name, text) in set.iter().filter(|(n, _)| *n != set[1].0) {
+        assert_eq!(&std::fs::read(d.dir.path().join(name)).expect("kept"), text, "{name} is left as it was");
+    }
+}

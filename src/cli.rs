@@ -31,7 +31,8 @@ pub enum Command {
         /// A TOML file layered over the defaults.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Append every finished cycle to this file as a JSON line (replay it with `analyze`).
+        /// Append every finished cycle to this file as a JSON line (replay it with `analyze`); rotated by size
+        /// (`[record]`), and read back at start to resume the soak.
         #[arg(long)]
         record: Option<PathBuf>,
     },

@@ -69,6 +69,11 @@ async fn killed(before: usize) -> (usize, Vec<serde_json::Value>, serde_json::Va
     let dir = first.kill();
     let d = spawn_daemon_process_in(dir).await;
     let cycles = until(&d, "resumed: trend confirmed", |c| first_raised(c).is_some()).await;
+    let record = d.dir.path().join("record.jsonl");
+    for file in leaksoak::recording::rotated_set(&record).expect("rotated set") {
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert!(text.len() <= 4096 || text.lines().count() == 1, "{} over rotate_bytes", file.display());
+    }
     let status: serde_json::Value = serde_json::from_str(&get_text(d.url("/status")).await).expect("status");
     let metrics = get_text(d.url("/metrics")).await;
     (first_raised(&cycles).expect("raised"), cycles, status, metrics)

@@ -31,7 +31,8 @@ pub enum Command {
         /// A TOML file layered over the defaults.
         #[arg(long)]
         config: Option<PathBuf>,
-        /// Append every finished cycle to this file as a JSON line (replay it with `analyze`).
+        /// Append every finished cycle to this file as a JSON line (replay it with `analyze`); rotated by size
+        /// (`[record]`), and read back at start to resume the soak.
         #[arg(long)]
         record: Option<PathBuf>,
     },
@@ -50,8 +51,10 @@ pub enum Command {
     /// Judge recorded samples again (from `once --json` or `run --record`); exit 1 when the leak gauge is
     /// raised after the last cycle, 2 when no cycle could be judged, 3 on bad input.
     Analyze {
-        /// The recorded soak.
-        file: PathBuf,
+        /// The recorded soak: one file, or several read in order as one soak (a rotated recording: its
+        /// rotated files oldest first, then the file itself).
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
         /// A TOML file whose `[analysis]` section applies.
         #[arg(long)]
         config: Option<PathBuf>,

@@ -13,7 +13,7 @@ pub fn dispatch(command: Option<Command>) -> ExitCode {
     let code = match command {
         None => run(None, None),
         Some(Command::Run { config, record }) => run(config, record),
-        Some(Command::Analyze { file, config }) => analyze(&file, config.as_deref()),
+        Some(Command::Analyze { files, config }) => analyze(&files, config.as_deref()),
         Some(Command::Once { config, junit, json }) => once(config.as_deref(), junit.as_deref(), json.as_deref()),
         Some(Command::CheckConfig { file, skip_secrets }) => check_config(&file, skip_secrets),
         Some(Command::PrintConfig { config }) => print_config(config.as_deref()),
@@ -160,7 +160,7 @@ pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     }
 }
 
-fn analyze(file: &Path, config: Option<&Path>) -> u8 {
+fn analyze(files: &[PathBuf], config: Option<&Path>) -> u8 {
     let settings = match settings::load(config) {
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
@@ -169,21 +169,24 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
     let mut skipped = 0usize;
     // Reports are written as cycles are judged; stdout closed early (`| head`) is not an error.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let read = crate::recording::read_path(file, |entry| match entry {
-        crate::recording::Entry::Cycle { scenario, batch_size, cycle } => {
-            let (n, judged) = replay.judge(scenario, batch_size, cycle);
-            let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
-        }
-        crate::recording::Entry::Skipped(e) => {
-            skipped += 1;
+    // Several files are one soak, read in the order given: each scenario's cycles go on from file to file.
+    for file in files {
+        let read = crate::recording::read_path(file, |entry| match entry {
+            crate::recording::Entry::Cycle { scenario, batch_size, cycle } => {
+                let (n, judged) = replay.judge(scenario, batch_size, cycle);
+                let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
+            }
+            crate::recording::Entry::Skipped(e) => {
+                skipped += 1;
+                let _ = out.flush();
+                eprintln!("leaksoak analyze: {}: {e}", file.display());
+            }
+        });
+        if let Err(e) = read {
             let _ = out.flush();
             eprintln!("leaksoak analyze: {}: {e}", file.display());
+            return exit::BAD_CONFIG;
         }
-    });
-    if let Err(e) = read {
-        let _ = out.flush();
-        eprintln!("leaksoak analyze: {}: {e}", file.display());
-        return exit::BAD_CONFIG;
     }
     let replayed = replay.scenarios();
     let _ = writeln!(out, "Leak gauge after the last cycle:");

@@ -18,8 +18,8 @@
 //! * [`engine`]: the cycle engine: cycles of batches with a memory sample after each, judged across
 //!   cycles, and the vocabulary of what it produces (batch records, judged cycles, the observer trait).
 //! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML.
-//! * [`recording`]: recorded soaks (`docs/recording.md`), written by `once --json` and `run --record`,
-//!   read by `analyze` to judge a soak again.
+//! * [`recording`]: recorded soaks (`docs/recording.md`), written by `once --json` and `run --record`
+//!   (rotated by size), read by `analyze` to judge a soak again and by `run` to resume one.
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs; what the load hits
 //!   when no real target is configured.
 //! * [`telemetry`]: logs and traces.

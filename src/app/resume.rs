@@ -1,10 +1,11 @@
 //! Resume: `run --record FILE` replays the cycles already in FILE into the judges of the scenarios still
 //! configured before the first cycle runs, so a restart of leaksoak keeps the trend history, the rule
-//! streaks, the gauge and the cycle counters. The file is read with the reader `analyze` uses; a file that
-//! cannot be read as a recording is moved aside (never overwritten, never deleted) and a fresh one begins.
+//! streaks, the gauge and the cycle counters. The file, after its rotated files (oldest first), is read with
+//! the reader `analyze` uses; a file that cannot be read as a recording is moved aside (never overwritten,
+//! never deleted) and a fresh one begins.
 
 use crate::engine::{Engine, Observer};
-use crate::recording::{Entry, read_path};
+use crate::recording::{Entry, ReadError, read_path, rotated_set};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -21,25 +22,64 @@ pub struct Resumed {
     pub unknown: usize,
     /// Lines that are not JSON (cut short by a crash), skipped.
     pub skipped: usize,
+    /// Files read: the rotated ones and FILE.
+    pub files: usize,
 }
 
 impl Resumed {
-    /// `resumed 3 scenarios, 41 cycles, trend history of 6 cycles`
+    /// `resumed 3 scenarios, 41 cycles, trend history of 6 cycles`, and `, from 3 files` when the recording
+    /// was rotated.
     pub fn line(&self) -> String {
-        format!("resumed {} scenarios, {} cycles, trend history of {} cycles", self.scenarios, self.cycles, self.trend)
+        let files = if self.files > 1 { format!(", from {} files", self.files) } else { String::new() };
+        format!(
+            "resumed {} scenarios, {} cycles, trend history of {} cycles{files}",
+            self.scenarios, self.cycles, self.trend
+        )
     }
 }
 
-/// Replays the recording at `path` into `engine`, telling `observer` (metrics, `/status`; not the
-/// recorder, not the log) about every cycle. A missing or empty file resumes nothing. A file that cannot
-/// be read as a recording is renamed aside and nothing is resumed; returns where it went in that case.
+/// Replays the recording at `path` (its rotated files, oldest first, then `path`) into `engine`, telling
+/// `observer` (metrics, `/status`; not the recorder, not the log) about every cycle. A missing or empty
+/// recording resumes nothing. A file that cannot be read as a recording is renamed aside and nothing is
+/// resumed; returns where it went in that case.
 pub fn resume(engine: &mut Engine, path: &Path, observer: &dyn Observer) -> (Resumed, Option<PathBuf>) {
     let mut out = Resumed::default();
-    if std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
-        return (out, None);
-    }
+    let files = match rotated_set(path) {
+        Ok(files) => files,
+        Err(e) => {
+            tracing::error!(error = %e, path = %path.display(), "cannot list the rotated record files; nothing resumed");
+            return (out, None);
+        }
+    };
     let mut seen = BTreeSet::new();
-    let read = read_path(path, |entry| match entry {
+    for file in files.iter().filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() > 0)) {
+        if let Err(e) = replay_file(engine, file, observer, &mut out, &mut seen) {
+            engine.forget();
+            let aside = move_aside(file);
+            tracing::error!(
+                path = %file.display(),
+                moved_to = ?aside.as_ref().map(|p| p.display().to_string()),
+                record = %path.display(),
+                "a record file cannot be read as a recording ({e}); it was moved aside, nothing resumed, new cycles go to the record"
+            );
+            return (Resumed::default(), aside);
+        }
+        out.files += 1;
+    }
+    out.scenarios = seen.len();
+    out.trend = engine.trend_history();
+    (out, None)
+}
+
+/// Replays one file of the recording, in file order.
+fn replay_file(
+    engine: &mut Engine,
+    file: &Path,
+    observer: &dyn Observer,
+    out: &mut Resumed,
+    seen: &mut BTreeSet<String>,
+) -> Result<(), ReadError> {
+    read_path(file, |entry| match entry {
         Entry::Cycle { scenario, cycle, .. } => match engine.replay(&scenario, cycle.idle, cycle.batches, cycle.end) {
             Some(judged) => {
                 observer.cycle(&judged);
@@ -49,27 +89,10 @@ pub fn resume(engine: &mut Engine, path: &Path, observer: &dyn Observer) -> (Res
             None => out.unknown += 1,
         },
         Entry::Skipped(e) => {
-            tracing::warn!(path = %path.display(), "record file: {e}");
+            tracing::warn!(path = %file.display(), "record file: {e}");
             out.skipped += 1;
         }
-    });
-    match read {
-        Ok(()) => {
-            out.scenarios = seen.len();
-            out.trend = engine.trend_history();
-            (out, None)
-        }
-        Err(e) => {
-            engine.forget();
-            let aside = move_aside(path);
-            tracing::error!(
-                path = %path.display(),
-                moved_to = ?aside.as_ref().map(|p| p.display().to_string()),
-                "the record file cannot be read as a recording ({e}); it was moved aside and a new one begins, nothing resumed"
-            );
-            (Resumed::default(), aside)
-        }
-    }
+    })
 }
 
 /// Renames `path` to `PATH.unreadable-UNIXSECONDS` (with `-N` added when that exists): never overwrites.

@@ -130,6 +130,7 @@ impl Engine {
             ("server", new.server != self.settings.server),
             ("fake_llm", new.fake_llm != self.settings.fake_llm),
             ("telemetry", new.telemetry != self.settings.telemetry),
+            ("record", new.record != self.settings.record),
         ] {
             if changed {
                 tracing::warn!(section, "this section changed but applies only at restart");

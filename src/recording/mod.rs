@@ -10,9 +10,14 @@
 //! each with one cycle: what `run --record` appends). Writers add the analysis of each cycle beside its
 //! batches (verdict, rules, figures, and `end`: `completed`, `source_failed` or `restarted`); readers
 //! ignore fields they do not know, except `end`, which replays a restart as one.
+//!
+//! `run --record FILE` rotates FILE by size (`[record]`): the rotated set, oldest first, then FILE, is one
+//! soak ([`rotated_set`]); resume and `analyze FILE...` read it in that order.
 
 mod read;
+mod rotate;
 mod write;
 
 pub use read::{Entry, MAX_DOCUMENT_BYTES, ReadError, Recorded, RecordedCycle, read, read_each, read_path};
+pub use rotate::{rotated, rotated_set};
 pub use write::{Recorder, once_json};

@@ -2,6 +2,7 @@
 
 use crate::engine::{BatchRecord, Figures, Idle, Judged, Observer};
 use crate::export::Metrics;
+use crate::settings::Record;
 use serde::Serialize;
 use std::fs::File;
 use std::io::Write;
@@ -51,20 +52,28 @@ fn line(j: &Judged) -> String {
 /// `run --record FILE`: appends every finished cycle as one JSON line, flushed at once, never rewriting
 /// what is there (a week-long soak can be replayed with `analyze`). A failed append (a full disk) may
 /// leave a cut line: the next append first ends it, so every later cycle starts on a line of its own and
-/// `analyze` skips only the cut one.
+/// `analyze` skips only the cut one. With rotation ([`Recorder::rotating`]), a cycle that would take FILE
+/// past its size goes to a new FILE, the old one renamed into the rotated set (`FILE.000001`, …).
 #[derive(Debug)]
 pub struct Recorder {
-    /// Where the file is; opened again on [`Recorder::reopen`] (log rotation).
+    /// Where the file is; opened again on [`Recorder::reopen`] (log rotation) and after a rotation.
     path: PathBuf,
     /// The file, opened for appending (and reading, to see whether it ends mid-line).
     file: Mutex<File>,
     /// `leaksoak_record_write_failures_total`, when the daemon exports metrics.
     metrics: Option<Metrics>,
+    /// `[record]`: the size past which FILE is rotated, and how many rotated files are kept.
+    rotation: Option<Record>,
 }
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        Ok(Self { path: path.to_owned(), file: Mutex::new(open(path)?), metrics: None })
+        Ok(Self { path: path.to_owned(), file: Mutex::new(open(path)?), metrics: None, rotation: None })
+    }
+
+    /// Rotates the file by size as `record` says (nothing when its `rotate_bytes` is off).
+    pub fn rotating(self, record: Record) -> Self {
+        Self { rotation: record.rotate_bytes.is_some().then_some(record), ..self }
     }
 
     /// Counts failed appends in `leaksoak_record_write_failures_total`.
@@ -82,11 +91,30 @@ impl Recorder {
 
     fn append(&self, text: &[u8]) -> std::io::Result<()> {
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Record { rotate_bytes: Some(limit), keep_rotated }) = self.rotation {
+            let len = file.metadata()?.len();
+            if len > 0 && len.saturating_add(text.len() as u64) > limit {
+                self.rotate(&mut file, keep_rotated);
+            }
+        }
         if ends_mid_line(&file)? {
             file.write_all(b"\n")?;
         }
         file.write_all(text)?;
         file.flush()
+    }
+
+    /// Moves FILE into the rotated set and opens a new FILE; on failure (logged) appends go on to the file
+    /// in use, past its size.
+    fn rotate(&self, file: &mut File, keep: u64) {
+        let rotated = super::rotate::rotate(&self.path, keep).and_then(|to| Ok((to, open(&self.path)?)));
+        match rotated {
+            Ok((to, new)) => {
+                *file = new;
+                tracing::info!(path = %self.path.display(), rotated_to = %to.display(), "record file rotated");
+            }
+            Err(e) => tracing::error!(error = %e, path = %self.path.display(), "cannot rotate the record file"),
+        }
     }
 }
 

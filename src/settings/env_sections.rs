@@ -8,7 +8,7 @@ use super::problems::Problems;
 use serde_json::Value;
 
 /// The sections a variable can name.
-const SECTIONS: &str = "server, cycle, analysis, memory, fake_llm, telemetry";
+const SECTIONS: &str = "server, cycle, analysis, memory, fake_llm, telemetry, record";
 
 /// The section variables that can apply, keyed by name for the `config` crate's environment source; every
 /// other one is a problem naming it. Names match case-insensitively, as the `config` crate reads them.
@@ -84,7 +84,7 @@ mod tests {
                 "LEAKSOAK__CYCLE__MEASURE_BATCHES: is set but empty; cycle.measure_batches needs a value (unset \
                  the variable to keep the file's)",
                 "LEAKSOAK__BOGUS__KEY: \"bogus\" is not a section (one of server, cycle, analysis, memory, \
-                 fake_llm, telemetry; a scenario's key is LEAKSOAK__SCENARIO__<index>__<KEY>)",
+                 fake_llm, telemetry, record; a scenario's key is LEAKSOAK__SCENARIO__<index>__<KEY>)",
                 "LEAKSOAK__CYCLE__BOGUS: cycle.bogus: unknown key",
                 "LEAKSOAK__CYCLE: expected LEAKSOAK__SECTION__KEY",
             ]

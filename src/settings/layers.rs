@@ -179,6 +179,7 @@ pub(super) fn from_tree(tree: &Value) -> (RawSettings, Problems) {
             "memory" => section(value, key, &mut p, &mut raw.memory),
             "fake_llm" => section(value, key, &mut p, &mut raw.fake_llm),
             "telemetry" => section(value, key, &mut p, &mut raw.telemetry),
+            "record" => section(value, key, &mut p, &mut raw.record),
             "scenario" => scenarios(value, &mut p, &mut raw.scenario),
             _ => p.push(key.clone(), "unknown key"),
         }

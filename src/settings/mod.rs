@@ -17,6 +17,7 @@ mod layers;
 pub mod memory;
 mod memory_http;
 mod problems;
+pub mod record;
 mod relations;
 mod render;
 pub mod scenario;
@@ -33,6 +34,7 @@ pub use layers::{ENV_PREFIX, load, load_raw, load_with};
 pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSelector};
 pub use memory_http::{Authorization, HttpOptions};
 pub use problems::{Problem, Problems, SecretReading, SettingsError};
+pub use record::Record;
 pub use render::{default_toml, redacted_toml};
 pub use scenario::{Api, Scenario, ScenarioName, Target};
 pub use secret::{Secret, shown_url};
@@ -51,6 +53,7 @@ pub struct RawSettings {
     pub memory: memory::RawMemory,
     pub fake_llm: fake_llm::RawFakeLlm,
     pub telemetry: telemetry::RawTelemetry,
+    pub record: record::RawRecord,
     /// A file's list replaces the default list as a whole (the pytest suite's four variants).
     pub scenario: Vec<scenario::RawScenario>,
 }
@@ -64,6 +67,7 @@ impl Default for RawSettings {
             memory: Default::default(),
             fake_llm: Default::default(),
             telemetry: Default::default(),
+            record: Default::default(),
             scenario: scenario::RawScenario::pytest_variants(),
         }
     }
@@ -78,6 +82,8 @@ pub struct Settings {
     pub memory: Memory,
     pub fake_llm: FakeLlm,
     pub telemetry: Telemetry,
+    /// How `run --record` keeps its file bounded.
+    pub record: Record,
     /// At least one, names unique.
     pub scenarios: Vec<Scenario>,
 }
@@ -99,6 +105,7 @@ impl RawSettings {
             memory: memory::validate(&self.memory, &mut p),
             fake_llm: fake_llm::validate(&self.fake_llm, &mut p),
             telemetry: telemetry::validate(&self.telemetry, &mut p),
+            record: record::validate(&self.record, &mut p),
             scenarios: scenario::validate_all(&self.scenario, self.fake_llm.enabled, &mut p),
             analysis,
         };

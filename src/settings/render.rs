@@ -66,6 +66,8 @@ const COMMENTS: &[(&str, &str)] = &[
     ("fake_llm.plateau_limit_bytes", "where the working set stops and the cache is released (1 MiB to 4 GiB)"),
     ("telemetry.log_format", "text | json"),
     ("telemetry.otlp_endpoint", "when set, spans per cycle and batch go out over OTLP/HTTP"),
+    ("record.rotate_bytes", "run --record FILE: past this size FILE becomes FILE.000001, ... (0: never)"),
+    ("record.keep_rotated", "rotated files kept beside FILE, the oldest deleted (1 to 100)"),
     ("scenario.name", "label value; [a-z0-9_-]+, unique"),
     ("scenario.url", "OpenAI base URL (http://host:4000/v1); empty: the built-in fake endpoint"),
     ("scenario.urls", "instead of url: several backends, requests spread round-robin"),

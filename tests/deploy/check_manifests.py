@@ -32,6 +32,7 @@ layout checks run), writes OUTDIR/<dir>-core.yaml with the core kinds for kubern
     sidecar's by relabeling leaksoak.io/soak), and the job label Prometheus will give the target matches the
     alert rules' job=~".*leaksoak.*";
   - across the overlays: no two share an instance, nor a name in one namespace;
+  - the standalone overlay: its record on a PersistentVolumeClaim of its own, strategy Recreate, one replica;
   - the leaksoak container and its pod: soak_pod.py (args, probes, resources, its own user, the record volume,
     the API key from a Secret, the NetworkPolicy, the sidecar's isolation); the sidecar shares the process
     namespace and uses the process source; promql uses the promql source on container_memory_working_set_bytes;
@@ -404,6 +405,25 @@ def check_config(name, cfg, spec_of):
         fail("standalone: needs the built-in fake endpoint and memory source self")
 
 
+def check_persistent_record(name, docs, deploy):
+    """standalone: the record on a claim of the overlay, so that a rollout resumes; Recreate, one replica, so
+    that two pods never write one recording (and a ReadWriteOnce claim can move to the new pod)."""
+    c = leaksoak_container(deploy) or {}
+    args = c.get("args") or []
+    path = pathlib.PurePosixPath(args[args.index("--record") + 1]) if "--record" in args[:-1] else None
+    volumes = {v["name"]: v for v in deploy["spec"]["template"]["spec"].get("volumes", [])}
+    mount = next((m for m in c.get("volumeMounts", []) if path and path.parent == pathlib.PurePosixPath(m["mountPath"])), {})
+    volume = volumes.get(mount.get("name"), {})
+    claims = {d["metadata"]["name"]: d for d in docs if d["kind"] == "PersistentVolumeClaim"}
+    claim = claims.get(volume.get("persistentVolumeClaim", {}).get("claimName"))
+    if claim is None or "emptyDir" in volume or mount.get("readOnly"):
+        fail(f"{name}: --record {path} must be on a writable PersistentVolumeClaim of the overlay (a rollout resumes from it)")
+    elif claim["spec"].get("accessModes") != ["ReadWriteOnce"] or labels(claim).get(INSTANCE) != labels(deploy).get(INSTANCE):
+        fail(f"{name}: {ident(claim)}: want accessModes [ReadWriteOnce] and the soak's instance")
+    if deploy["spec"].get("strategy", {}).get("type") != "Recreate" or deploy["spec"].get("replicas", 1) != 1:
+        fail(f"{name}: {ident(deploy)}: one replica and strategy Recreate, so two pods never write one recording")
+
+
 def main() -> int:
     outdir = pathlib.Path(sys.argv[1])
     outdir.mkdir(parents=True, exist_ok=True)
@@ -440,6 +460,8 @@ def main() -> int:
             soak, cfg = check_single_soak(name, docs, version, overlay, t)
             if soak is not None:
                 check_config(rel.name, cfg, lambda: soak.deploy["spec"]["template"]["spec"])
+            if soak is not None and rel.parts == ("overlays", "standalone"):
+                check_persistent_record(name, docs, soak.deploy)
             if rel.parts[0] == "overlays":
                 overlay_soaks.append((name, docs, soak))
         core = [d for d in docs if d["kind"] not in CRD_KINDS]

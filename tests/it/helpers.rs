@@ -152,17 +152,29 @@ impl Daemon {
         self.dir.path().join("leaksoak.toml")
     }
 
-    /// Every cycle recorded so far (`run --record`), as `(scenario, cycle)` in order.
+    /// Every cycle recorded so far (`run --record`, its rotated files first), as `(scenario, cycle)` in order.
+    /// A line that is not JSON (cut short by a kill) is left out, as `analyze` skips it.
     pub fn recorded_cycles(&self) -> Vec<(String, serde_json::Value)> {
-        let text = std::fs::read_to_string(self.dir.path().join(RECORD)).unwrap_or_default();
+        let files = leaksoak::recording::rotated_set(&self.dir.path().join(RECORD)).expect("list the record files");
         let mut cycles = vec![];
-        for line in text.lines() {
-            let mut v: serde_json::Value = serde_json::from_str(line).expect("a recorded line is JSON");
-            let scenario = v["scenario"].as_str().expect("scenario").to_owned();
-            let list = v["cycles"].as_array_mut().map(std::mem::take).unwrap_or_default();
-            cycles.extend(list.into_iter().map(|c| (scenario.clone(), c)));
+        for file in files {
+            let text = std::fs::read_to_string(file).unwrap_or_default();
+            for mut v in text.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()) {
+                let scenario = v["scenario"].as_str().expect("scenario").to_owned();
+                let list = v["cycles"].as_array_mut().map(std::mem::take).unwrap_or_default();
+                cycles.extend(list.into_iter().map(|c| (scenario.clone(), c)));
+            }
         }
         cycles
+    }
+
+    /// Kills the daemon's process with SIGKILL (no chance to finish anything) and returns its directory, to
+    /// start another daemon on the same config and recording ([`spawn_daemon_process_in`]).
+    pub fn kill(mut self) -> tempfile::TempDir {
+        let child = self.child();
+        child.kill().expect("SIGKILL");
+        child.wait().expect("wait");
+        std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"))
     }
 
     /// The daemon's process (from [`spawn_daemon_process`]).
@@ -236,8 +248,16 @@ pub async fn spawn_daemon(config: &str, server_extra: &str) -> Daemon {
 
 /// [`spawn_daemon`] on a record file that already holds `record` (resume).
 pub async fn spawn_daemon_on_record(config: &str, record: &[u8]) -> Daemon {
+    spawn_daemon_on_files(config, &[(RECORD, record)]).await
+}
+
+/// [`spawn_daemon`] with `files` (names and contents) written beside its config first: a rotated
+/// recording, `record.jsonl.000001` … and `record.jsonl`.
+pub async fn spawn_daemon_on_files(config: &str, files: &[(&str, &[u8])]) -> Daemon {
     let dir = daemon_dir(config, "");
-    std::fs::write(dir.path().join(RECORD), record).expect("write record");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("write a record file");
+    }
     spawn_daemon_in(dir).await
 }
 
@@ -263,7 +283,11 @@ async fn spawn_daemon_in(dir: tempfile::TempDir) -> Daemon {
 /// Starts the real binary, `leaksoak run --record`, on port 0, reads the address it logs, and waits until
 /// `/healthz` answers. For what only a process of its own shows: signals, its exit, its own memory and fds.
 pub async fn spawn_daemon_process(config: &str, server_extra: &str) -> Daemon {
-    let dir = daemon_dir(config, server_extra);
+    spawn_daemon_process_in(daemon_dir(config, server_extra)).await
+}
+
+/// [`spawn_daemon_process`] in a directory that already holds its config (and maybe a recording).
+pub async fn spawn_daemon_process_in(dir: tempfile::TempDir) -> Daemon {
     let mut child = bin()
         .args(["run", "--config"])
         .arg(dir.path().join("leaksoak.toml"))

@@ -15,4 +15,6 @@ mod otlp;
 mod plateau;
 mod replay;
 mod resume;
+mod resume_kill;
+mod rotation;
 mod tls;

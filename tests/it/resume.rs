@@ -7,7 +7,7 @@ use std::path::Path;
 
 /// The 10 cycles of `synthetic-trend-only.json` (only the trend rule fires, on the last) as JSON lines,
 /// the lines `run --record` appends.
-fn trend_only_lines(cycles: usize) -> String {
+pub(crate) fn trend_only_lines(cycles: usize) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recorded/synthetic-trend-only.json");
     let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
     let list = doc["cycles"].as_array().expect("cycles");
@@ -21,7 +21,7 @@ fn trend_only_lines(cycles: usize) -> String {
 
 /// A config with one scenario named `name` soaking a clean fake endpoint, 30 s between cycles. Its first
 /// cycle (batches of 2,000 requests) takes long enough for `/status` to show the resumed state alone.
-fn config(fake: &crate::helpers::FakeProcess, name: &str) -> String {
+pub(crate) fn config(fake: &crate::helpers::FakeProcess, name: &str) -> String {
     sized_config(fake, name, 2000)
 }
 
@@ -36,7 +36,7 @@ fn sized_config(fake: &crate::helpers::FakeProcess, name: &str, batch_size: u64)
     )
 }
 
-async fn status(d: &Daemon) -> serde_json::Value {
+pub(crate) async fn status(d: &Daemon) -> serde_json::Value {
     serde_json::from_str(&get_text(d.url("/status")).await).expect("status is JSON")
 }
 

@@ -21,6 +21,9 @@ fn every_size_is_bounded_and_the_error_says_the_bound() {
             "[analysis]\nerror_spike_min_stable_batches = 999",
             "analysis.error_spike_min_stable_batches: must be at most 998, got 999",
         ),
+        ("[record]\nkeep_rotated = 101", "record.keep_rotated: must be at most 100, got 101"),
+        ("[record]\nkeep_rotated = 0", "record.keep_rotated: must be at least 1, got 0"),
+        ("[record]\nrotate_bytes = 100", "record.rotate_bytes: must be 0 (no rotation) or at least 4096, got 100"),
         ("[fake_llm]\nlatency = \"25h\"", "fake_llm.latency: must be at most 1day, got 1day 1h"),
         ("[fake_llm]\nstream_chunks = 100001", "fake_llm.stream_chunks: must be at most 100000, got 100001"),
         (

@@ -1,6 +1,7 @@
 //! What each command does: the edge of the program, where errors become messages and exit codes.
 
 use crate::cli::{Command, FakeLlmArgs, exit};
+use crate::export::html;
 use crate::panic_log::Scrubber;
 use crate::settings::{self, RawSettings, SettingsError};
 use std::io::Write;
@@ -13,8 +14,12 @@ pub fn dispatch(command: Option<Command>) -> ExitCode {
     let code = match command {
         None => run(None, None),
         Some(Command::Run { config, record }) => run(config, record),
-        Some(Command::Analyze { file, config }) => analyze(&file, config.as_deref()),
-        Some(Command::Once { config, junit, json }) => once(config.as_deref(), junit.as_deref(), json.as_deref()),
+        Some(Command::Analyze { file, config, html, baseline }) => {
+            analyze(&file, config.as_deref(), html.as_deref(), baseline.as_deref())
+        }
+        Some(Command::Once { config, junit, json, html }) => {
+            once(config.as_deref(), Outputs { junit: junit.as_deref(), json: json.as_deref(), html: html.as_deref() })
+        }
         Some(Command::CheckConfig { file, skip_secrets }) => check_config(&file, skip_secrets),
         Some(Command::PrintConfig { config }) => print_config(config.as_deref()),
         Some(Command::FakeLlm(args)) => fake_llm(&args),
@@ -85,17 +90,29 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Time left to background tasks once `run` has returned.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
+/// The files `once` writes besides its report on stdout.
+#[derive(Debug, Clone, Copy)]
+struct Outputs<'a> {
+    /// `--junit`: JUnit XML.
+    junit: Option<&'a Path>,
+    /// `--json`: the recording.
+    json: Option<&'a Path>,
+    /// `--html`: the report with charts.
+    html: Option<&'a Path>,
+}
+
+fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
     let Started { settings, telemetry, .. } = match load_and_init(file) {
         Ok(started) => started,
         Err(code) => return code,
     };
-    if let Err(e) = check_outputs(junit, json) {
+    if let Err(e) = check_outputs(outputs) {
         eprintln!("leaksoak once: {e:#}");
         telemetry.shutdown();
         return exit::BAD_CONFIG;
     }
+    let analysis = settings.analysis.clone();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let judged = rt.block_on(crate::app::once(settings, progress, signals.received())).map_err(anyhow::Error::from);
     telemetry.shutdown();
@@ -113,7 +130,7 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
     for j in &judged {
         println!("{}", j.report);
     }
-    if let Err(e) = write_outputs(&judged, junit, json) {
+    if let Err(e) = write_outputs(&judged, outputs, analysis) {
         eprintln!("leaksoak once: {}", one_line(&e));
         return exit::INCONCLUSIVE;
     }
@@ -121,9 +138,9 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
 }
 
 /// Fails before the soak, not after it, when an output file cannot be written (nothing is truncated here).
-fn check_outputs(junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
+fn check_outputs(o: Outputs<'_>) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    for (flag, path) in [("--junit", junit), ("--json", json)] {
+    for (flag, path) in [("--junit", o.junit), ("--json", o.json), ("--html", o.html)] {
         if let Some(path) = path {
             std::fs::OpenOptions::new()
                 .append(true)
@@ -135,13 +152,19 @@ fn check_outputs(junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()
     Ok(())
 }
 
-fn write_outputs(judged: &[crate::engine::Judged], junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
+fn write_outputs(judged: &[crate::engine::Judged], o: Outputs<'_>, analysis: settings::Analysis) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    if let Some(path) = junit {
+    if let Some(path) = o.html {
+        let mut soak = html::Soak::new(analysis, html::Keep::Thinned);
+        judged.iter().for_each(|j| soak.push(j));
+        let page = html::Page { source: "leaksoak once", soak: &soak, baseline: None, across_cycles: false, refresh_seconds: None };
+        std::fs::write(path, html::render(&page)).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = o.junit {
         std::fs::write(path, crate::export::junit::render(judged))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    if let Some(path) = json {
+    if let Some(path) = o.json {
         std::fs::write(path, crate::recording::once_json(judged))
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -160,11 +183,19 @@ pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     }
 }
 
-fn analyze(file: &Path, config: Option<&Path>) -> u8 {
+fn analyze(file: &Path, config: Option<&Path>, html_out: Option<&Path>, baseline: Option<&Path>) -> u8 {
     let settings = match settings::load(config) {
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
     };
+    let before = match Before::read(baseline, html_out, &settings.analysis) {
+        Ok(before) => before,
+        Err(message) => {
+            eprintln!("leaksoak analyze: {message}");
+            return exit::BAD_CONFIG;
+        }
+    };
+    let mut soak = html_out.map(|_| html::Soak::new(settings.analysis.clone(), html::Keep::Thinned));
     let mut replay = crate::app::Replay::new(settings.analysis);
     let mut skipped = 0usize;
     // Reports are written as cycles are judged; stdout closed early (`| head`) is not an error.
@@ -173,6 +204,9 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
         crate::recording::Entry::Cycle { scenario, batch_size, cycle } => {
             let (n, judged) = replay.judge(scenario, batch_size, cycle);
             let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
+            if let Some(soak) = soak.as_mut() {
+                soak.push(&judged);
+            }
         }
         crate::recording::Entry::Skipped(e) => {
             skipped += 1;
@@ -198,13 +232,61 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
     if skipped > 0 {
         let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
     }
+    before.summary(&mut out);
     let _ = out.flush();
+    if let (Some(path), Some(soak)) = (html_out, &soak) {
+        let source = format!("leaksoak analyze {}", file.display());
+        if let Err(e) = before.write_page(path, &source, soak) {
+            eprintln!("leaksoak analyze: {}", one_line(&e));
+            return exit::INCONCLUSIVE;
+        }
+    }
     if replayed.iter().any(|r| r.raised().iter().any(|x| *x)) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {
         exit::OK
     } else {
         exit::INCONCLUSIVE
+    }
+}
+
+/// `analyze --baseline`: the recording before a fix, judged whole before the main one is read.
+#[derive(Debug, Default)]
+struct Before {
+    /// Its file, for the text output.
+    path: Option<PathBuf>,
+    /// Its scenarios replayed, and their page model.
+    judged: Option<(crate::app::Replay, html::Soak)>,
+}
+
+impl Before {
+    /// Reads the baseline when given, after checking that `--html` can be written; `Err` is the message.
+    fn read(path: Option<&Path>, html_out: Option<&Path>, analysis: &settings::Analysis) -> Result<Self, String> {
+        check_outputs(Outputs { junit: None, json: None, html: html_out }).map_err(|e| format!("{e:#}"))?;
+        let Some(path) = path else { return Ok(Self::default()) };
+        let (replay, soak, skipped) =
+            crate::app::baseline(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
+        if skipped > 0 {
+            eprintln!("leaksoak analyze: --baseline {}: skipped {skipped} line(s) that are not JSON", path.display());
+        }
+        Ok(Self { path: Some(path.to_owned()), judged: Some((replay, soak)) })
+    }
+
+    /// The baseline's gauge per scenario, under the main recording's.
+    fn summary(&self, out: &mut impl Write) {
+        let (Some(path), Some((replay, _))) = (&self.path, &self.judged) else { return };
+        let _ = writeln!(out, "Baseline {} (before), leak gauge after its last cycle:", path.display());
+        for r in replay.scenarios() {
+            let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
+            let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
+        }
+    }
+
+    fn write_page(&self, path: &Path, source: &str, soak: &html::Soak) -> anyhow::Result<()> {
+        use anyhow::Context as _;
+        let baseline = self.judged.as_ref().map(|(_, soak)| soak);
+        let page = html::Page { source, soak, baseline, across_cycles: true, refresh_seconds: None };
+        std::fs::write(path, html::render(&page)).with_context(|| format!("cannot write {}", path.display()))
     }
 }
 

@@ -5,7 +5,8 @@
 
 use crate::analyze::{Rule, Verdict};
 use crate::engine::{Judge, Judged};
-use crate::recording::RecordedCycle;
+use crate::export::html::{Keep, Soak};
+use crate::recording::{Entry, ReadError, RecordedCycle};
 use crate::settings::Analysis;
 use std::collections::HashMap;
 
@@ -135,4 +136,18 @@ impl Replayed {
             Rule::ALL.iter().map(|r| format!("{}={}", r.as_str(), u8::from(raised[r.index()]))).collect();
         rules.join(" ")
     }
+}
+
+/// The recording before a fix (`analyze --baseline`), judged whole under `settings`: its replayed
+/// scenarios for the text output and its page model for the HTML report, and the lines skipped as not
+/// JSON. Its cycles' reports are not printed: the main recording's are.
+pub fn baseline(path: &std::path::Path, settings: &Analysis) -> Result<(Replay, Soak, usize), ReadError> {
+    let mut replay = Replay::new(settings.clone());
+    let mut soak = Soak::new(settings.clone(), Keep::Thinned);
+    let mut skipped = 0;
+    crate::recording::read_path(path, |entry| match entry {
+        Entry::Cycle { scenario, batch_size, cycle } => soak.push(&replay.judge(scenario, batch_size, cycle).1),
+        Entry::Skipped(_) => skipped += 1,
+    })?;
+    Ok((replay, soak, skipped))
 }

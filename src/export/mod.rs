@@ -5,6 +5,7 @@ mod auth;
 mod confidence;
 mod family;
 mod connections;
+pub mod html;
 pub mod junit;
 pub mod metrics;
 mod priority;

@@ -157,7 +157,13 @@ fn write_outputs(judged: &[crate::engine::Judged], o: Outputs<'_>, analysis: set
     if let Some(path) = o.html {
         let mut soak = html::Soak::new(analysis, html::Keep::Thinned);
         judged.iter().for_each(|j| soak.push(j));
-        let page = html::Page { source: "leaksoak once", soak: &soak, baseline: None, across_cycles: false, refresh_seconds: None };
+        let page = html::Page {
+            source: "leaksoak once",
+            soak: &soak,
+            baseline: None,
+            across_cycles: false,
+            refresh_seconds: None,
+        };
         std::fs::write(path, html::render(&page)).with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = o.junit {

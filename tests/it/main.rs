@@ -14,5 +14,6 @@ mod memory;
 mod otlp;
 mod plateau;
 mod replay;
+mod report;
 mod resume;
 mod tls;

@@ -62,7 +62,13 @@ pub fn render(view: &CycleView, baseline: Option<&CycleView>, settings: &Analysi
     let y_values = shown.chain(threshold_in.then_some(threshold));
     let x_axis = Axis::over(x.iter().chain(&base_x).copied().chain([0.0]), 0.02, "requests sent in the cycle");
     let label = format!("{}: memory after each batch of cycle {}", "batches", view.number);
-    let mut chart = Chart::new("batches", &label, HEIGHT, x_axis, Axis::over(y_values, 0.08, "memory (MiB)").at_least(MIN_SPAN_MIB));
+    let mut chart = Chart::new(
+        "batches",
+        &label,
+        HEIGHT,
+        x_axis,
+        Axis::over(y_values, 0.08, "memory (MiB)").at_least(MIN_SPAN_MIB),
+    );
     shade(&mut chart, view, &x, settings);
     rule_marks(&mut chart, view, &x, settings, threshold_in.then_some(threshold));
     if let Some(b) = base {
@@ -114,10 +120,7 @@ fn rule_marks(chart: &mut Chart, view: &CycleView, x: &[f64], settings: &Analysi
         let line = stats::theil_sen(&mx, &my);
         let (x0, x1) = (mx[0], mx[mx.len() - 1]);
         chart.polyline(&[(x0, mib(line.at(x0))), (x1, mib(line.at(x1)))], "fit");
-        let label = format!(
-            "Theil–Sen slope {:.0} B/request, p = {:.3}",
-            a.slope_bytes_per_request, a.slope_p_value
-        );
+        let label = format!("Theil–Sen slope {:.0} B/request, p = {:.3}", a.slope_bytes_per_request, a.slope_p_value);
         chart.legend(3, "fit", &label);
     }
     let w = settings.rolling_window.min(mx.len());
@@ -146,7 +149,8 @@ fn series(chart: &mut Chart, view: &CycleView, x: &[f64], series: &str) {
                 ("batch", measured)
             }
         };
-        let failed = if b.errors > 0 { format!(", {} of {} requests failed", b.errors, b.requests) } else { String::new() };
+        let failed =
+            if b.errors > 0 { format!(", {} of {} requests failed", b.errors, b.requests) } else { String::new() };
         let tip = format!("{phase} {n}: {:.2} MiB after {px:.0} requests{failed}", py);
         let class = match (b.phase, b.errors > 0) {
             (_, true) => "error",

@@ -62,7 +62,8 @@ pub fn gauge(view: &ScenarioView) -> String {
     let mut chart = Chart::strip("gauge", &label, STRIP_HEIGHT, x, "gauge");
     for p in &view.points {
         let (class, state) = if p.raised { ("raised", "raised") } else { ("down", "down") };
-        let cycles = if p.first == p.last { format!("cycle {}", p.first) } else { format!("cycles {}-{}", p.first, p.last) };
+        let cycles =
+            if p.first == p.last { format!("cycle {}", p.first) } else { format!("cycles {}-{}", p.first, p.last) };
         chart.cell(p.first as f64 - 0.5, p.last as f64 + 0.5, class, &format!("{cycles}: gauge {state}"));
     }
     format!(r#"{}<p class="gauge-words">{}</p>"#, chart.finish(), escape(&runs(view)))

@@ -83,13 +83,7 @@ pub struct ScenarioView {
 
 impl ScenarioView {
     fn new(name: &str) -> Self {
-        Self {
-            name: name.to_owned(),
-            cycles: 0,
-            last: None,
-            points: VecDeque::new(),
-            recent_finals: VecDeque::new(),
-        }
+        Self { name: name.to_owned(), cycles: 0, last: None, points: VecDeque::new(), recent_finals: VecDeque::new() }
     }
 
     fn push(&mut self, judged: &Judged, keep: Keep) {
@@ -181,8 +175,8 @@ impl Soak {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::tests::judged_cycle;
+    use super::*;
 
     #[test]
     fn a_recording_thins_its_points_and_keeps_every_cycle_counted() {

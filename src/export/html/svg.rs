@@ -83,7 +83,11 @@ pub fn ticks(lo: f64, hi: f64, max: usize) -> (Vec<f64>, usize) {
     }
     let rough = (hi - lo) / (max - 1) as f64;
     let magnitude = 10f64.powf(rough.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= rough * (1.0 - 1e-9)).unwrap_or(10.0 * magnitude);
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= rough * (1.0 - 1e-9))
+        .unwrap_or(10.0 * magnitude);
     let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
@@ -243,11 +247,7 @@ impl Chart {
     pub fn legend(&mut self, row: usize, class: &str, label: &str) {
         let y = TOP + 14.0 + 16.0 * row as f64;
         let x = LEFT + 8.0;
-        let _ = write!(
-            self.out,
-            r#"<text class="legend {class}" x="{x:.1}" y="{y:.1}">{}</text>"#,
-            escape(label)
-        );
+        let _ = write!(self.out, r#"<text class="legend {class}" x="{x:.1}" y="{y:.1}">{}</text>"#, escape(label));
     }
 
     /// Closes the chart and returns its SVG.
@@ -303,7 +303,8 @@ mod tests {
 
     #[test]
     fn text_is_escaped_and_the_svg_is_closed() {
-        let mut chart = Chart::new("c", "a <b> & \"c\"", 200.0, Axis::over([0.0], 0.0, "x"), Axis::over([0.0], 0.0, "y"));
+        let mut chart =
+            Chart::new("c", "a <b> & \"c\"", 200.0, Axis::over([0.0], 0.0, "x"), Axis::over([0.0], 0.0, "y"));
         chart.point(0.0, 0.0, "ok", "main", "<script>");
         let svg = chart.finish();
         assert!(svg.contains("a &lt;b&gt; &amp; &quot;c&quot;"));

@@ -22,7 +22,8 @@ pub(super) fn batch(phase: Phase, memory: f64, errors: u64) -> BatchRecord {
 /// A default cycle of `scenario` (3 warm-up, 10 measured batches) around `level` bytes, judged alone;
 /// `raised` sets its gauge by hand.
 pub(super) fn judged_cycle(scenario: &str, level: f64, raised: bool) -> Judged {
-    let batches = (0..13).map(|i| batch(if i < 3 { Phase::Warmup } else { Phase::Measure }, level + f64::from(i % 2) * 4096.0, 0));
+    let batches = (0..13)
+        .map(|i| batch(if i < 3 { Phase::Warmup } else { Phase::Measure }, level + f64::from(i % 2) * 4096.0, 0));
     let mut judged = Judge::new(scenario).judge(100, &Analysis::default(), batches.collect(), CycleEnd::Completed);
     judged.raised[3] = raised;
     judged
@@ -134,7 +135,9 @@ fn the_live_page_refreshes_links_and_forgets_scenarios_no_longer_configured() {
     live.cycle(&judged_cycle("b", 50e6, true));
     let html = live.render();
     assert!(html.contains(r#"<meta http-equiv="refresh" content="10">"#));
-    assert!(html.contains(r#"href="/metrics""#) && html.contains(r#"href="/status""#) && html.contains(r#"href="/report""#));
+    assert!(
+        html.contains(r#"href="/metrics""#) && html.contains(r#"href="/status""#) && html.contains(r#"href="/report""#)
+    );
     assert_eq!(html.matches(r#"<section class="scenario""#).count(), 2);
     assert!(html.contains("leak gauge RAISED"));
     live.configured(&["a".to_owned()]);

@@ -163,6 +163,9 @@ fn resource_counts_and_the_memory_breakdown_are_read_when_present_and_tolerated_
     assert!(batches[2].resources.is_empty() && batches[2].memory_breakdown.is_empty());
     assert!(batches[3].resources.is_empty());
     let many: Vec<String> = (0..40).map(|i| format!(r#""r{i:02}": {i}"#)).collect();
-    let text = format!(r#"{{"cycles": [{{"batches": [{{"memory_bytes": 1, "requests": 1, "resources": {{{}}}}}]}}]}}"#, many.join(","));
+    let text = format!(
+        r#"{{"cycles": [{{"batches": [{{"memory_bytes": 1, "requests": 1, "resources": {{{}}}}}]}}]}}"#,
+        many.join(",")
+    );
     assert_eq!(read(&text).expect("valid")[0].cycles[0].batches[0].resources.len(), MAX_COUNTS);
 }

@@ -60,7 +60,7 @@ pub fn render(view: &CycleView, baseline: Option<&CycleView>, settings: &Analysi
     let (lo, hi) = shown.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
     let threshold_in = a.initial_avg > 0.0 && threshold <= hi + THRESHOLD_REACH * (hi - lo).max(0.5);
     let y_values = shown.chain(threshold_in.then_some(threshold));
-    let x_axis = Axis::over(x.iter().chain(&base_x).copied().chain([0.0]), 0.02, "requests sent in the cycle");
+    let x_axis = Axis::over(x.iter().chain(&base_x).copied().chain([0.0]), 0.02, "requests sent in the cycle").whole();
     let label = format!("{}: memory after each batch of cycle {}", "batches", view.number);
     let mut chart = Chart::new(
         "batches",

@@ -25,7 +25,7 @@ pub fn finals(view: &ScenarioView, baseline: Option<&ScenarioView>, settings: &A
         );
     }
     let base: Vec<(f64, f64)> = baseline.map(judged).unwrap_or_default();
-    let x = Axis::over(main.iter().chain(&base).map(|p| p.0), 0.02, "cycle");
+    let x = Axis::over(main.iter().chain(&base).map(|p| p.0), 0.02, "cycle").whole();
     let y = Axis::over(main.iter().chain(&base).map(|p| p.1), 0.08, "final average (MiB)").at_least(1.0);
     let label = format!("{}: final average memory of each cycle", view.name);
     let mut chart = Chart::new("finals", &label, HEIGHT, x, y);
@@ -40,7 +40,10 @@ pub fn finals(view: &ScenarioView, baseline: Option<&ScenarioView>, settings: &A
         chart.legend(1, "baseline", "● baseline (before)");
     }
     let window: Vec<&(usize, f64)> = view.recent_finals.iter().rev().take(settings.trend_cycles).collect();
-    if window.len() >= 2 {
+    if window.len() < settings.trend_cycles {
+        let label = format!("trend: {} of the {} judged cycles it needs", window.len(), settings.trend_cycles);
+        chart.legend(2, "fit", &label);
+    } else {
         let (xs, ys): (Vec<f64>, Vec<f64>) = window.iter().rev().map(|(n, v)| (*n as f64, *v)).unzip();
         let line = stats::theil_sen(&xs, &ys);
         let (x0, x1) = (xs[0], xs[xs.len() - 1]);
@@ -57,7 +60,7 @@ pub fn gauge(view: &ScenarioView) -> String {
     let Some((first, last)) = view.points.front().zip(view.points.back()) else {
         return String::new();
     };
-    let x = Axis { lo: first.first as f64 - 0.5, hi: last.last as f64 + 0.5, title: "cycle".into() };
+    let x = Axis { lo: first.first as f64 - 0.5, hi: last.last as f64 + 0.5, title: "cycle".into(), whole: true };
     let label = format!("{}: the leak gauge after each cycle", view.name);
     let mut chart = Chart::strip("gauge", &label, STRIP_HEIGHT, x, "gauge");
     for p in &view.points {

@@ -30,6 +30,8 @@ pub fn render(page: &Page<'_>) -> String {
     out.push_str(r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">"#);
     out.push_str(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#);
     out.push_str(r#"<meta name="color-scheme" content="light dark">"#);
+    // An empty icon: a browser asks for /favicon.ico otherwise, and its 404 shows as a console error.
+    out.push_str(r#"<link rel="icon" href="data:,">"#);
     if let Some(s) = page.refresh_seconds {
         let _ = write!(out, r#"<meta http-equiv="refresh" content="{s}">"#);
     }

@@ -35,7 +35,7 @@ pub fn render(view: &CycleView) -> String {
             .filter_map(|(i, b)| Some(((i + 1) as f64, *b.resources.get(name)? as f64)))
             .collect();
         let label = format!("{} after each batch", title(name));
-        let x = Axis::over(points.iter().map(|p| p.0), 0.03, "batch (warm-up included)");
+        let x = Axis::over(points.iter().map(|p| p.0), 0.03, "batch (warm-up included)").whole();
         let y = Axis::over(points.iter().map(|p| p.1), 0.1, format!("{} (count)", title(name)));
         let mut chart = Chart::new(&format!("resource resource-{}", css_name(name)), &label, HEIGHT, x, y);
         chart.polyline(&points, "series main");
@@ -72,7 +72,7 @@ fn breakdown(view: &CycleView) -> String {
         })
         .collect();
     let all = || series.iter().flat_map(|(_, p)| p.iter());
-    let x = Axis::over(all().map(|p| p.0), 0.03, "batch (warm-up included)");
+    let x = Axis::over(all().map(|p| p.0), 0.03, "batch (warm-up included)").whole();
     let y = Axis::over(all().map(|p| p.1).chain([0.0]), 0.05, "memory by kind (MiB)");
     let mut chart = Chart::new("breakdown", "memory by kind after each batch", BREAKDOWN_HEIGHT, x, y);
     for (row, (kind, points)) in series.iter().enumerate() {

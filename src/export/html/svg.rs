@@ -42,6 +42,8 @@ pub struct Axis {
     pub hi: f64,
     /// The title under or beside the axis, with its unit.
     pub title: String,
+    /// Whether the values are counts (cycles, batches): no tick between two whole numbers.
+    pub whole: bool,
 }
 
 impl Axis {
@@ -54,17 +56,22 @@ impl Axis {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
         let title = title.into();
         if lo > hi {
-            return Self { lo: 0.0, hi: 1.0, title };
+            return Self { lo: 0.0, hi: 1.0, title, whole: false };
         }
         if hi - lo <= f64::EPSILON * hi.abs().max(1.0) {
-            return Self { lo: lo - 0.5, hi: hi + 0.5, title };
+            return Self { lo: lo - 0.5, hi: hi + 0.5, title, whole: false };
         }
         let pad = (hi - lo) * pad;
-        Self { lo: lo - pad, hi: hi + pad, title }
+        Self { lo: lo - pad, hi: hi + pad, title, whole: false }
     }
 }
 
 impl Axis {
+    /// The same axis over counts: its ticks fall on whole numbers only.
+    pub fn whole(self) -> Self {
+        Self { whole: true, ..self }
+    }
+
     /// The axis widened around its middle to show at least `span`: memory that varies by a few KiB is
     /// drawn as the flat line it is, not stretched over the whole height.
     pub fn at_least(self, span: f64) -> Self {
@@ -77,11 +84,12 @@ impl Axis {
 }
 
 /// Round tick values within `lo..=hi`, at most `max` of them, 1-2-5 spaced; and the decimals they need.
-pub fn ticks(lo: f64, hi: f64, max: usize) -> (Vec<f64>, usize) {
+pub fn ticks(lo: f64, hi: f64, max: usize, whole: bool) -> (Vec<f64>, usize) {
     if !(hi > lo) || !lo.is_finite() || !hi.is_finite() || max < 2 {
         return (vec![lo], 0);
     }
     let rough = (hi - lo) / (max - 1) as f64;
+    let rough = if whole { rough.max(1.0) } else { rough };
     let magnitude = 10f64.powf(rough.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
@@ -129,7 +137,8 @@ impl Chart {
 
     /// [`Chart::new`] for a strip of cells: no y ticks, the y axis only says what the strip shows.
     pub fn strip(class: &str, label: &str, height: f64, x: Axis, y_title: &str) -> Self {
-        let mut chart = Self::new_bare(class, label, height, x, Axis { lo: 0.0, hi: 1.0, title: y_title.into() });
+        let mut chart =
+            Self::new_bare(class, label, height, x, Axis { lo: 0.0, hi: 1.0, title: y_title.into(), whole: false });
         chart.axes(false);
         chart
     }
@@ -147,8 +156,8 @@ impl Chart {
 
     fn axes(&mut self, y_ticks: bool) {
         let (left, right, top, bottom) = (LEFT, WIDTH - RIGHT, TOP, self.height - BOTTOM);
-        let (xt, xd) = ticks(self.x.lo, self.x.hi, MAX_TICKS);
-        let (yt, yd) = if y_ticks { ticks(self.y.lo, self.y.hi, MAX_TICKS) } else { (vec![], 0) };
+        let (xt, xd) = ticks(self.x.lo, self.x.hi, MAX_TICKS, self.x.whole);
+        let (yt, yd) = if y_ticks { ticks(self.y.lo, self.y.hi, MAX_TICKS, self.y.whole) } else { (vec![], 0) };
         for v in yt {
             let y = self.py(v);
             let _ = write!(
@@ -264,7 +273,7 @@ mod tests {
     #[test]
     fn ticks_are_round_and_within_the_range() {
         let shown = |lo, hi, max| {
-            let (t, d) = ticks(lo, hi, max);
+            let (t, d) = ticks(lo, hi, max, false);
             t.iter().map(|v| format!("{v:.d$}")).collect::<Vec<_>>().join(" ")
         };
         assert_eq!(shown(0.0, 10.0, 6), "0 2 4 6 8 10");
@@ -272,6 +281,7 @@ mod tests {
         assert_eq!(shown(0.0, 1300.0, 7), "0 500 1000");
         assert_eq!(shown(-0.5, 0.5, 3), "-0.5 0.0 0.5");
         assert_eq!(shown(5.0, 5.0, 7), "5", "an empty range gets its one value");
+        assert_eq!(ticks(0.5, 2.5, 7, true), (vec![1.0, 2.0], 0), "counts tick on whole numbers");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Outputs: what leaves leaksoak. Prometheus metrics and the status endpoints of the daemon (served over
-//! hyper), and the JUnit XML of `once`.
+//! hyper), the JUnit XML of `once`, and the HTML report (`once --html`, `analyze --html`, `GET /`).
 
 mod auth;
 mod confidence;

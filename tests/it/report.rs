@@ -160,7 +160,7 @@ fn recordings_with_nothing_to_draw_get_words_not_empty_charts() {
     assert!(html.contains("1 judged cycle(s) of 1: the final averages across cycles need two to draw"));
 
     let failed = r#"{"memory_bytes": 50000000, "requests": 10, "errors": 10, "errors_by_kind": {"connect": 10}}"#;
-    let batches = vec![failed; 12].join(",");
+    let batches = [failed; 12].join(",");
     let (code, _, html) = analyze_html(
         &write("down.json", &format!(r#"{{"scenario": "down", "cycles": [{{"batches": [{batches}]}}]}}"#)),
         &[],

@@ -85,7 +85,7 @@ impl Axis {
 
 /// Round tick values within `lo..=hi`, at most `max` of them, 1-2-5 spaced; and the decimals they need.
 pub fn ticks(lo: f64, hi: f64, max: usize, whole: bool) -> (Vec<f64>, usize) {
-    if !(hi > lo) || !lo.is_finite() || !hi.is_finite() || max < 2 {
+    if hi <= lo || !lo.is_finite() || !hi.is_finite() || max < 2 {
         return (vec![lo], 0);
     }
     let rough = (hi - lo) / (max - 1) as f64;

@@ -4,10 +4,13 @@ use crate::cli::{Command, FakeLlmArgs, exit};
 use crate::export::html;
 use crate::panic_log::Scrubber;
 use crate::settings::{self, RawSettings, SettingsError};
+use outputs::{Outputs, check_outputs, write_outputs, write_page};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
+
+mod outputs;
 
 /// Runs a parsed command line to its exit code.
 pub fn dispatch(command: Option<Command>) -> ExitCode {
@@ -90,17 +93,6 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Time left to background tasks once `run` has returned.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// The files `once` writes besides its report on stdout.
-#[derive(Debug, Clone, Copy)]
-struct Outputs<'a> {
-    /// `--junit`: JUnit XML.
-    junit: Option<&'a Path>,
-    /// `--json`: the recording.
-    json: Option<&'a Path>,
-    /// `--html`: the report with charts.
-    html: Option<&'a Path>,
-}
-
 fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
     let Started { settings, telemetry, .. } = match load_and_init(file) {
@@ -137,46 +129,6 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     once_exit_code(&judged)
 }
 
-/// Fails before the soak, not after it, when an output file cannot be written (nothing is truncated here).
-fn check_outputs(o: Outputs<'_>) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    for (flag, path) in [("--junit", o.junit), ("--json", o.json), ("--html", o.html)] {
-        if let Some(path) = path {
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(path)
-                .with_context(|| format!("{flag} {}: cannot be written", path.display()))?;
-        }
-    }
-    Ok(())
-}
-
-fn write_outputs(judged: &[crate::engine::Judged], o: Outputs<'_>, analysis: settings::Analysis) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    if let Some(path) = o.html {
-        let mut soak = html::Soak::new(analysis, html::Keep::Thinned);
-        judged.iter().for_each(|j| soak.push(j));
-        let page = html::Page {
-            source: "leaksoak once",
-            soak: &soak,
-            baseline: None,
-            across_cycles: false,
-            refresh_seconds: None,
-        };
-        std::fs::write(path, html::render(&page)).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = o.junit {
-        std::fs::write(path, crate::export::junit::render(judged))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = o.json {
-        std::fs::write(path, crate::recording::once_json(judged))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
-}
-
 /// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
 pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     use crate::analyze::Verdict;
@@ -194,7 +146,7 @@ fn analyze(file: &Path, config: Option<&Path>, html_out: Option<&Path>, baseline
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
     };
-    let before = match Before::read(baseline, html_out, &settings.analysis) {
+    let before = match read_baseline(baseline, html_out, &settings.analysis) {
         Ok(before) => before,
         Err(message) => {
             eprintln!("leaksoak analyze: {message}");
@@ -238,11 +190,15 @@ fn analyze(file: &Path, config: Option<&Path>, html_out: Option<&Path>, baseline
     if skipped > 0 {
         let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
     }
-    before.summary(&mut out);
+    if let Some(before) = &before {
+        before.summary(&mut out);
+    }
     let _ = out.flush();
     if let (Some(path), Some(soak)) = (html_out, &soak) {
         let source = format!("leaksoak analyze {}", file.display());
-        if let Err(e) = before.write_page(path, &source, soak) {
+        let baseline = before.as_ref().map(|b| &b.soak);
+        let page = html::Page { source: &source, soak, baseline, across_cycles: true, refresh_seconds: None };
+        if let Err(e) = write_page(path, &page) {
             eprintln!("leaksoak analyze: {}", one_line(&e));
             return exit::INCONCLUSIVE;
         }
@@ -256,44 +212,24 @@ fn analyze(file: &Path, config: Option<&Path>, html_out: Option<&Path>, baseline
     }
 }
 
-/// `analyze --baseline`: the recording before a fix, judged whole before the main one is read.
-#[derive(Debug, Default)]
-struct Before {
-    /// Its file, for the text output.
-    path: Option<PathBuf>,
-    /// Its scenarios replayed, and their page model.
-    judged: Option<(crate::app::Replay, html::Soak)>,
-}
-
-impl Before {
-    /// Reads the baseline when given, after checking that `--html` can be written; `Err` is the message.
-    fn read(path: Option<&Path>, html_out: Option<&Path>, analysis: &settings::Analysis) -> Result<Self, String> {
-        check_outputs(Outputs { junit: None, json: None, html: html_out }).map_err(|e| format!("{e:#}"))?;
-        let Some(path) = path else { return Ok(Self::default()) };
-        let (replay, soak, skipped) =
-            crate::app::baseline(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
-        if skipped > 0 {
-            eprintln!("leaksoak analyze: --baseline {}: skipped {skipped} line(s) that are not JSON", path.display());
-        }
-        Ok(Self { path: Some(path.to_owned()), judged: Some((replay, soak)) })
+/// Checks that `--html` can be written, then reads `--baseline` when given; `Err` is the message.
+fn read_baseline(
+    path: Option<&Path>,
+    html_out: Option<&Path>,
+    analysis: &settings::Analysis,
+) -> Result<Option<crate::app::Baseline>, String> {
+    check_outputs(Outputs { junit: None, json: None, html: html_out }).map_err(|e| format!("{e:#}"))?;
+    let Some(path) = path else { return Ok(None) };
+    let before =
+        crate::app::Baseline::read(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
+    if before.skipped > 0 {
+        eprintln!(
+            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not JSON",
+            path.display(),
+            before.skipped
+        );
     }
-
-    /// The baseline's gauge per scenario, under the main recording's.
-    fn summary(&self, out: &mut impl Write) {
-        let (Some(path), Some((replay, _))) = (&self.path, &self.judged) else { return };
-        let _ = writeln!(out, "Baseline {} (before), leak gauge after its last cycle:", path.display());
-        for r in replay.scenarios() {
-            let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
-            let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
-        }
-    }
-
-    fn write_page(&self, path: &Path, source: &str, soak: &html::Soak) -> anyhow::Result<()> {
-        use anyhow::Context as _;
-        let baseline = self.judged.as_ref().map(|(_, soak)| soak);
-        let page = html::Page { source, soak, baseline, across_cycles: true, refresh_seconds: None };
-        std::fs::write(path, html::render(&page)).with_context(|| format!("cannot write {}", path.display()))
-    }
+    Ok(Some(before))
 }
 
 fn check_config(file: &Path, skip_secrets: bool) -> u8 {

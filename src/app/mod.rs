@@ -9,7 +9,7 @@ mod resume;
 
 pub use log::LogObserver;
 pub use progress::Progress;
-pub use replay::{Replay, Replayed, baseline};
+pub use replay::{Baseline, Replay, Replayed};
 pub use resume::Resumed;
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};

@@ -47,7 +47,6 @@ fn points(html: &str, series: &str) -> usize {
 #[test]
 fn a_cycle_is_drawn_one_point_per_batch_with_its_verdict_in_words() {
     let html = page(&soak_of([judged_cycle("sync", 50e6, false)]), None, false);
-    std::fs::write(std::env::temp_dir().join("p14-once.html"), &html).ok();
     assert_eq!(html.matches(r#"<svg class="chart batches""#).count(), 1);
     assert_eq!(points(&html, "main"), 13);
     assert_eq!(html.matches(r#"class="point warmup""#).count(), 3);

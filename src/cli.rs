@@ -47,6 +47,9 @@ pub enum Command {
         /// Write the recorded samples and each cycle's analysis here, as JSON (docs/recording.md).
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Write the report as one self-contained HTML page with charts here (docs/report.md).
+        #[arg(long)]
+        html: Option<PathBuf>,
     },
     /// Judge recorded samples again (from `once --json` or `run --record`); exit 1 when the leak gauge is
     /// raised after the last cycle, 2 when no cycle could be judged, 3 on bad input.
@@ -58,6 +61,13 @@ pub enum Command {
         /// A TOML file whose `[analysis]` section applies.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Write the report as one self-contained HTML page with charts here (docs/report.md).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// The recording before a fix: judged the same way, summed up in the text and drawn on the same
+        /// charts (dashed). The exit code stays the main recording's.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// Run the built-in fake OpenAI-compatible endpoint alone.
     FakeLlm(FakeLlmArgs),

@@ -1,20 +1,28 @@
 //! What each command does: the edge of the program, where errors become messages and exit codes.
 
 use crate::cli::{Command, FakeLlmArgs, exit};
+use crate::export::html;
 use crate::panic_log::Scrubber;
 use crate::settings::{self, RawSettings, SettingsError};
+use outputs::{Outputs, check_outputs, write_outputs, write_page};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
+
+mod outputs;
 
 /// Runs a parsed command line to its exit code.
 pub fn dispatch(command: Option<Command>) -> ExitCode {
     let code = match command {
         None => run(None, None),
         Some(Command::Run { config, record }) => run(config, record),
-        Some(Command::Analyze { files, config }) => analyze(&files, config.as_deref()),
-        Some(Command::Once { config, junit, json }) => once(config.as_deref(), junit.as_deref(), json.as_deref()),
+        Some(Command::Analyze { files, config, html, baseline }) => {
+            analyze(&files, config.as_deref(), html.as_deref(), baseline.as_deref())
+        }
+        Some(Command::Once { config, junit, json, html }) => {
+            once(config.as_deref(), Outputs { junit: junit.as_deref(), json: json.as_deref(), html: html.as_deref() })
+        }
         Some(Command::CheckConfig { file, skip_secrets }) => check_config(&file, skip_secrets),
         Some(Command::PrintConfig { config }) => print_config(config.as_deref()),
         Some(Command::FakeLlm(args)) => fake_llm(&args),
@@ -85,17 +93,18 @@ fn one_line(e: &anyhow::Error) -> String {
 /// Time left to background tasks once `run` has returned.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
 
-fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
+fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
     let Started { settings, telemetry, .. } = match load_and_init(file) {
         Ok(started) => started,
         Err(code) => return code,
     };
-    if let Err(e) = check_outputs(junit, json) {
+    if let Err(e) = check_outputs(outputs) {
         eprintln!("leaksoak once: {e:#}");
         telemetry.shutdown();
         return exit::BAD_CONFIG;
     }
+    let analysis = settings.analysis.clone();
     let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let judged = rt.block_on(crate::app::once(settings, progress, signals.received())).map_err(anyhow::Error::from);
     telemetry.shutdown();
@@ -113,39 +122,11 @@ fn once(file: Option<&Path>, junit: Option<&Path>, json: Option<&Path>) -> u8 {
     for j in &judged {
         println!("{}", j.report);
     }
-    if let Err(e) = write_outputs(&judged, junit, json) {
+    if let Err(e) = write_outputs(&judged, outputs, analysis) {
         eprintln!("leaksoak once: {}", one_line(&e));
         return exit::INCONCLUSIVE;
     }
     once_exit_code(&judged)
-}
-
-/// Fails before the soak, not after it, when an output file cannot be written (nothing is truncated here).
-fn check_outputs(junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    for (flag, path) in [("--junit", junit), ("--json", json)] {
-        if let Some(path) = path {
-            std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(path)
-                .with_context(|| format!("{flag} {}: cannot be written", path.display()))?;
-        }
-    }
-    Ok(())
-}
-
-fn write_outputs(judged: &[crate::engine::Judged], junit: Option<&Path>, json: Option<&Path>) -> anyhow::Result<()> {
-    use anyhow::Context as _;
-    if let Some(path) = junit {
-        std::fs::write(path, crate::export::junit::render(judged))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = json {
-        std::fs::write(path, crate::recording::once_json(judged))
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
 }
 
 /// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
@@ -160,11 +141,19 @@ pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     }
 }
 
-fn analyze(files: &[PathBuf], config: Option<&Path>) -> u8 {
+fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, baseline: Option<&Path>) -> u8 {
     let settings = match settings::load(config) {
         Ok(s) => s,
         Err(e) => return report_bad_config(&e),
     };
+    let before = match read_baseline(baseline, html_out, &settings.analysis) {
+        Ok(before) => before,
+        Err(message) => {
+            eprintln!("leaksoak analyze: {message}");
+            return exit::BAD_CONFIG;
+        }
+    };
+    let mut soak = html_out.map(|_| html::Soak::new(settings.analysis.clone(), html::Keep::Thinned));
     let mut replay = crate::app::Replay::new(settings.analysis);
     let mut skipped = 0usize;
     // Reports are written as cycles are judged; stdout closed early (`| head`) is not an error.
@@ -175,6 +164,9 @@ fn analyze(files: &[PathBuf], config: Option<&Path>) -> u8 {
             crate::recording::Entry::Cycle { scenario, batch_size, cycle } => {
                 let (n, judged) = replay.judge(scenario, batch_size, cycle);
                 let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
+                if let Some(soak) = soak.as_mut() {
+                    soak.push(&judged);
+                }
             }
             crate::recording::Entry::Skipped(e) => {
                 skipped += 1;
@@ -201,7 +193,20 @@ fn analyze(files: &[PathBuf], config: Option<&Path>) -> u8 {
     if skipped > 0 {
         let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
     }
+    if let Some(before) = &before {
+        before.summary(&mut out);
+    }
     let _ = out.flush();
+    if let (Some(path), Some(soak)) = (html_out, &soak) {
+        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let source = format!("leaksoak analyze {}", names.join(" "));
+        let baseline = before.as_ref().map(|b| &b.soak);
+        let page = html::Page { source: &source, soak, baseline, across_cycles: true, refresh_seconds: None };
+        if let Err(e) = write_page(path, &page) {
+            eprintln!("leaksoak analyze: {}", one_line(&e));
+            return exit::INCONCLUSIVE;
+        }
+    }
     if replayed.iter().any(|r| r.raised().iter().any(|x| *x)) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {
@@ -209,6 +214,26 @@ fn analyze(files: &[PathBuf], config: Option<&Path>) -> u8 {
     } else {
         exit::INCONCLUSIVE
     }
+}
+
+/// Checks that `--html` can be written, then reads `--baseline` when given; `Err` is the message.
+fn read_baseline(
+    path: Option<&Path>,
+    html_out: Option<&Path>,
+    analysis: &settings::Analysis,
+) -> Result<Option<crate::app::Baseline>, String> {
+    check_outputs(Outputs { junit: None, json: None, html: html_out }).map_err(|e| format!("{e:#}"))?;
+    let Some(path) = path else { return Ok(None) };
+    let before =
+        crate::app::Baseline::read(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
+    if before.skipped > 0 {
+        eprintln!(
+            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not JSON",
+            path.display(),
+            before.skipped
+        );
+    }
+    Ok(Some(before))
 }
 
 fn check_config(file: &Path, skip_secrets: bool) -> u8 {

@@ -17,7 +17,8 @@
 //!   the leak gauge's confirmation, and the text report. No I/O.
 //! * [`engine`]: the cycle engine: cycles of batches with a memory sample after each, judged across
 //!   cycles, and the vocabulary of what it produces (batch records, judged cycles, the observer trait).
-//! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML.
+//! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML, and
+//!   the HTML report (`once --html`, `analyze --html`, the daemon's `/`).
 //! * [`recording`]: recorded soaks (`docs/recording.md`), written by `once --json` and `run --record`
 //!   (rotated by size), read by `analyze` to judge a soak again and by `run` to resume one.
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs; what the load hits

@@ -9,7 +9,7 @@ mod resume;
 
 pub use log::LogObserver;
 pub use progress::Progress;
-pub use replay::{Replay, Replayed};
+pub use replay::{Baseline, Replay, Replayed};
 pub use resume::Resumed;
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
@@ -95,6 +95,7 @@ pub async fn run_on(
     let metrics = Metrics::new(crate::build_info::VERSION, crate::build_info::REVISION);
     metrics.reloaded(true);
     let board = Arc::new(Board::default());
+    let page = Arc::new(crate::export::html::Live::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let pending = Arc::new(Pending::default());
     let base = fake.as_ref().map(|f| f.base.clone());
@@ -103,6 +104,7 @@ pub async fn run_on(
     let endpoints = Endpoints {
         metrics: metrics.clone(),
         board: Arc::clone(&board),
+        page: Arc::clone(&page),
         bearer: settings.server.bearer_token.clone(),
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
     };
@@ -110,10 +112,14 @@ pub async fn run_on(
         Arc::new(LogObserver::new(false, true)),
         Arc::new(metrics.clone()),
         Arc::clone(&board) as Arc<dyn Observer>,
+        Arc::clone(&page) as Arc<dyn Observer>,
     ];
     // The resumed cycles are told to the metrics and `/status`, not appended again nor logged one by one.
-    let quiet: Arc<dyn Observer> =
-        Arc::new(Fanout(vec![Arc::new(metrics.clone()), Arc::clone(&board) as Arc<dyn Observer>]));
+    let quiet: Arc<dyn Observer> = Arc::new(Fanout(vec![
+        Arc::new(metrics.clone()),
+        Arc::clone(&board) as Arc<dyn Observer>,
+        Arc::clone(&page) as Arc<dyn Observer>,
+    ]));
     let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::clone(&quiet))?;
     if let Some(path) = &options.record {
         let (resumed, aside) = resume::resume(&mut engine, path, quiet.as_ref());

@@ -5,7 +5,8 @@
 
 use crate::analyze::{Rule, Verdict};
 use crate::engine::{Judge, Judged};
-use crate::recording::RecordedCycle;
+use crate::export::html::{Keep, Soak};
+use crate::recording::{Entry, ReadError, RecordedCycle};
 use crate::settings::Analysis;
 use std::collections::HashMap;
 
@@ -134,5 +135,42 @@ impl Replayed {
         let rules: Vec<String> =
             Rule::ALL.iter().map(|r| format!("{}={}", r.as_str(), u8::from(raised[r.index()]))).collect();
         rules.join(" ")
+    }
+}
+
+/// The recording before a fix (`analyze --baseline`), judged whole under the same settings before the
+/// main recording is read. Its cycles' reports are not printed: the main recording's are.
+#[derive(Debug)]
+pub struct Baseline {
+    /// Its file, named in the text output.
+    pub path: std::path::PathBuf,
+    /// Its scenarios replayed: their gauges for the text output.
+    pub replay: Replay,
+    /// Its page model, drawn beside the main recording's.
+    pub soak: Soak,
+    /// JSON-lines lines that are not JSON, skipped.
+    pub skipped: usize,
+}
+
+impl Baseline {
+    /// Reads and judges the recording at `path` under `settings`.
+    pub fn read(path: &std::path::Path, settings: &Analysis) -> Result<Self, ReadError> {
+        let mut replay = Replay::new(settings.clone());
+        let mut soak = Soak::new(settings.clone(), Keep::Thinned);
+        let mut skipped = 0;
+        crate::recording::read_path(path, |entry| match entry {
+            Entry::Cycle { scenario, batch_size, cycle } => soak.push(&replay.judge(scenario, batch_size, cycle).1),
+            Entry::Skipped(_) => skipped += 1,
+        })?;
+        Ok(Self { path: path.to_owned(), replay, soak, skipped })
+    }
+
+    /// Its gauge per scenario, in the shape of the main recording's.
+    pub fn summary(&self, out: &mut impl std::io::Write) {
+        let _ = writeln!(out, "Baseline {} (before), leak gauge after its last cycle:", self.path.display());
+        for r in self.replay.scenarios() {
+            let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
+            let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
+        }
     }
 }

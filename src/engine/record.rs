@@ -20,12 +20,29 @@ pub struct BatchRecord {
     /// Failures by kind (`connect`, `timeout`, …); kinds with no failure are left out.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// Counts of the target's resources after the batch by name (`open_fds`, `sockets`, `threads`, `tasks`,
+    /// …), when the recording has them: a descriptor or thread leak climbs here while memory may not. The
+    /// HTML report draws one chart per name; empty when not recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, u64>,
+    /// The target's memory after the batch split by kind (`anon_bytes`, `file_bytes`, `shmem_bytes`, …),
+    /// when the recording has it: tells a heap leak from a growing page cache. Empty when not recorded.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub memory_breakdown: BTreeMap<String, u64>,
 }
 
 impl BatchRecord {
     pub fn new(phase: Phase, memory_bytes: u64, requests: u64, errors: &ErrorCounts) -> Self {
         let errors_by_kind = errors.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.as_str().to_owned(), n)).collect();
-        Self { phase, memory_bytes, requests, errors: errors.total(), errors_by_kind }
+        Self {
+            phase,
+            memory_bytes,
+            requests,
+            errors: errors.total(),
+            errors_by_kind,
+            resources: BTreeMap::new(),
+            memory_breakdown: BTreeMap::new(),
+        }
     }
 
     /// The analysis input of a batch.

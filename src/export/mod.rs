@@ -1,10 +1,11 @@
 //! Outputs: what leaves leaksoak. Prometheus metrics and the status endpoints of the daemon (served over
-//! hyper), and the JUnit XML of `once`.
+//! hyper), the JUnit XML of `once`, and the HTML report (`once --html`, `analyze --html`, `GET /`).
 
 mod auth;
 mod confidence;
 mod family;
 mod connections;
+pub mod html;
 pub mod junit;
 pub mod metrics;
 mod priority;

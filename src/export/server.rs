@@ -1,5 +1,5 @@
-//! The HTTP server of the daemon (docs/endpoints.md), on hyper: `/metrics`, `/healthz`, `/readyz`, `/status`,
-//! `/report` and `POST /-/reload`.
+//! The HTTP server of the daemon (docs/endpoints.md), on hyper: `/` (the live HTML report), `/metrics`,
+//! `/healthz`, `/readyz`, `/status`, `/report` and `POST /-/reload`.
 
 use super::auth::authorized;
 use super::connections::{Registry, Watched};
@@ -40,6 +40,8 @@ pub struct Endpoints {
     pub metrics: Metrics,
     /// `/status`, `/report`, `/readyz`.
     pub board: Arc<Board>,
+    /// `/`: the recent cycles of every scenario as the HTML report.
+    pub page: Arc<super::html::Live>,
     /// When set, every endpoint but `/healthz` requires `Authorization: Bearer <token>`.
     pub bearer: Option<Secret>,
     /// `POST /-/reload`, when `server.enable_lifecycle` is set.
@@ -140,7 +142,7 @@ async fn route(e: Arc<Endpoints>, req: http::Request<Incoming>) -> Result<Respon
     let path = req.uri().path();
     let method = req.method();
     let expected = match path {
-        "/healthz" | "/metrics" | "/readyz" | "/status" | "/report" => Method::GET,
+        "/" | "/healthz" | "/metrics" | "/readyz" | "/status" | "/report" => Method::GET,
         "/-/reload" => Method::POST,
         _ => return Ok(text(StatusCode::NOT_FOUND, "not found\n")),
     };
@@ -159,6 +161,7 @@ async fn route(e: Arc<Endpoints>, req: http::Request<Incoming>) -> Result<Respon
         "/readyz" => text(StatusCode::SERVICE_UNAVAILABLE, "not ready: no batch attempted yet\n"),
         "/status" => status(&e),
         "/report" => text(StatusCode::OK, &e.board.reports()),
+        "/" => body(StatusCode::OK, "text/html; charset=utf-8", e.page.render()),
         _ => reload(&e),
     })
 }

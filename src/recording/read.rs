@@ -328,8 +328,29 @@ fn batch(value: &Value, place: &str) -> Result<BatchRecord, ReadError> {
         .and_then(Value::as_object)
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
         .unwrap_or_else(BTreeMap::new);
-    Ok(BatchRecord { phase, memory_bytes: memory.round() as u64, requests, errors, errors_by_kind })
+    Ok(BatchRecord {
+        phase,
+        memory_bytes: memory.round() as u64,
+        requests,
+        errors,
+        errors_by_kind,
+        resources: counts(obj, "resources"),
+        memory_breakdown: counts(obj, "memory_breakdown"),
+    })
 }
+
+/// An optional map of counts (`resources`, `memory_breakdown`), read tolerantly: a field that is not an
+/// object, or an entry that is not a whole number, is left out; at most [`MAX_COUNTS`] names are kept.
+fn counts(obj: &Map<String, Value>, key: &str) -> BTreeMap<String, u64> {
+    let Some(map) = obj.get(key).and_then(Value::as_object) else {
+        return BTreeMap::new();
+    };
+    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).take(MAX_COUNTS).collect()
+}
+
+/// The most names a batch's `resources` or `memory_breakdown` keeps: a target reports a handful, and a
+/// hostile recording must not make the report draw thousands of charts.
+pub const MAX_COUNTS: usize = 16;
 
 fn number(obj: &Map<String, Value>, place: &str, key: &str) -> Result<f64, ReadError> {
     match obj.get(key) {

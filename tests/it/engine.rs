@@ -20,8 +20,8 @@ fn write_config(dir: &tempfile::TempDir, text: &str) -> String {
     path.to_str().expect("utf-8 path").to_owned()
 }
 
-/// `leaksoak once` with `config` written into `dir`, and `--junit`/`--json` files there: its output and
-/// the two paths.
+/// `leaksoak once` with `config` written into `dir`, and `--junit`/`--json`/`--html` files there
+/// (`report.html`): its output and the first two paths.
 fn once_with_outputs(dir: &tempfile::TempDir, config: &str) -> (std::process::Output, PathBuf, PathBuf) {
     let config = write_config(dir, config);
     let (junit, json) = (dir.path().join("junit.xml"), dir.path().join("samples.json"));
@@ -30,6 +30,8 @@ fn once_with_outputs(dir: &tempfile::TempDir, config: &str) -> (std::process::Ou
         .arg(&junit)
         .arg("--json")
         .arg(&json)
+        .arg("--html")
+        .arg(dir.path().join("report.html"))
         .output()
         .expect("run once");
     (out, junit, json)
@@ -56,6 +58,10 @@ fn once_catches_a_deliberate_leak_and_writes_junit_and_json() {
     assert_eq!(cycle["batches"][0]["phase"], "warmup");
     let slope = cycle["slope_bytes_per_request"].as_f64().expect("slope");
     assert!((14_000.0..24_000.0).contains(&slope), "16 KiB/request leak measured as {slope} B/request");
+    let html = std::fs::read_to_string(dir.path().join("report.html")).expect("html written");
+    assert!(html.contains(r#"data-scenario="quick" data-batches="12""#), "{html}");
+    assert_eq!(html.matches(r#"data-series="main" cx"#).count(), 12, "one point per batch");
+    assert!(html.contains("<strong>LEAK</strong>") && html.contains(r#"data-rule="slope""#));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use crate::helpers::{
     Daemon, FakeProcess, free_port, get_text, http, sample_value, spawn_daemon, spawn_daemon_process,
-    spawn_fake_process, wait_for_metrics,
+    spawn_fake_process, wait_for, wait_for_metrics,
 };
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -90,6 +90,9 @@ async fn a_leaking_cycle_shows_in_metrics_status_and_report_alike() {
     assert!((growth - value(&m, "leaksoak_cycle_growth_ratio{scenario=\"chat\"}")).abs() < 1e-9);
     let report = get_text(d.url("/report")).await;
     assert!(report.contains("Memory Growth Analysis: chat") && report.contains("Memory grew by"), "{report}");
+    let page = wait_for(&d, "/", 10, |p| p.contains("data-batches")).await;
+    assert!(page.contains(r#"data-scenario="chat" data-batches="12""#), "{page}");
+    assert!(page.contains("<strong>LEAK</strong>") && page.contains(r#"<meta http-equiv="refresh""#));
 }
 
 #[tokio::test]
@@ -234,7 +237,7 @@ async fn a_bearer_token_guards_every_endpoint_but_healthz() {
     let token = dir.path().join("token");
     std::fs::write(&token, "t0ps3cret\n").expect("write");
     let (d, _target) = soak_target(&[], &format!("bearer_token_file = {:?}\n", token.display())).await;
-    for path in ["/metrics", "/readyz", "/status", "/report"] {
+    for path in ["/", "/metrics", "/readyz", "/status", "/report"] {
         let resp = http().get(d.url(path)).send().await.expect("get");
         assert_eq!(resp.status().as_u16(), 401, "{path} without a token");
         let resp = http().get(d.url(path)).bearer_auth("wrong").send().await.expect("get");

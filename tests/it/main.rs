@@ -14,6 +14,7 @@ mod memory;
 mod otlp;
 mod plateau;
 mod replay;
+mod report;
 mod resume;
 mod resume_kill;
 mod rotation;

@@ -146,3 +146,26 @@ fn pretty_printed_documents_are_read_whole_up_to_the_cap() {
         "{refused}"
     );
 }
+
+#[test]
+fn resource_counts_and_the_memory_breakdown_are_read_when_present_and_tolerated_when_odd() {
+    let text = r#"{"cycles": [{"batches": [
+        {"memory_bytes": 1, "requests": 1, "resources": {"open_fds": 41, "sockets": 12, "threads": 9},
+         "memory_breakdown": {"anon_bytes": 1000, "file_bytes": 200, "shmem_bytes": 0}},
+        {"memory_bytes": 1, "requests": 1, "resources": {"open_fds": "many", "threads": -1}},
+        {"memory_bytes": 1, "requests": 1, "resources": [1, 2], "memory_breakdown": null},
+        {"memory_bytes": 1, "requests": 1}]}]}"#;
+    let batches = &read(text).expect("valid")[0].cycles[0].batches;
+    let names = |m: &BTreeMap<String, u64>| m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
+    assert_eq!(names(&batches[0].resources), "open_fds=41 sockets=12 threads=9");
+    assert_eq!(names(&batches[0].memory_breakdown), "anon_bytes=1000 file_bytes=200 shmem_bytes=0");
+    assert!(batches[1].resources.is_empty(), "values that are not counts are left out");
+    assert!(batches[2].resources.is_empty() && batches[2].memory_breakdown.is_empty());
+    assert!(batches[3].resources.is_empty());
+    let many: Vec<String> = (0..40).map(|i| format!(r#""r{i:02}": {i}"#)).collect();
+    let text = format!(
+        r#"{{"cycles": [{{"batches": [{{"memory_bytes": 1, "requests": 1, "resources": {{{}}}}}]}}]}}"#,
+        many.join(",")
+    );
+    assert_eq!(read(&text).expect("valid")[0].cycles[0].batches[0].resources.len(), MAX_COUNTS);
+}

@@ -1,0 +1,66 @@
+//! The files a command writes besides its text on stdout: `once`'s `--junit`, `--json` and `--html`, and
+//! `analyze`'s `--html`.
+
+use crate::export::html;
+use crate::settings;
+use std::path::Path;
+
+/// The files `once` writes besides its report on stdout.
+#[derive(Debug, Clone, Copy)]
+pub struct Outputs<'a> {
+    /// `--junit`: JUnit XML.
+    pub junit: Option<&'a Path>,
+    /// `--json`: the recording.
+    pub json: Option<&'a Path>,
+    /// `--html`: the report with charts.
+    pub html: Option<&'a Path>,
+}
+
+/// Fails before the soak, not after it, when an output file cannot be written (nothing is truncated here).
+pub fn check_outputs(o: Outputs<'_>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    for (flag, path) in [("--junit", o.junit), ("--json", o.json), ("--html", o.html)] {
+        if let Some(path) = path {
+            std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .with_context(|| format!("{flag} {}: cannot be written", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub fn write_outputs(
+    judged: &[crate::engine::Judged],
+    o: Outputs<'_>,
+    analysis: settings::Analysis,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    if let Some(path) = o.html {
+        let mut soak = html::Soak::new(analysis, html::Keep::Thinned);
+        judged.iter().for_each(|j| soak.push(j));
+        let page = html::Page {
+            source: "leaksoak once",
+            soak: &soak,
+            baseline: None,
+            across_cycles: false,
+            refresh_seconds: None,
+        };
+        write_page(path, &page)?;
+    }
+    if let Some(path) = o.junit {
+        std::fs::write(path, crate::export::junit::render(judged))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = o.json {
+        std::fs::write(path, crate::recording::once_json(judged))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
+
+pub fn write_page(path: &Path, page: &html::Page<'_>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    std::fs::write(path, html::render(page)).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,6 +1,7 @@
 //! JUnit XML for CI pipelines (`once --junit FILE`): a test case per scenario; a leak is a failure carrying
 //! the report, an `error` cycle an error, `noisy` and `insufficient` skipped (the pytest suite skips noisy runs).
 
+use super::markup::escape;
 use crate::analyze::Verdict;
 use crate::engine::Judged;
 use std::fmt::Write;
@@ -43,31 +44,4 @@ pub fn render(judged: &[Judged]) -> String {
     }
     out.push_str("</testsuite>\n");
     out
-}
-
-/// Escapes text for XML attributes and content.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escapes_markup_and_drops_control_characters() {
-        assert_eq!(escape("a<b & \"c\"\u{1}"), "a&lt;b &amp; &quot;c&quot;");
-    }
 }

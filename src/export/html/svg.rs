@@ -17,21 +17,7 @@ const BOTTOM: f64 = 44.0;
 /// The most ticks an axis gets: enough to read a value off, few enough not to crowd a laptop screen.
 const MAX_TICKS: usize = 7;
 
-/// `&`, `<`, `>`, `"` and `'` written as entities, for text and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::export::markup::escape;
 
 /// One axis: the range of values it shows and its title with the unit (`memory (MiB)`).
 #[derive(Debug, Clone, PartialEq)]

@@ -120,7 +120,11 @@ fn rule_marks(chart: &mut Chart, view: &CycleView, x: &[f64], settings: &Analysi
         let line = stats::theil_sen(&mx, &my);
         let (x0, x1) = (mx[0], mx[mx.len() - 1]);
         chart.polyline(&[(x0, mib(line.at(x0))), (x1, mib(line.at(x1)))], "fit");
-        let label = format!("Theil–Sen slope {:.0} B/request, p = {:.3}", a.slope_bytes_per_request, a.slope_p_value);
+        let label = format!(
+            "Theil–Sen slope {:.0} B/request, {}",
+            a.slope_bytes_per_request,
+            super::section::p_value(a.slope_p_value)
+        );
         chart.legend(3, "fit", &label);
     }
     let w = settings.rolling_window.min(mx.len());

@@ -92,7 +92,7 @@ fn figures(out: &mut String, c: &CycleView) {
         ("initial average", format!("{:.2} MiB", mib(a.initial_avg))),
         ("final average", format!("{:.2} MiB", mib(a.final_avg))),
         ("growth", format!("{:+.2} MiB ({:+.1} %)", mib(a.growth_bytes), a.growth_ratio * 100.0)),
-        ("slope", format!("{:.0} bytes per request, p = {:.4}", a.slope_bytes_per_request, a.slope_p_value)),
+        ("slope", format!("{:.0} bytes per request, {}", a.slope_bytes_per_request, p_value(a.slope_p_value))),
         ("noise", format!("{:.2} % of the mean", a.noise_cv * 100.0)),
         ("failed requests", format!("{} of {}", a.errors, a.requests)),
     ];
@@ -157,4 +157,9 @@ fn baseline_words(out: &mut String, b: &ScenarioView) {
         a.slope_bytes_per_request,
         mib(a.final_avg)
     );
+}
+
+/// A p-value as read at a glance: four decimals, and "p < 0.0001" rather than a p of zero.
+pub(super) fn p_value(p: f64) -> String {
+    if p < 0.0001 { "p < 0.0001".to_owned() } else { format!("p = {p:.4}") }
 }

@@ -88,6 +88,8 @@ impl Target {
             requests: s.requests,
             errors: s.errors,
             errors_by_kind: Default::default(),
+            resources: Default::default(),
+            memory_breakdown: None,
         };
         let warmup: Vec<BatchRecord> = (0..WARMUP).map(|_| record(Phase::Warmup, self.batch())).collect();
         warmup.into_iter().chain((0..MEASURE).map(|_| record(Phase::Measure, self.batch()))).collect()

@@ -12,7 +12,8 @@ use leaksoak::settings::{Memory, MemorySource, ProcessSelector};
 use std::time::Duration;
 
 fn sampler(source: MemorySource) -> Sampler {
-    Sampler::new(&Memory { source, samples_per_batch: 1, settle: Duration::ZERO }).expect("a sampler")
+    Sampler::new(&Memory { source, samples_per_batch: 1, settle: Duration::ZERO, resources: Default::default() })
+        .expect("a sampler")
 }
 
 fn reads(c: &mut Criterion) {

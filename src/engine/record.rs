@@ -3,6 +3,7 @@
 
 use crate::analyze::{CycleAnalysis, Finding, Phase, Sample};
 use crate::load::ErrorCounts;
+use crate::memory::Breakdown;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,12 +21,32 @@ pub struct BatchRecord {
     /// Failures by kind (`connect`, `timeout`, …); kinds with no failure are left out.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// Resource counts read at the same sample point as memory (`open_fds`, `sockets`, `threads`, `tasks`,
+    /// a scraped page's extra metrics); left out when the source has none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub resources: BTreeMap<String, u64>,
+    /// Where the memory is (anonymous, file-backed, shared), when the source can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_breakdown: Option<Breakdown>,
 }
 
 impl BatchRecord {
     pub fn new(phase: Phase, memory_bytes: u64, requests: u64, errors: &ErrorCounts) -> Self {
         let errors_by_kind = errors.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.as_str().to_owned(), n)).collect();
-        Self { phase, memory_bytes, requests, errors: errors.total(), errors_by_kind }
+        Self {
+            phase,
+            memory_bytes,
+            requests,
+            errors: errors.total(),
+            errors_by_kind,
+            resources: BTreeMap::new(),
+            memory_breakdown: None,
+        }
+    }
+
+    /// The record with what the sample read beside memory.
+    pub fn with_extras(self, resources: BTreeMap<String, u64>, memory_breakdown: Option<Breakdown>) -> Self {
+        Self { resources, memory_breakdown, ..self }
     }
 
     /// The analysis input of a batch.

@@ -3,6 +3,7 @@
 use super::duration::{HumaneDuration, MAX_DURATION};
 use super::memory_http::{self, HttpOptions, PROMQL_ALLOW_UNLABELED, TLS_INSECURE_SKIP_VERIFY};
 use super::problems::Problems;
+use super::resources::{self, Resources};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ pub struct RawMemory {
     pub query: String,
     pub samples_per_batch: u64,
     pub settle: HumaneDuration,
+    pub resources: bool,
+    pub resource_metrics: BTreeMap<String, String>,
     // The sources that read over HTTP (`scrape`, `promql`): credentials, headers, TLS (memory_http.rs),
     // and what a PromQL result must carry.
     pub bearer_token_file: String,
@@ -68,6 +71,8 @@ impl Default for RawMemory {
             query: String::new(),
             samples_per_batch: SAMPLES_PER_BATCH,
             settle: SETTLE,
+            resources: resources::RESOURCES,
+            resource_metrics: resources::default_metrics(),
             bearer_token_file: String::new(),
             basic_auth_user: String::new(),
             basic_auth_password_file: String::new(),
@@ -163,6 +168,8 @@ pub struct Memory {
     pub samples_per_batch: usize,
     /// Wait after a batch before the first read.
     pub settle: Duration,
+    /// The series read beside memory at every sample (fds, sockets, threads, tasks, the breakdown).
+    pub resources: Resources,
 }
 
 pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
@@ -204,6 +211,7 @@ pub fn validate(raw: &RawMemory, p: &mut Problems) -> Memory {
         samples_per_batch: p.between("memory.samples_per_batch", raw.samples_per_batch, 1, MAX_SAMPLES_PER_BATCH)
             as usize,
         settle: p.duration_at_most("memory.settle", raw.settle.0, MAX_DURATION),
+        resources: resources::validate(raw.resources, &raw.resource_metrics, p),
     }
 }
 

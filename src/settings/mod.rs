@@ -19,6 +19,7 @@ mod memory_http;
 mod problems;
 mod relations;
 mod render;
+pub mod resources;
 pub mod scenario;
 mod secret;
 mod secret_text;
@@ -34,6 +35,7 @@ pub use memory::{CgroupMetric, Memory, MemorySource, MetricSelector, ProcessSele
 pub use memory_http::{Authorization, HttpOptions};
 pub use problems::{Problem, Problems, SecretReading, SettingsError};
 pub use render::{default_toml, redacted_toml};
+pub use resources::Resources;
 pub use scenario::{Api, Scenario, ScenarioName, Target};
 pub use secret::{Secret, shown_url};
 pub use server::Server;

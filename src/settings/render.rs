@@ -44,6 +44,8 @@ const COMMENTS: &[(&str, &str)] = &[
     ("memory.query", "promql: instant query returning one sample"),
     ("memory.samples_per_batch", "median of N reads after each batch (at most 100)"),
     ("memory.settle", "wait after a batch before reading"),
+    ("memory.resources", "also read open fds, sockets, threads (cgroup: tasks) and the memory breakdown"),
+    ("memory.resource_metrics", "scrape: resource name = metric counting it on the same page (at most 16)"),
     ("memory.bearer_token_file", "scrape, promql: a file holding a token sent as Authorization: Bearer"),
     ("memory.basic_auth_user", "scrape, promql: basic auth user (with basic_auth_password_file)"),
     ("memory.basic_auth_password_file", "scrape, promql: a file holding the basic auth password"),

@@ -17,6 +17,8 @@ fn cycle(memory: impl Fn(u64) -> u64, failed: u64) -> Vec<BatchRecord> {
             requests: 100,
             errors: failed,
             errors_by_kind: kinds.clone(),
+            resources: Default::default(),
+            memory_breakdown: None,
         })
         .collect()
 }

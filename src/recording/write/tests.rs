@@ -11,6 +11,8 @@ fn judged(scenario: &str) -> Judged {
             requests: 100,
             errors: 0,
             errors_by_kind: Default::default(),
+            resources: Default::default(),
+            memory_breakdown: None,
         })
         .collect();
     Judge::new(scenario).judge(100, &Analysis::default(), batches, CycleEnd::Completed)

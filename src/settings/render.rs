@@ -32,6 +32,8 @@ const COMMENTS: &[(&str, &str)] = &[
     ("analysis.confirm_cycles", "growth/tail/slope must fire in N consecutive cycles to raise the gauge"),
     ("analysis.latch", "true: the leak gauge stays 1 until restart once raised"),
     ("analysis.max_error_ratio", "above this failed share of requests a cycle is not judged (error)"),
+    ("analysis.resource_min_per_request", "fds, sockets, threads: slope floor in units per request (0.01: 1 per 100)"),
+    ("analysis.resource_min_growth", "fds, sockets, threads: fitted growth over a cycle or the trend window"),
     ("memory.source", "self | self-heap | process | cgroup | scrape | promql"),
     ("memory.pid", "process: one of pid / pid_file / process_name"),
     ("memory.pid_file", "process: a file holding the pid, read before every batch"),

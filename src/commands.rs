@@ -188,7 +188,7 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
     let replayed = replay.scenarios();
     let _ = writeln!(out, "Leak gauge after the last cycle:");
     for r in replayed {
-        let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
+        let state = if r.any_raised() { "RAISED" } else { "down" };
         let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
     }
     let _ = writeln!(out, "Leak gauge history:");
@@ -199,7 +199,7 @@ fn analyze(file: &Path, config: Option<&Path>) -> u8 {
         let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
     }
     let _ = out.flush();
-    if replayed.iter().any(|r| r.raised().iter().any(|x| *x)) {
+    if replayed.iter().any(crate::app::Replayed::any_raised) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {
         exit::OK

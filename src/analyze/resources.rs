@@ -169,11 +169,12 @@ pub fn render(cycles: &[ResourceCycle], raised: impl Fn(&str) -> bool) -> String
 pub fn breakdown_line(first: [f64; 3], last: [f64; 3]) -> Option<String> {
     let delta: Vec<f64> = first.iter().zip(last).map(|(a, b)| b - a).collect();
     let grown: f64 = delta.iter().map(|d| d.max(0.0)).sum();
-    if !(grown > 0.0) {
+    if grown.is_nan() || grown <= 0.0 {
         return None;
     }
     let names = ["anonymous", "file-backed", "shared"];
-    let (top, share) = (0..3).map(|i| (i, delta[i].max(0.0) / grown)).fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
+    let (top, share) =
+        (0..3).map(|i| (i, delta[i].max(0.0) / grown)).fold((0, 0.0), |a, b| if b.1 > a.1 { b } else { a });
     let mib = |b: f64| b / 1_048_576.0;
     Some(format!(
         "Memory breakdown: growth is {:.0} % {} memory (anonymous {:+.2} MiB, file-backed {:+.2} MiB, shared {:+.2} MiB){}",

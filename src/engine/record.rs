@@ -1,7 +1,7 @@
 //! What a cycle leaves behind: one record per batch and the judged cycle, in the shape `once --json`
 //! writes and `analyze` reads (docs/recording.md).
 
-use crate::analyze::{CycleAnalysis, Finding, Phase, Sample};
+use crate::analyze::{CycleAnalysis, Finding, Phase, ResourceCycle, Sample};
 use crate::load::ErrorCounts;
 use crate::memory::Breakdown;
 use serde::{Deserialize, Serialize};
@@ -142,4 +142,9 @@ pub struct Judged {
     pub finished_at: f64,
     /// The text report of the cycle (docs/analysis.md#the-report).
     pub report: String,
+    /// What the cycle concluded about each resource read beside memory, its findings marked confirmed
+    /// or not (empty when none was read, or the cycle was not judged).
+    pub resources: Vec<ResourceCycle>,
+    /// The scenario's resource leak gauges after this cycle: `leaksoak_resource_leak_detected{resource}`.
+    pub resources_raised: BTreeMap<String, bool>,
 }

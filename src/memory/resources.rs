@@ -35,7 +35,7 @@ pub struct Breakdown {
 
 impl Breakdown {
     /// Component-wise sum (a process tree).
-    pub fn add(self, other: Self) -> Self {
+    pub fn plus(self, other: Self) -> Self {
         Self {
             anon_bytes: self.anon_bytes.saturating_add(other.anon_bytes),
             file_bytes: self.file_bytes.saturating_add(other.file_bytes),
@@ -103,7 +103,7 @@ pub fn of_processes(pids: &[u32], target: &str, unreadable: &mut Unreadable) -> 
         let s = process_series(*pid);
         fds = merge(fds, s.fds, |(a, b), (c, d)| (a + c, b + d), OPEN_FDS, target, unreadable);
         threads = merge(threads, s.threads, |a, b| a + b, THREADS, target, unreadable);
-        breakdown = merge(breakdown, s.breakdown, Breakdown::add, "memory_breakdown", target, unreadable);
+        breakdown = merge(breakdown, s.breakdown, Breakdown::plus, "memory_breakdown", target, unreadable);
     }
     let mut resources = BTreeMap::new();
     if let Some((open, sockets)) = fds {

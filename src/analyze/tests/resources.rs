@@ -44,7 +44,9 @@ fn one_socket_per_ten_requests_is_a_leak_confirmed_in_the_second_cycle() {
     assert_eq!(c.slope_per_request, 0.1);
     let slope = &c.findings[0];
     assert!(
-        slope.message.starts_with("sockets grow by 0.10 per request (p = 0.0000, 90 over the cycle): possible connection leak"),
+        slope
+            .message
+            .starts_with("sockets grow by 0.10 per request (p = 0.0000, 90 over the cycle): possible connection leak"),
         "{}",
         slope.message
     );

@@ -34,11 +34,18 @@ struct State {
 pub struct ResourceGauge {
     /// By resource name.
     states: BTreeMap<String, State>,
+    /// `once`: a single cycle; a significant finding is confirmed at once, as memory's are.
+    single: bool,
 }
 
 impl ResourceGauge {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The gauges of a single cycle (`once`): no streak to wait for.
+    pub fn single_cycle() -> Self {
+        Self { single: true, ..Self::default() }
     }
 
     /// Judges one cycle: `series` holds each resource's counts over the measured batches. Returns each
@@ -50,7 +57,8 @@ impl ResourceGauge {
             let state = self.states.entry(name.clone()).or_default();
             state.push(c.final_level, c.noise);
             c.findings.extend(state.trend(name, settings));
-            state.confirm(&mut c, settings);
+            let needed = if self.single { 1 } else { settings.confirm_cycles.max(1) };
+            state.confirm(&mut c, needed, settings.latch);
             out.push(c);
         }
         out
@@ -105,8 +113,8 @@ impl State {
     }
 
     /// Extends or ends each rule's streak with this cycle, marks its findings confirmed once the streak
-    /// reaches `confirm_cycles`, and sets the gauge.
-    fn confirm(&mut self, c: &mut ResourceCycle, settings: &Analysis) {
+    /// reaches `needed` (`confirm_cycles`), and sets the gauge (kept raised with `latch`).
+    fn confirm(&mut self, c: &mut ResourceCycle, needed: u32, latch: bool) {
         let counts = |rule: ResourceRule| match rule {
             ResourceRule::Slope => c.p_value < SLOPE_CONFIRM_ALPHA,
             ResourceRule::Tail => c.p_value < PYTEST_CONFIRM_ALPHA,
@@ -124,12 +132,11 @@ impl State {
         if fired.contains(&ResourceRule::Slope) {
             self.rate = c.slope_per_request;
         }
-        let needed = settings.confirm_cycles.max(1);
         for f in &mut c.findings {
             f.confirmed = counts(f.rule) && self.streaks[f.rule.index()] >= needed;
         }
         let now = c.findings.iter().any(|f| f.confirmed);
-        self.raised = now || (settings.latch && self.raised);
+        self.raised = now || (latch && self.raised);
     }
 }
 

@@ -46,7 +46,7 @@ impl Judge {
 
     /// The judge of `once`: a single cycle, with the pytest suite's semantics ([`Gauge::single_cycle`]).
     pub fn single_cycle(scenario: &str) -> Self {
-        Self { gauge: Gauge::single_cycle(), ..Self::new(scenario) }
+        Self { gauge: Gauge::single_cycle(), resources: ResourceGauge::single_cycle(), ..Self::new(scenario) }
     }
 
     /// Judges a finished cycle. A discarded cycle (restart, failed source) is `error`; a restart also

@@ -99,6 +99,15 @@ pub struct FakeLlmArgs {
     /// Bytes kept alive per failed request.
     #[arg(long)]
     pub leak_bytes_per_error: Option<u64>,
+    /// Keep an open file descriptor per N successful requests (0: never).
+    #[arg(long)]
+    pub leak_fds_every: Option<u64>,
+    /// Keep an open connection (one socket) per N successful requests (0: never).
+    #[arg(long)]
+    pub leak_sockets_every: Option<u64>,
+    /// Keep a parked thread per N successful requests (0: never).
+    #[arg(long)]
+    pub leak_threads_every: Option<u64>,
     /// Bounded memory on purpose: off, working_set (grows to the limit, stops) or cache (fills, released).
     #[arg(long)]
     pub plateau: Option<String>,

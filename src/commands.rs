@@ -248,6 +248,9 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
     f.error_rate = args.error_rate.unwrap_or(f.error_rate);
     f.leak_bytes_per_request = args.leak_bytes_per_request.unwrap_or(f.leak_bytes_per_request);
     f.leak_bytes_per_error = args.leak_bytes_per_error.unwrap_or(f.leak_bytes_per_error);
+    f.leak_fds_every = args.leak_fds_every.unwrap_or(f.leak_fds_every);
+    f.leak_sockets_every = args.leak_sockets_every.unwrap_or(f.leak_sockets_every);
+    f.leak_threads_every = args.leak_threads_every.unwrap_or(f.leak_threads_every);
     f.plateau = args.plateau.clone().unwrap_or(std::mem::take(&mut f.plateau));
     f.plateau_bytes_per_request = args.plateau_bytes_per_request.unwrap_or(f.plateau_bytes_per_request);
     f.plateau_limit_bytes = args.plateau_limit_bytes.unwrap_or(f.plateau_limit_bytes);

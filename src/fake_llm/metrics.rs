@@ -1,6 +1,7 @@
 //! The fake endpoint's own request counters, served on its `/metrics`.
 
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use super::handles::Counts;
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
 /// Which route a request took; a bounded label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub struct Metrics {
     leaked: IntGauge,
     /// `fake_llm_plateau_bytes`: memory held by the plateau knobs now.
     plateau: IntGauge,
+    /// `fake_llm_kept_handles{kind}`: file descriptors, sockets and threads kept by the leak knobs.
+    kept: IntGaugeVec,
 }
 
 impl Metrics {
@@ -54,16 +57,28 @@ impl Metrics {
             .expect("valid metric definition");
         registry.register(Box::new(leaked.clone())).expect("registered once");
         registry.register(Box::new(plateau.clone())).expect("registered once");
+        let kept = IntGaugeVec::new(
+            Opts::new(
+                "fake_llm_kept_handles",
+                "File descriptors, sockets and threads kept by the deliberate leak knobs",
+            ),
+            &["kind"],
+        )
+        .expect("valid metric definition");
+        registry.register(Box::new(kept.clone())).expect("registered once");
         let requests = Route::ALL.map(|r| ["success", "error"].map(|o| vec.with_label_values(&[r.as_str(), o])));
-        Self { registry, requests, leaked, plateau }
+        Self { registry, requests, leaked, plateau, kept }
     }
 
     pub fn count(&self, route: Route, failed: bool) {
         self.requests[route as usize][usize::from(failed)].inc();
     }
 
-    /// The text exposition, with the leak and plateau gauges brought up to date.
-    pub fn render(&self, leaked_bytes: u64, plateau_bytes: usize) -> Vec<u8> {
+    /// The text exposition, with the leak, plateau and kept-handle gauges brought up to date.
+    pub fn render(&self, leaked_bytes: u64, plateau_bytes: usize, kept: Counts) -> Vec<u8> {
+        for (kind, n) in [("fds", kept.fds), ("sockets", kept.sockets), ("threads", kept.threads)] {
+            self.kept.with_label_values(&[kind]).set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         self.leaked.set(i64::try_from(leaked_bytes).unwrap_or(i64::MAX));
         self.plateau.set(i64::try_from(plateau_bytes).unwrap_or(i64::MAX));
         let mut out = Vec::with_capacity(1024);

@@ -2,10 +2,12 @@
 //!
 //! It is part of the product, not a mock: it speaks the real wire format (the official `openai` Python SDK
 //! is tested against it) and has fault knobs (latency, error rate, error models) and deliberate leaks
-//! (`leak_bytes_per_request`, `leak_bytes_per_error`) that keep real, touched memory alive, so the whole
+//! (`leak_bytes_per_request`, `leak_bytes_per_error`) that keep real, touched memory alive, and real file
+//! descriptors, sockets and threads (`leak_fds_every`, …), so the whole
 //! pipeline can be proven end to end. [`serve`] runs it in-process; `leaksoak fake-llm` runs it alone.
 
 mod faults;
+mod handles;
 mod json_out;
 mod metrics;
 mod plateau;
@@ -45,6 +47,8 @@ struct State {
     leaks: faults::LeakStore,
     /// Deliberately bounded memory (the plateau knobs).
     plateau: plateau::PlateauStore,
+    /// Deliberately kept file descriptors, sockets and threads.
+    handles: handles::HandleStore,
     /// Request counters for `/metrics`.
     metrics: metrics::Metrics,
     /// Source of response ids.
@@ -68,6 +72,7 @@ impl State {
             pieces,
             leaks: faults::LeakStore::default(),
             plateau: plateau::PlateauStore::default(),
+            handles: handles::HandleStore::default(),
             metrics: metrics::Metrics::new(),
             serial: AtomicU64::new(1),
         }

@@ -32,7 +32,7 @@ pub async fn handle(state: Arc<State>, req: http::Request<Incoming>) -> Result<h
             return Ok(respond(
                 StatusCode::OK,
                 "text/plain; version=0.0.4",
-                state.metrics.render(state.leaks.bytes(), state.plateau.bytes()),
+                state.metrics.render(state.leaks.bytes(), state.plateau.bytes(), state.handles.counts()),
             ));
         }
         _ => {
@@ -73,6 +73,7 @@ async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -
     state.leaks.keep(faults::leak_for(&state.settings, injected.is_some()));
     if injected.is_none() {
         state.plateau.request(&state.settings);
+        state.handles.request(&state.settings);
     }
     state.metrics.count(route, injected.is_some());
     if let Some(kind) = injected {

@@ -21,6 +21,9 @@ pub const ERROR_RATE: f64 = 0.0;
 pub const LEAK_BYTES_PER_REQUEST: u64 = 0;
 /// Bytes kept alive for every failed request (an error path that copies the request).
 pub const LEAK_BYTES_PER_ERROR: u64 = 0;
+/// Deliberate leaks of file descriptors, sockets and threads are off (`0`): set one to keep one of them
+/// per that many successful requests (docs/fake-endpoint.md#leaks-that-are-not-bytes).
+pub const LEAK_EVERY_OFF: u64 = 0;
 /// Bounded memory on purpose is off: `working_set` grows to `plateau_limit_bytes` and stops; `cache`
 /// fills to it and is released, again and again (docs/fake-endpoint.md#plateaus).
 pub const PLATEAU: &str = "off";
@@ -42,6 +45,9 @@ pub struct RawFakeLlm {
     pub error_rate: f64,
     pub leak_bytes_per_request: u64,
     pub leak_bytes_per_error: u64,
+    pub leak_fds_every: u64,
+    pub leak_sockets_every: u64,
+    pub leak_threads_every: u64,
     pub plateau: String,
     pub plateau_bytes_per_request: u64,
     pub plateau_limit_bytes: u64,
@@ -57,6 +63,9 @@ impl Default for RawFakeLlm {
             error_rate: ERROR_RATE,
             leak_bytes_per_request: LEAK_BYTES_PER_REQUEST,
             leak_bytes_per_error: LEAK_BYTES_PER_ERROR,
+            leak_fds_every: LEAK_EVERY_OFF,
+            leak_sockets_every: LEAK_EVERY_OFF,
+            leak_threads_every: LEAK_EVERY_OFF,
             plateau: PLATEAU.into(),
             plateau_bytes_per_request: PLATEAU_BYTES_PER_REQUEST,
             plateau_limit_bytes: PLATEAU_LIMIT_BYTES,
@@ -81,6 +90,12 @@ pub struct FakeLlm {
     pub leak_bytes_per_request: usize,
     /// Bytes kept alive (and touched) per failed request.
     pub leak_bytes_per_error: usize,
+    /// Keep an open file descriptor per this many successful requests; 0: never.
+    pub leak_fds_every: u64,
+    /// Keep an open connection (one socket) per this many successful requests; 0: never.
+    pub leak_sockets_every: u64,
+    /// Keep a parked thread per this many successful requests; 0: never.
+    pub leak_threads_every: u64,
     /// Bounded memory on purpose: off, a working set, or a cache that is released.
     pub plateau: Plateau,
     /// Bytes the plateau grows by per successful request.
@@ -129,6 +144,9 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
         error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
         leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
         leak_bytes_per_error: raw.leak_bytes_per_error.min(MAX_LEAK_BYTES) as usize,
+        leak_fds_every: raw.leak_fds_every,
+        leak_sockets_every: raw.leak_sockets_every,
+        leak_threads_every: raw.leak_threads_every,
         plateau: match raw.plateau.as_str() {
             "working_set" => Plateau::WorkingSet,
             "cache" => Plateau::Cache,

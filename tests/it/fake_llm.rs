@@ -1,6 +1,6 @@
 //! The fake endpoint over real HTTP: routes, wire format, injected errors, and leaks that are real memory.
 
-use crate::helpers::{rss_bytes, spawn_fake, spawn_fake_process};
+use crate::helpers::{get_text, rss_bytes, spawn_fake, spawn_fake_process};
 use leaksoak::settings::FakeLlm;
 use serde_json::{Value, json};
 
@@ -106,4 +106,55 @@ async fn leak_knob_grows_the_resident_set_for_real() {
     assert!(grown >= 10 * 1024 * 1024, "65536 B x 200 requests grew RSS by only {grown} bytes");
     let flat = rss_growth_after(0, 200).await;
     assert!(flat.abs() <= 2 * 1024 * 1024, "no leak, but RSS moved by {flat} bytes");
+}
+
+/// Open descriptors of a process, sockets among them, and its threads, from `/proc`.
+fn handles_of(pid: u32) -> (usize, usize, usize) {
+    let fds: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/fd")).expect("read fd dir").flatten().collect();
+    let sockets = fds
+        .iter()
+        .filter(|f| std::fs::read_link(f.path()).is_ok_and(|l| l.to_string_lossy().starts_with("socket:")))
+        .count();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("read /proc status");
+    let threads = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Threads line");
+    (fds.len(), sockets, threads)
+}
+
+#[tokio::test]
+async fn handle_leak_knobs_keep_real_descriptors_sockets_and_threads() {
+    let fake =
+        spawn_fake_process(&["--leak-fds-every", "10", "--leak-sockets-every", "20", "--leak-threads-every", "50"]);
+    let pid = fake.child.id();
+    let url = format!("http://{}/v1/chat/completions", fake.addr);
+    let client = crate::helpers::http();
+    let send = |n: usize| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            for _ in 0..n {
+                let resp = client.post(&url).json(&json!({"model": "m"})).send().await.expect("request");
+                assert_eq!(resp.status().as_u16(), 200);
+                resp.bytes().await.expect("body");
+            }
+        }
+    };
+    send(1).await; // the connection is open before counting
+    let before = handles_of(pid);
+    send(199).await; // 200 successful requests in all
+    let after = handles_of(pid);
+    // 20 files + 10 sockets, and the private listener the kept connections went to.
+    assert_eq!(after.0 - before.0, 20 + 10 + 1, "descriptors {before:?} -> {after:?}");
+    assert_eq!(after.1 - before.1, 10 + 1, "sockets {before:?} -> {after:?}");
+    assert_eq!(after.2 - before.2, 4, "threads {before:?} -> {after:?}");
+    let metrics = get_text(format!("http://{}/metrics", fake.addr)).await;
+    for line in [
+        "fake_llm_kept_handles{kind=\"fds\"} 20",
+        "fake_llm_kept_handles{kind=\"sockets\"} 10",
+        "fake_llm_kept_handles{kind=\"threads\"} 4",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from {metrics}");
+    }
 }

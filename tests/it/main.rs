@@ -14,5 +14,6 @@ mod memory;
 mod otlp;
 mod plateau;
 mod replay;
+mod resources;
 mod resume;
 mod tls;

@@ -23,8 +23,9 @@ const PREAMBLE: &str = "\
 
 Every metric `leaksoak run` serves on `GET /metrics` (text format 0.0.4). Label values are bounded: `scenario`
 takes the names of the configured scenarios, every other label one of the values listed. Every series of a
-configured scenario exists, at 0, from the start, so alerts and dashboards see it before the first cycle; a
-scenario removed by a reload loses its series. What each figure means is explained in
+configured scenario exists, at 0, from the start, so alerts and dashboards see it before the first cycle,
+except those labelled `resource`, which appear once that resource was first read (which resources a source
+has is known only then; docs/memory-sources.md#resources); a scenario removed by a reload loses its series. What each figure means is explained in
 [analysis.md](analysis.md); the dashboards and alert rules under `grafana/` and `deploy/` use these names.
 
 | metric | type | labels | meaning |

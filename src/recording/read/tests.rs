@@ -146,3 +146,21 @@ fn pretty_printed_documents_are_read_whole_up_to_the_cap() {
         "{refused}"
     );
 }
+
+#[test]
+fn resources_and_the_memory_breakdown_are_read_when_present() {
+    let text = r#"{"cycles": [{"batches": [{"memory_bytes": 5, "requests": 1,
+        "resources": {"open_fds": 41, "sockets": 12, "threads": 9},
+        "memory_breakdown": {"anon_bytes": 3, "file_bytes": 2, "shmem_bytes": 0}},
+        {"memory_bytes": 5, "requests": 1}]}]}"#;
+    let recs = read(text).expect("valid");
+    let [with, without] = &recs[0].cycles[0].batches[..] else { panic!("two batches") };
+    assert_eq!(with.resources.get("sockets"), Some(&12));
+    assert_eq!(with.memory_breakdown.map(|b| b.anon_bytes), Some(3));
+    assert!(without.resources.is_empty() && without.memory_breakdown.is_none(), "older recordings still load");
+    let bad = r#"{"cycles": [{"batches": [{"memory_bytes": 5, "requests": 1, "resources": {"threads": -1}}]}]}"#;
+    assert!(error_of(bad).contains("batches[0].resources.threads"), "{}", error_of(bad));
+    let bad =
+        r#"{"cycles": [{"batches": [{"memory_bytes": 5, "requests": 1, "memory_breakdown": {"anon_bytes": 1}}]}]}"#;
+    assert!(error_of(bad).contains("memory_breakdown.file_bytes: missing"), "{}", error_of(bad));
+}

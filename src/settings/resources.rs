@@ -1,7 +1,7 @@
 //! `memory.resources` and `memory.resource_metrics`: the series read beside memory at every sample (open
 //! file descriptors, sockets, threads, cgroup tasks, the memory breakdown, a scraped page's extra metrics).
 
-use super::memory::MetricSelector;
+use super::metric_selector::MetricSelector;
 use super::problems::Problems;
 use std::collections::BTreeMap;
 

@@ -89,7 +89,7 @@ impl Target {
             errors: s.errors,
             errors_by_kind: Default::default(),
             resources: Default::default(),
-            memory_breakdown: Default::default(),
+            memory_breakdown: None,
         };
         let warmup: Vec<BatchRecord> = (0..WARMUP).map(|_| record(Phase::Warmup, self.batch())).collect();
         warmup.into_iter().chain((0..MEASURE).map(|_| record(Phase::Measure, self.batch()))).collect()

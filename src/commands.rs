@@ -183,7 +183,7 @@ fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, ba
     let replayed = replay.scenarios();
     let _ = writeln!(out, "Leak gauge after the last cycle:");
     for r in replayed {
-        let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
+        let state = if r.any_raised() { "RAISED" } else { "down" };
         let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
     }
     let _ = writeln!(out, "Leak gauge history:");
@@ -207,7 +207,7 @@ fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, ba
             return exit::INCONCLUSIVE;
         }
     }
-    if replayed.iter().any(|r| r.raised().iter().any(|x| *x)) {
+    if replayed.iter().any(crate::app::Replayed::any_raised) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {
         exit::OK

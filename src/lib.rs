@@ -12,9 +12,12 @@
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
 //! * [`memory`]: the memory sources (own RSS or heap, a process, a cgroup, a scraped metric, a PromQL
-//!   query) behind one sampler that takes the median of a few reads after each batch and notices restarts.
+//!   query) behind one sampler that takes the median of a few reads after each batch and notices restarts;
+//!   beside memory, at the same sample point, resource counts (open fds, sockets, threads, cgroup tasks)
+//!   and the memory breakdown.
 //! * [`analyze`]: pure leak analysis: the pytest suite's rules, the slope and trend statistics, verdicts,
-//!   the leak gauge's confirmation, and the text report. No I/O.
+//!   the leak gauge's confirmation, the same for resource counts (their own gauge), and the text report.
+//!   No I/O.
 //! * [`engine`]: the cycle engine: cycles of batches with a memory sample after each, judged across
 //!   cycles, and the vocabulary of what it produces (batch records, judged cycles, the observer trait).
 //! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML, and

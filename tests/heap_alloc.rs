@@ -12,7 +12,12 @@ const MIB: u64 = 1024 * 1024;
 
 #[tokio::test]
 async fn live_heap_rises_by_an_allocation_and_falls_back() {
-    let settings = Memory { source: MemorySource::OwnHeap, samples_per_batch: 1, settle: Duration::ZERO };
+    let settings = Memory {
+        source: MemorySource::OwnHeap,
+        samples_per_batch: 1,
+        settle: Duration::ZERO,
+        resources: Default::default(),
+    };
     let mut sampler = Sampler::new(&settings).expect("a sampler");
     let before = sampler.sample().await.expect("counted").bytes;
     assert!(before > 0);

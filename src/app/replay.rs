@@ -91,6 +91,11 @@ impl Replayed {
         self.judge.raised()
     }
 
+    /// Whether the memory gauge (any rule) or a resource gauge is raised after the last cycle.
+    pub fn any_raised(&self) -> bool {
+        self.raised().iter().any(|r| *r) || self.judge.resources_raised().values().any(|r| *r)
+    }
+
     /// Extends the current episode or starts one when the gauge is raised after the latest cycle.
     fn note_gauge(&mut self, raised: [bool; 5]) {
         if !raised.iter().any(|r| *r) {
@@ -129,11 +134,13 @@ impl Replayed {
         format!("raised on cycles {}{more}", runs.join(", "))
     }
 
-    /// `growth=0 tail=0 error_spike=0 slope=1 trend=0`
+    /// `growth=0 tail=0 error_spike=0 slope=1 trend=0`, then the resources' (`open_fds=0 sockets=1`)
     pub fn gauge_line(&self) -> String {
         let raised = self.raised();
-        let rules: Vec<String> =
+        let mut rules: Vec<String> =
             Rule::ALL.iter().map(|r| format!("{}={}", r.as_str(), u8::from(raised[r.index()]))).collect();
+        // The resource gauges (docs/analysis.md#resources), by resource name.
+        rules.extend(self.judge.resources_raised().iter().map(|(name, r)| format!("{name}={}", u8::from(*r))));
         rules.join(" ")
     }
 }

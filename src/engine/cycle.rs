@@ -123,13 +123,13 @@ async fn sample_idle(
     from: (u64, Instant),
 ) -> Result<Option<Idle>, CycleEnd> {
     // The target has been at rest for the whole pause: no settle wait before reading.
-    let to_bytes = outcome(lane, observer, sampler.sample_at_rest().await)?;
+    let to_bytes = outcome(lane, observer, sampler.sample_at_rest().await)?.bytes;
     Ok(Some(Idle { from_bytes: from.0, to_bytes, seconds: from.1.elapsed().as_secs_f64() }))
 }
 
 /// A sample as the cycle sees it: the memory, or the end of the cycle (a restart, a failed read), told to
 /// the observer either way.
-fn outcome(lane: &Lane, observer: &dyn Observer, sample: Result<Reading, memory::Error>) -> Result<u64, CycleEnd> {
+fn outcome(lane: &Lane, observer: &dyn Observer, sample: Result<Reading, memory::Error>) -> Result<Reading, CycleEnd> {
     let name = lane.scenario.name.as_str();
     if let Ok(reading) = &sample
         && reading.churned > 0
@@ -143,7 +143,7 @@ fn outcome(lane: &Lane, observer: &dyn Observer, sample: Result<Reading, memory:
         }
         Ok(reading) => {
             observer.source(name, Ok(()));
-            Ok(reading.bytes)
+            Ok(reading)
         }
         Err(e) => {
             let reason = e.to_string();
@@ -171,8 +171,9 @@ async fn run_batch(
     phase: Phase,
 ) -> Result<BatchRecord, CycleEnd> {
     let stats = load::run_batch(&lane.client, cycle.batch_size, lane.scenario.concurrency).await;
-    let bytes = outcome(lane, observer, sampler.sample().await)?;
-    let record = BatchRecord::new(phase, bytes, stats.requests, &stats.errors);
+    let reading = outcome(lane, observer, sampler.sample().await)?;
+    let record = BatchRecord::new(phase, reading.bytes, stats.requests, &stats.errors)
+        .with_extras(reading.resources, reading.breakdown);
     observer.batch(lane.scenario.name.as_str(), &record, &stats);
     Ok(record)
 }

@@ -33,6 +33,26 @@ pub struct Figures {
     pub error_ratio: f64,
     pub duration_seconds: f64,
     pub finished_at: f64,
+    /// What the cycle concluded about each resource read beside memory; left out when none was judged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<ResourceFigures>,
+}
+
+/// One resource of a judged cycle (docs/recording.md#what-writers-add).
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceFigures {
+    /// `open_fds`, `sockets`, `threads`, `tasks`, or a name of `memory.resource_metrics`.
+    pub resource: String,
+    /// The count after the first and the last measured batch.
+    pub first: f64,
+    pub last: f64,
+    /// Theil–Sen slope against cumulative requests, and its one-sided Mann–Kendall p.
+    pub slope_per_request: f64,
+    pub p_value: f64,
+    /// The rules that fired for it (`slope`, `tail`, `trend`), with their messages.
+    pub findings: Vec<FindingRecord>,
+    /// The resource's leak gauge after the cycle.
+    pub leak_detected: bool,
 }
 
 /// A rule that fired, with its message.
@@ -79,6 +99,23 @@ impl Figures {
             error_ratio: if a.requests == 0 { 0.0 } else { a.errors as f64 / a.requests as f64 },
             duration_seconds: j.duration.as_secs_f64(),
             finished_at: j.finished_at,
+            resources: j.resources.iter().map(|c| resource_figures(j, c)).collect(),
         }
+    }
+}
+
+fn resource_figures(j: &Judged, c: &crate::analyze::ResourceCycle) -> ResourceFigures {
+    ResourceFigures {
+        resource: c.resource.clone(),
+        first: c.first,
+        last: c.last,
+        slope_per_request: c.slope_per_request,
+        p_value: c.p_value,
+        findings: c
+            .findings
+            .iter()
+            .map(|f| FindingRecord { rule: f.rule.as_str(), message: f.message.clone(), confirmed: f.confirmed })
+            .collect(),
+        leak_detected: j.resources_raised.get(&c.resource).copied().unwrap_or(false),
     }
 }

@@ -2,8 +2,11 @@
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
 use super::record::{BatchRecord, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples, warmup_samples};
-use crate::analyze::{self, Assessment, CycleAnalysis, Gauge, Rule, Trend, Verdict};
+use crate::analyze::{
+    self, Assessment, Count, CycleAnalysis, Gauge, ResourceCycle, ResourceGauge, Rule, Trend, Verdict,
+};
 use crate::settings::Analysis;
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// The summary of a cycle that is fine by itself while the trend rule fires across cycles.
@@ -24,6 +27,9 @@ pub struct Judge {
     /// True at start and after a target restart until a cycle completes: that cycle's warm-up waits for
     /// memory to settle ([`analyze::settle`]), and its report says how long that took.
     settling: bool,
+    /// The leak gauges of the resources read beside memory (fds, sockets, threads, tasks), apart from
+    /// the memory gauge.
+    resources: ResourceGauge,
 }
 
 impl Judge {
@@ -34,12 +40,13 @@ impl Judge {
             gauge: Gauge::new(),
             raised_since: 0.0,
             settling: true,
+            resources: ResourceGauge::new(),
         }
     }
 
     /// The judge of `once`: a single cycle, with the pytest suite's semantics ([`Gauge::single_cycle`]).
     pub fn single_cycle(scenario: &str) -> Self {
-        Self { gauge: Gauge::single_cycle(), ..Self::new(scenario) }
+        Self { gauge: Gauge::single_cycle(), resources: ResourceGauge::single_cycle(), ..Self::new(scenario) }
     }
 
     /// Judges a finished cycle. A discarded cycle (restart, failed source) is `error`; a restart also
@@ -115,7 +122,12 @@ impl Judge {
             // The verdict stays this cycle's own (docs/analysis.md#the-leak-gauge), but the summary must not say "no leak".
             analysis.summary = TREND_SUMMARY.to_owned();
         }
-        let report = analyze::render(&self.scenario, &analysis, &samples);
+        let resources = if end == CycleEnd::Completed && analysis.verdict != Verdict::Error {
+            self.resources.observe(&resource_series(&batches), settings)
+        } else {
+            Vec::new()
+        };
+        let report = self.report(&analysis, &samples, &batches, &resources);
         let finished_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         self.raised_since = match (self.gauge.any_raised(), self.raised_since) {
             (false, _) => 0.0,
@@ -136,13 +148,40 @@ impl Judge {
             duration: Duration::ZERO,
             finished_at,
             report,
+            resources,
+            resources_raised: self.resources.raised(),
         }
+    }
+
+    /// The cycle's report: memory's, then a line per resource and where the memory grew.
+    fn report(
+        &self,
+        analysis: &CycleAnalysis,
+        samples: &[analyze::Sample],
+        batches: &[BatchRecord],
+        resources: &[ResourceCycle],
+    ) -> String {
+        let mut report = analyze::render(&self.scenario, analysis, samples);
+        report.push_str(&analyze::resources::render(resources, |r| self.resources.is_raised(r)));
+        let mut split =
+            batches.iter().filter(|b| b.phase == analyze::Phase::Measure).filter_map(|b| b.memory_breakdown);
+        let parts = |b: crate::memory::Breakdown| [b.anon_bytes as f64, b.file_bytes as f64, b.shmem_bytes as f64];
+        if let (Some(first), Some(last)) = (split.next(), split.next_back())
+            && analysis.growth_bytes > 0.0
+            && let Some(line) = analyze::resources::breakdown_line(parts(first), parts(last))
+        {
+            report.push('\n');
+            report.push_str(&line);
+            report.push('\n');
+        }
+        report
     }
 
     /// The target restarted (during this scenario's cycle, or another's: they share it): forget the trend
     /// history and wait for the target to settle again.
     pub fn target_restarted(&mut self) {
         self.trend.reset();
+        self.resources.target_restarted();
         self.settling = true;
     }
 
@@ -156,10 +195,26 @@ impl Judge {
         self.trend.len()
     }
 
+    /// The resource leak gauges, by resource name (resources never read are absent).
+    pub fn resources_raised(&self) -> BTreeMap<String, bool> {
+        self.resources.raised()
+    }
+
     /// The leak gauge per rule, indexed by [`Rule::index`].
     pub fn raised(&self) -> [bool; 5] {
         Rule::ALL.map(|r| self.gauge.is_raised(r))
     }
+}
+
+/// Each resource's counts over the measured batches that carry it.
+fn resource_series(batches: &[BatchRecord]) -> BTreeMap<String, Vec<Count>> {
+    let mut series: BTreeMap<String, Vec<Count>> = BTreeMap::new();
+    for b in batches.iter().filter(|b| b.phase == analyze::Phase::Measure) {
+        for (name, n) in &b.resources {
+            series.entry(name.clone()).or_default().push(Count { value: *n as f64, requests: b.requests });
+        }
+    }
+    series
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ mod prepared;
 mod record;
 
 pub use cycle::Lane;
-pub use figures::{Figures, FindingRecord};
+pub use figures::{Figures, FindingRecord, ResourceFigures};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
 pub use prepared::{Pending, Prepared};

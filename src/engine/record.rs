@@ -1,8 +1,9 @@
 //! What a cycle leaves behind: one record per batch and the judged cycle, in the shape `once --json`
 //! writes and `analyze` reads (docs/recording.md).
 
-use crate::analyze::{CycleAnalysis, Finding, Phase, Sample};
+use crate::analyze::{CycleAnalysis, Finding, Phase, ResourceCycle, Sample};
 use crate::load::ErrorCounts;
+use crate::memory::Breakdown;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,15 +21,13 @@ pub struct BatchRecord {
     /// Failures by kind (`connect`, `timeout`, …); kinds with no failure are left out.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub errors_by_kind: BTreeMap<String, u64>,
-    /// Counts of the target's resources after the batch by name (`open_fds`, `sockets`, `threads`, `tasks`,
-    /// …), when the recording has them: a descriptor or thread leak climbs here while memory may not. The
-    /// HTML report draws one chart per name; empty when not recorded.
+    /// Resource counts read at the same sample point as memory (`open_fds`, `sockets`, `threads`, `tasks`,
+    /// a scraped page's extra metrics); left out when the source has none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub resources: BTreeMap<String, u64>,
-    /// The target's memory after the batch split by kind (`anon_bytes`, `file_bytes`, `shmem_bytes`, …),
-    /// when the recording has it: tells a heap leak from a growing page cache. Empty when not recorded.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub memory_breakdown: BTreeMap<String, u64>,
+    /// Where the memory is (anonymous, file-backed, shared), when the source can tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_breakdown: Option<Breakdown>,
 }
 
 impl BatchRecord {
@@ -41,8 +40,13 @@ impl BatchRecord {
             errors: errors.total(),
             errors_by_kind,
             resources: BTreeMap::new(),
-            memory_breakdown: BTreeMap::new(),
+            memory_breakdown: None,
         }
+    }
+
+    /// The record with what the sample read beside memory.
+    pub fn with_extras(self, resources: BTreeMap<String, u64>, memory_breakdown: Option<Breakdown>) -> Self {
+        Self { resources, memory_breakdown, ..self }
     }
 
     /// The analysis input of a batch.
@@ -138,4 +142,9 @@ pub struct Judged {
     pub finished_at: f64,
     /// The text report of the cycle (docs/analysis.md#the-report).
     pub report: String,
+    /// What the cycle concluded about each resource read beside memory, its findings marked confirmed
+    /// or not (empty when none was read, or the cycle was not judged).
+    pub resources: Vec<ResourceCycle>,
+    /// The scenario's resource leak gauges after this cycle: `leaksoak_resource_leak_detected{resource}`.
+    pub resources_raised: BTreeMap<String, bool>,
 }

@@ -86,6 +86,8 @@ impl Confidence {
             ("trend_alpha", a.trend_alpha),
             ("confirm_cycles", f64::from(a.confirm_cycles)),
             ("max_error_ratio", a.max_error_ratio),
+            ("resource_min_per_request", a.resource_min_per_request),
+            ("resource_min_growth", a.resource_min_growth),
         ] {
             self.threshold.with_label_values(&[setting]).set(value);
         }

@@ -3,6 +3,7 @@
 
 use super::confidence::Confidence;
 use super::family::{counter, gauge, histogram, register};
+use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
 use crate::load::{BatchStats, ErrorKind};
@@ -44,6 +45,8 @@ pub struct Metrics {
     target_churn: IntCounterVec,
     /// How sure and since when: streaks, p-value, raised-since, thresholds.
     confidence: Confidence,
+    /// Open fds, sockets, threads and tasks per batch, their leak gauges, the memory breakdown.
+    resources: ResourceMetrics,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
     record_write_failures: IntCounter,
     /// `leaksoak_record_unreadable_total`: record files that could not be read to resume and were moved aside.
@@ -147,6 +150,7 @@ impl Metrics {
             ),
             scenarios: Default::default(),
             confidence: Confidence::new(&r),
+            resources: ResourceMetrics::new(&r),
             snapshot: Default::default(),
             cache: Default::default(),
             registry: r,
@@ -233,6 +237,7 @@ impl Metrics {
         let _ = self.target_restarts.remove_label_values(&[s]);
         let _ = self.target_churn.remove_label_values(&[s]);
         self.confidence.remove(s);
+        self.resources.remove(s);
     }
 
     /// Records the outcome of a configuration load (start or reload).
@@ -332,6 +337,7 @@ impl Observer for Metrics {
         for (kind, n) in stats.errors.iter() {
             self.request_errors.with_label_values(&[scenario, kind.as_str()]).inc_by(n);
         }
+        self.resources.batch(scenario, r);
         observe_all(&self.request_duration.with_label_values(&[scenario]), &stats.latency);
         observe_all(&self.time_to_first_token.with_label_values(&[scenario]), &stats.time_to_first_token);
     }
@@ -378,6 +384,7 @@ impl Observer for Metrics {
             self.leak_detected.with_label_values(&[s, r.as_str()]).set(f64::from(j.raised[r.index()]));
         }
         self.confidence.cycle(j);
+        self.resources.cycle(j);
     }
 }
 

@@ -12,6 +12,7 @@ pub mod metrics;
 mod priority;
 pub mod process;
 pub mod reference;
+mod resource_metrics;
 pub mod server;
 pub mod status;
 

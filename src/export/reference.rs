@@ -6,6 +6,7 @@ use super::metrics::Metrics;
 use crate::analyze::Phase;
 use crate::engine::{Activity, BatchRecord, CycleEnd, Idle, Judge, Observer};
 use crate::load::{BatchStats, ErrorKind, Outcome};
+use crate::memory::Breakdown;
 use crate::settings::Analysis;
 use prometheus::proto::{MetricFamily, MetricType};
 use std::collections::BTreeMap;
@@ -22,8 +23,9 @@ const PREAMBLE: &str = "\
 
 Every metric `leaksoak run` serves on `GET /metrics` (text format 0.0.4). Label values are bounded: `scenario`
 takes the names of the configured scenarios, every other label one of the values listed. Every series of a
-configured scenario exists, at 0, from the start, so alerts and dashboards see it before the first cycle; a
-scenario removed by a reload loses its series. What each figure means is explained in
+configured scenario exists, at 0, from the start, so alerts and dashboards see it before the first cycle,
+except those labelled `resource`, which appear once that resource was first read (which resources a source
+has is known only then; docs/memory-sources.md#resources); a scenario removed by a reload loses its series. What each figure means is explained in
 [analysis.md](analysis.md); the dashboards and alert rules under `grafana/` and `deploy/` use these names.
 
 | metric | type | labels | meaning |
@@ -58,7 +60,10 @@ fn fed() -> Metrics {
     }
     let mut records = vec![];
     for (i, phase) in std::iter::once(Phase::Warmup).chain([Phase::Measure; 10]).enumerate() {
-        let record = BatchRecord::new(phase, 50_000_000 + i as u64, stats.requests, &stats.errors);
+        let resources = ["open_fds", "sockets", "tasks", "threads"].map(|r| (r.to_owned(), 10 + i as u64)).into();
+        let breakdown = Breakdown { anon_bytes: 40_000_000, file_bytes: 10_000_000, shmem_bytes: i as u64 };
+        let record = BatchRecord::new(phase, 50_000_000 + i as u64, stats.requests, &stats.errors)
+            .with_extras(resources, Some(breakdown));
         metrics.activity(SCENARIO, Activity::Measure, 0);
         metrics.batch(SCENARIO, &record, &stats);
         records.push(record);
@@ -95,6 +100,9 @@ fn labels(family: &MetricFamily) -> String {
             "scenario" => "`scenario`".to_owned(),
             "version" => "`version` (the build's)".to_owned(),
             "revision" => "`revision` (the git revision built from, `unknown` when not known)".to_owned(),
+            "resource" => "`resource` (`open_fds`, `sockets`, `threads`, `tasks`, or a name of \
+                           `memory.resource_metrics`)"
+                .to_owned(),
             _ => format!("`{name}` ({})", vals.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")),
         })
         .collect();

@@ -27,6 +27,8 @@ pub struct ScenarioStatus {
     pub last_verdict: Option<&'static str>,
     /// The leak gauge per rule.
     pub leak_detected: BTreeMap<&'static str, bool>,
+    /// The resource leak gauges, by resource name (empty until a resource was judged).
+    pub resource_leak_detected: BTreeMap<String, bool>,
     /// Figures, samples and rule messages of the last cycle.
     pub last_cycle: Option<LastCycle>,
     /// The report of the last cycle (`/report`); not in the JSON, which has the figures.
@@ -104,6 +106,7 @@ fn fresh(name: &str) -> ScenarioStatus {
         cycles: 0,
         last_verdict: None,
         leak_detected: Rule::ALL.iter().map(|r| (r.as_str(), false)).collect(),
+        resource_leak_detected: BTreeMap::new(),
         last_cycle: None,
         report: None,
     }
@@ -143,6 +146,7 @@ impl Observer for Board {
             s.cycles += 1;
             s.last_verdict = Some(a.verdict.as_str());
             s.leak_detected = Rule::ALL.iter().map(|r| (r.as_str(), j.raised[r.index()])).collect();
+            s.resource_leak_detected = j.resources_raised.clone();
             s.last_cycle = Some(last);
             s.report = Some(j.report.clone());
         });

@@ -35,6 +35,11 @@ impl Cgroup {
         Self { dir, metric, version: None }
     }
 
+    /// The configured cgroup directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn describe(&self) -> String {
         let metric = self.metric.as_str();
         match self.version {

@@ -13,6 +13,10 @@
 //! * `promql` ([`promql`]): an instant query returning one fresh sample; identity the series' labels
 //!   (none: an error unless accepted).
 //!
+//! Beside memory, at the same sample point, [`resources`] reads counts a leak holds (open file
+//! descriptors, sockets, threads, cgroup tasks, a scraped page's extra metrics) and where the memory is
+//! ([`Breakdown`]); what cannot be read is logged once and left out.
+//!
 //! The two HTTP sources share [`fetch`]: one bounded GET with the configured credentials, headers and
 //! trust roots, where 401/403 and TLS failures are errors of their own kind.
 //!
@@ -27,6 +31,7 @@ mod heap;
 mod process;
 mod promql;
 mod read;
+mod resources;
 mod sampler;
 mod scrape;
 mod source;
@@ -35,6 +40,7 @@ mod tree;
 pub use error::Error;
 pub use heap::{CountingAlloc, live_heap_bytes};
 pub use read::MAX_MEMORY_BYTES;
+pub use resources::{Breakdown, OPEN_FDS, SOCKETS, TASKS, THREADS};
 pub use sampler::{READ_GAP, Reading, Sampler};
 
 /// Decodes a PromQL HTTP API response (see [`crate::fuzz_api::promql`]); `true` when it holds one sample.

@@ -42,6 +42,11 @@ impl Process {
         }
     }
 
+    /// The pid measured by the last successful read.
+    pub fn last_pid(&self) -> Option<u32> {
+        self.last_seen.as_ref().map(|(pid, _)| *pid)
+    }
+
     pub fn read(&mut self) -> Result<Read, Error> {
         let pid = self.pid()?;
         if let Some(read) = self.measure(pid)? {

@@ -3,7 +3,9 @@
 
 use super::Error;
 use super::read::{Identity, Read};
+use super::resources::{Breakdown, Unreadable};
 use super::source::Source;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Pause between the reads of one sample, so that one transient (a GC pause, an allocation burst) lands
@@ -21,10 +23,14 @@ pub struct Sampler {
     settle: Duration,
     /// Identity seen by the previous completed sample; a different one now is a restart.
     identity: Option<Identity>,
+    /// Whether the series beside memory are read (`memory.resources`).
+    resources: bool,
+    /// Those series already reported unreadable, each logged once.
+    unreadable: Unreadable,
 }
 
 /// One sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
     /// Median of the reads, in bytes.
     pub bytes: u64,
@@ -34,16 +40,23 @@ pub struct Reading {
     /// Processes of a measured process tree that ended since the previous sample, the root excepted:
     /// workers the server recycled. Counted and logged, never a restart; 0 for other sources.
     pub churned: u32,
+    /// Resource counts read at the same sample point (once, after the last read), by name; series that
+    /// could not be read are left out.
+    pub resources: BTreeMap<String, u64>,
+    /// Where the memory is, when the source can tell.
+    pub breakdown: Option<Breakdown>,
 }
 
 impl Sampler {
     /// A sampler for `settings`. Cheap: no I/O happens before the first [`Sampler::sample`].
     pub fn new(settings: &crate::settings::Memory) -> Result<Self, Error> {
         Ok(Self {
-            source: Source::new(&settings.source, settings.settle)?,
+            source: Source::new(&settings.source, settings.settle, &settings.resources)?,
             samples_per_batch: settings.samples_per_batch.max(1),
             settle: settings.settle,
             identity: None,
+            resources: settings.resources.enabled,
+            unreadable: Unreadable::default(),
         })
     }
 
@@ -67,7 +80,13 @@ impl Sampler {
             }
             reads.push(self.source.read().await?);
         }
-        Ok(self.conclude(reads))
+        let mut reading = self.conclude(reads);
+        if self.resources {
+            let extras = self.source.extras(&mut self.unreadable);
+            reading.resources = extras.resources;
+            reading.breakdown = extras.breakdown;
+        }
+        Ok(reading)
     }
 
     /// What is measured, for logs: "process 1234 (litellm)".
@@ -88,7 +107,13 @@ impl Sampler {
         if latest.is_some() {
             self.identity = latest;
         }
-        Reading { bytes: median(&mut bytes), restarted, churned: self.source.take_churn() }
+        Reading {
+            bytes: median(&mut bytes),
+            restarted,
+            churned: self.source.take_churn(),
+            resources: BTreeMap::new(),
+            breakdown: None,
+        }
     }
 }
 
@@ -116,7 +141,12 @@ mod tests {
     }
 
     fn sampler() -> Sampler {
-        let settings = Memory { source: MemorySource::OwnHeap, samples_per_batch: 3, settle: Duration::ZERO };
+        let settings = Memory {
+            source: MemorySource::OwnHeap,
+            samples_per_batch: 3,
+            settle: Duration::ZERO,
+            resources: Default::default(),
+        };
         Sampler::new(&settings).expect("no I/O, no failure")
     }
 
@@ -135,7 +165,7 @@ mod tests {
         let mut s = sampler();
         assert_eq!(
             s.conclude(vec![read(10, Some(1)), read(30, Some(1)), read(20, Some(1))]),
-            Reading { bytes: 20, restarted: false, churned: 0 }
+            Reading { bytes: 20, restarted: false, churned: 0, resources: BTreeMap::new(), breakdown: None }
         );
         assert!(!s.conclude(vec![read(10, Some(1))]).restarted);
         assert!(s.conclude(vec![read(10, Some(2))]).restarted);
@@ -149,12 +179,17 @@ mod tests {
     fn restart_within_a_sample_keeps_only_the_new_target() {
         let mut s = sampler();
         let got = s.conclude(vec![read(900, Some(1)), read(100, Some(2)), read(120, Some(2))]);
-        assert_eq!(got, Reading { bytes: 110, restarted: true, churned: 0 });
+        assert_eq!((got.bytes, got.restarted, got.churned), (110, true, 0));
     }
 
     #[tokio::test]
     async fn only_a_sample_after_a_batch_waits_to_settle() {
-        let settings = Memory { source: MemorySource::OwnRss, samples_per_batch: 1, settle: Duration::from_secs(60) };
+        let settings = Memory {
+            source: MemorySource::OwnRss,
+            samples_per_batch: 1,
+            settle: Duration::from_secs(60),
+            resources: Default::default(),
+        };
         let mut s = Sampler::new(&settings).expect("no I/O, no failure");
         let at_rest = tokio::time::timeout(Duration::from_secs(5), s.sample_at_rest()).await;
         assert!(at_rest.is_ok_and(|r| r.is_ok()), "the end of an idle pause reads at once");

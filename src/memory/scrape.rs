@@ -6,8 +6,9 @@ use super::Error;
 use super::exposition::{self, Sample};
 use super::fetch;
 use super::read::{Identity, Read, to_bytes};
+use super::resources::Unreadable;
 use crate::settings::MetricSelector;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use url::Url;
 
 /// Asks for the classic text format; OpenMetrics text parses too, protobuf would not.
@@ -31,6 +32,12 @@ pub struct Scrape {
     credentials: bool,
     /// The start times seen lately.
     start_times: StartTimes,
+    /// `memory.resource_metrics`: resource name and the metric counting it, read from the same page.
+    extra: Vec<(String, MetricSelector)>,
+    /// The extra metrics of the last page read, by resource name (those not on it left out).
+    extras: BTreeMap<String, u64>,
+    /// Extra metrics already reported missing.
+    unreadable: Unreadable,
 }
 
 /// What one page yields.
@@ -44,7 +51,38 @@ pub struct Picked {
 
 impl Scrape {
     pub fn new(client: reqwest::Client, url: Url, metric: MetricSelector, credentials: bool) -> Self {
-        Self { client, url, metric, credentials, start_times: StartTimes::default() }
+        Self {
+            client,
+            url,
+            metric,
+            credentials,
+            start_times: StartTimes::default(),
+            extra: Vec::new(),
+            extras: BTreeMap::new(),
+            unreadable: Unreadable::default(),
+        }
+    }
+
+    /// Also reads these metrics (resource name, metric) from every page.
+    pub fn with_extra(self, extra: Vec<(String, MetricSelector)>) -> Self {
+        Self { extra, ..self }
+    }
+
+    /// The extra metrics of the last page read, by resource name.
+    pub fn extras(&self) -> BTreeMap<String, u64> {
+        self.extras.clone()
+    }
+
+    /// Picks the extra metrics from `body`; one that is missing or not a count is left out, logged once.
+    fn read_extras(&mut self, body: &str, url: &str) {
+        self.extras.clear();
+        for (name, selector) in &self.extra {
+            let value = pick(body, selector, url).and_then(|p| to_bytes(p.value, || selector_text(selector)));
+            match value {
+                Ok(n) => drop(self.extras.insert(name.clone(), n)),
+                Err(e) => self.unreadable.report(name, url, &e.to_string()),
+            }
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -61,8 +99,9 @@ impl Scrape {
         let picked = pick(&body, &self.metric, &url)?;
         let bytes = to_bytes(picked.value, || format!("{url} {}", selector_text(&self.metric)))?;
         if let Some(t) = picked.start_time {
-            self.start_times.see(t).map_err(|start_times| Error::SeveralProcesses { url, start_times })?;
+            self.start_times.see(t).map_err(|start_times| Error::SeveralProcesses { url: url.clone(), start_times })?;
         }
+        self.read_extras(&body, &url);
         Ok(Read { bytes, identity: picked.start_time.map(|t| Identity::StartTime(t.to_bits())) })
     }
 }

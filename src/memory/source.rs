@@ -5,10 +5,11 @@ use super::cgroup::Cgroup;
 use super::process::Process;
 use super::promql::{Promql, Query};
 use super::read::Read;
+use super::resources::{self, Extras, Unreadable};
 use super::scrape::Scrape;
 use super::tree::Tree;
 use super::{Error, fetch, heap};
-use crate::settings::{HttpOptions, MemorySource};
+use crate::settings::{HttpOptions, MemorySource, Resources};
 use std::time::Duration;
 
 /// A configured source with its state (process table, HTTP client).
@@ -25,7 +26,7 @@ pub enum Source {
 
 impl Source {
     /// The source `source` names; `settle` bounds how old a PromQL sample may be.
-    pub fn new(source: &MemorySource, settle: Duration) -> Result<Self, Error> {
+    pub fn new(source: &MemorySource, settle: Duration, extra: &Resources) -> Result<Self, Error> {
         Ok(match source {
             MemorySource::OwnRss => Self::OwnRss(Box::new(Process::own())),
             MemorySource::OwnHeap => Self::OwnHeap,
@@ -34,7 +35,8 @@ impl Source {
             MemorySource::Cgroup { path, metric } => Self::Cgroup(Cgroup::new(path.clone(), *metric)),
             MemorySource::Scrape { url, metric, http } => {
                 let credentials = sends_credentials(url, http);
-                Self::Scrape(Scrape::new(fetch::client(http)?, url.clone(), metric.clone(), credentials))
+                let scrape = Scrape::new(fetch::client(http)?, url.clone(), metric.clone(), credentials);
+                Self::Scrape(scrape.with_extra(extra.scrape_metrics.clone()))
             }
             MemorySource::Promql { url, query, http, allow_unlabeled } => {
                 let query = Query {
@@ -58,6 +60,22 @@ impl Source {
             Self::Cgroup(c) => c.read(),
             Self::Scrape(s) => s.read().await,
             Self::Promql(q) => q.read().await,
+        }
+    }
+
+    /// The series beside memory (docs/memory-sources.md#resources), read now for the processes and the
+    /// cgroup, taken from the last page read for `scrape`; none for `promql`.
+    pub fn extras(&self, unreadable: &mut Unreadable) -> Extras {
+        match self {
+            Self::OwnRss(_) | Self::OwnHeap => resources::of_processes(&[std::process::id()], "self", unreadable),
+            Self::Process(p) => match p.last_pid() {
+                Some(pid) => resources::of_processes(&[pid], &p.describe(), unreadable),
+                None => Extras::default(),
+            },
+            Self::ProcessTree(t) => resources::of_processes(&t.pids(), &t.describe(), unreadable),
+            Self::Cgroup(c) => resources::of_cgroup(c.dir(), unreadable),
+            Self::Scrape(s) => Extras { resources: s.extras(), breakdown: None },
+            Self::Promql(_) => Extras::default(),
         }
     }
 

@@ -68,6 +68,11 @@ impl Tree {
         }
     }
 
+    /// The root and its descendants at the last read (empty before the first).
+    pub fn pids(&self) -> Vec<u32> {
+        self.root.iter().map(|(pid, _)| *pid).chain(self.members.iter().map(|(pid, _)| *pid)).collect()
+    }
+
     /// Descendants that ended since the previous call (worker churn, not a restart).
     pub fn take_churn(&mut self) -> u32 {
         std::mem::take(&mut self.churn)

@@ -3,7 +3,7 @@
 
 use crate::analyze::Phase;
 use crate::engine::{BatchRecord, CycleEnd, Idle};
-use crate::memory::MAX_MEMORY_BYTES;
+use crate::memory::{Breakdown, MAX_MEMORY_BYTES};
 use crate::settings::{MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -328,29 +328,37 @@ fn batch(value: &Value, place: &str) -> Result<BatchRecord, ReadError> {
         .and_then(Value::as_object)
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
         .unwrap_or_else(BTreeMap::new);
-    Ok(BatchRecord {
-        phase,
-        memory_bytes: memory.round() as u64,
-        requests,
-        errors,
-        errors_by_kind,
-        resources: counts(obj, "resources"),
-        memory_breakdown: counts(obj, "memory_breakdown"),
-    })
+    let record = BatchRecord::new(phase, memory.round() as u64, requests, &Default::default());
+    Ok(BatchRecord { errors, errors_by_kind, ..record }.with_extras(resources(obj, place)?, breakdown(obj, place)?))
 }
 
-/// An optional map of counts (`resources`, `memory_breakdown`), read tolerantly: a field that is not an
-/// object, or an entry that is not a whole number, is left out; at most [`MAX_COUNTS`] names are kept.
-fn counts(obj: &Map<String, Value>, key: &str) -> BTreeMap<String, u64> {
-    let Some(map) = obj.get(key).and_then(Value::as_object) else {
-        return BTreeMap::new();
+/// A batch's `resources` (optional): counts by name, each a whole number.
+fn resources(obj: &Map<String, Value>, place: &str) -> Result<BTreeMap<String, u64>, ReadError> {
+    let Some(value) = obj.get("resources").filter(|v| !v.is_null()) else {
+        return Ok(BTreeMap::new());
     };
-    map.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).take(MAX_COUNTS).collect()
+    let place = at(place, "resources");
+    let map = value.as_object().ok_or_else(|| err(&place, "must be an object of counts"))?;
+    map.keys().map(|name| Ok((name.clone(), whole(map, &place, name)?))).collect()
 }
 
-/// The most names a batch's `resources` or `memory_breakdown` keeps: a target reports a handful, and a
-/// hostile recording must not make the report draw thousands of charts.
-pub const MAX_COUNTS: usize = 16;
+/// A batch's `memory_breakdown` (optional): `anon_bytes`, `file_bytes`, `shmem_bytes`.
+fn breakdown(obj: &Map<String, Value>, place: &str) -> Result<Option<Breakdown>, ReadError> {
+    let Some(value) = obj.get("memory_breakdown").filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
+    let place = at(place, "memory_breakdown");
+    let map = value.as_object().ok_or_else(|| err(&place, "must be an object"))?;
+    let bytes = |key: &str| match whole(map, &place, key)? {
+        v if v > MAX_MEMORY_BYTES => Err(err(at(&place, key), format!("must be at most 1 PiB, got {v}"))),
+        v => Ok(v),
+    };
+    Ok(Some(Breakdown {
+        anon_bytes: bytes("anon_bytes")?,
+        file_bytes: bytes("file_bytes")?,
+        shmem_bytes: bytes("shmem_bytes")?,
+    }))
+}
 
 fn number(obj: &Map<String, Value>, place: &str, key: &str) -> Result<f64, ReadError> {
     match obj.get(key) {

@@ -40,6 +40,18 @@ pub const LATCH: bool = false;
 /// sooner; 1 judges every cycle, however many of its requests failed.
 pub const MAX_ERROR_RATIO: f64 = 0.5;
 
+/// Resource slope floor, in units per request: one file descriptor, socket or thread kept per 100
+/// requests. A leak of one per 10 requests is 10× above it; a connection or thread pool that fills up
+/// rises fast during its warm-up but then stays, so its rate does not hold from cycle to cycle and the
+/// confirmation drops it. Lower: slower leaks are caught, and a pool filling over several cycles is
+/// more likely to look like one.
+pub const RESOURCE_MIN_PER_REQUEST: f64 = 0.01;
+/// Resource slope and trend rules: the fitted growth must also exceed this many units (over the
+/// measured batches, or across the trend window). Thread counts that wander by ±2 fit well under it;
+/// one socket per 10 requests grows by 90 over a default cycle. Higher: fewer chance findings from a
+/// count that wanders, but a slow leak in a short cycle waits for the trend rule.
+pub const RESOURCE_MIN_GROWTH: f64 = 3.0;
+
 /// The widest rolling window: two must fit in the longest cycle ([`MAX_MEASURE_BATCHES`]).
 pub const MAX_ROLLING_WINDOW: u64 = MAX_MEASURE_BATCHES / 2;
 /// The longest tail: the tail rule looks at measured batches, so it can be no longer than the longest cycle
@@ -75,6 +87,8 @@ pub struct RawAnalysis {
     pub confirm_cycles: u64,
     pub latch: bool,
     pub max_error_ratio: f64,
+    pub resource_min_per_request: f64,
+    pub resource_min_growth: f64,
 }
 
 impl Default for RawAnalysis {
@@ -96,6 +110,8 @@ impl Default for RawAnalysis {
             confirm_cycles: CONFIRM_CYCLES,
             latch: LATCH,
             max_error_ratio: MAX_ERROR_RATIO,
+            resource_min_per_request: RESOURCE_MIN_PER_REQUEST,
+            resource_min_growth: RESOURCE_MIN_GROWTH,
         }
     }
 }
@@ -120,6 +136,8 @@ pub struct Analysis {
     pub confirm_cycles: u32,
     pub latch: bool,
     pub max_error_ratio: f64,
+    pub resource_min_per_request: f64,
+    pub resource_min_growth: f64,
 }
 
 impl Default for Analysis {
@@ -158,6 +176,8 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
         confirm_cycles: p.between(&k("confirm_cycles"), raw.confirm_cycles, 1, MAX_CONFIRM_CYCLES) as u32,
         latch: raw.latch,
         max_error_ratio: error_ratio(p, &k("max_error_ratio"), raw.max_error_ratio),
+        resource_min_per_request: p.non_negative(&k("resource_min_per_request"), raw.resource_min_per_request),
+        resource_min_growth: p.non_negative(&k("resource_min_growth"), raw.resource_min_growth),
     }
 }
 

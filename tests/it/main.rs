@@ -15,6 +15,7 @@ mod otlp;
 mod plateau;
 mod replay;
 mod report;
+mod resources;
 mod resume;
 mod resume_kill;
 mod rotation;

@@ -18,7 +18,7 @@ fn cycle(memory: impl Fn(u64) -> u64, failed: u64) -> Vec<BatchRecord> {
             errors: failed,
             errors_by_kind: kinds.clone(),
             resources: Default::default(),
-            memory_breakdown: Default::default(),
+            memory_breakdown: None,
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 use super::model::CycleView;
 use super::svg::{Axis, Chart};
 use crate::analyze::mib;
+use crate::memory::Breakdown;
 use std::collections::BTreeSet;
 
 /// A resource chart's height in SVG units: small, several sit under the memory chart.
@@ -40,7 +41,7 @@ pub fn render(view: &CycleView) -> String {
         let mut chart = Chart::new(&format!("resource resource-{}", css_name(name)), &label, HEIGHT, x, y);
         chart.polyline(&points, "series main");
         for (i, v) in &points {
-            chart.point(*i, *v, "measure", "main", &format!("batch {i:.0}: {v:.0} {}", title(name)));
+            chart.point(*i, *v, "measure", "resource", &format!("batch {i:.0}: {v:.0} {}", title(name)));
         }
         out.push_str(&chart.finish());
     }
@@ -53,22 +54,26 @@ fn css_name(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect()
 }
 
+/// One kind of memory read out of a breakdown.
+type Bytes = fn(&Breakdown) -> u64;
+
 /// The memory split by kind, one line per kind (MiB), when any batch has it.
 fn breakdown(view: &CycleView) -> String {
-    let kinds: BTreeSet<&String> = view.batches.iter().flat_map(|b| b.memory_breakdown.keys()).collect();
-    if kinds.is_empty() {
+    if view.batches.iter().all(|b| b.memory_breakdown.is_none()) {
         return String::new();
     }
-    let series: Vec<(&String, Vec<(f64, f64)>)> = kinds
+    let kinds: [(&str, Bytes); 3] =
+        [("anon_bytes", |b| b.anon_bytes), ("file_bytes", |b| b.file_bytes), ("shmem_bytes", |b| b.shmem_bytes)];
+    let series: Vec<(&str, Vec<(f64, f64)>)> = kinds
         .into_iter()
-        .map(|k| {
+        .map(|(kind, bytes)| {
             let points = view
                 .batches
                 .iter()
                 .enumerate()
-                .filter_map(|(i, b)| Some(((i + 1) as f64, mib(*b.memory_breakdown.get(k)? as f64))))
+                .filter_map(|(i, b)| Some(((i + 1) as f64, mib(bytes(b.memory_breakdown.as_ref()?) as f64))))
                 .collect();
-            (k, points)
+            (kind, points)
         })
         .collect();
     let all = || series.iter().flat_map(|(_, p)| p.iter());

@@ -4,6 +4,7 @@
 use super::*;
 use crate::analyze::Phase;
 use crate::engine::{BatchRecord, CycleEnd, Judge, Judged};
+use crate::memory::Breakdown;
 use crate::settings::Analysis;
 
 /// A batch of 100 requests, `errors` of them failed, leaving `memory` bytes.
@@ -15,7 +16,7 @@ pub(super) fn batch(phase: Phase, memory: f64, errors: u64) -> BatchRecord {
         errors,
         errors_by_kind: Default::default(),
         resources: Default::default(),
-        memory_breakdown: Default::default(),
+        memory_breakdown: None,
     }
 }
 
@@ -107,8 +108,7 @@ fn resource_counts_and_the_breakdown_get_charts_only_when_recorded() {
     for (i, b) in j.batches.iter_mut().enumerate() {
         b.resources.insert("open_fds".into(), 40 + i as u64);
         b.resources.insert("threads".into(), 9);
-        b.memory_breakdown.insert("anon_bytes".into(), 40 << 20);
-        b.memory_breakdown.insert("file_bytes".into(), 8 << 20);
+        b.memory_breakdown = Some(Breakdown { anon_bytes: 40 << 20, file_bytes: 8 << 20, shmem_bytes: 0 });
     }
     let html = page(&soak_of([j]), None, false);
     assert_eq!(html.matches(r#"<svg class="chart resource "#).count(), 2);

@@ -12,7 +12,7 @@ fn judged(scenario: &str) -> Judged {
             errors: 0,
             errors_by_kind: Default::default(),
             resources: Default::default(),
-            memory_breakdown: Default::default(),
+            memory_breakdown: None,
         })
         .collect();
     Judge::new(scenario).judge(100, &Analysis::default(), batches, CycleEnd::Completed)
@@ -70,47 +70,4 @@ fn reopen_follows_a_rotated_file() {
     let scenarios = |p: &Path| lines(p).into_iter().flatten().map(|v| v["scenario"].clone()).collect::<Vec<_>>();
     assert_eq!(scenarios(&rotated), ["a", "b"], "until reopened, the moved file");
     assert_eq!(scenarios(&path), ["c"], "then a new file at the path");
-}
-
-/// The scenario of every line of the rotated set, oldest first, and each file's size.
-fn set_lines(path: &Path) -> (Vec<String>, Vec<u64>) {
-    let files = crate::recording::rotated_set(path).expect("rotated set");
-    let sizes = files.iter().map(|f| std::fs::metadata(f).expect("size").len()).collect();
-    let scenarios =
-        files.iter().flat_map(|f| lines(f)).flatten().map(|v| v["scenario"].as_str().unwrap_or("").to_owned());
-    (scenarios.collect(), sizes)
-}
-
-#[test]
-fn rotation_keeps_the_files_bounded_in_number_and_size() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("soak.jsonl");
-    let line_len = line(&judged("s0")).len() as u64;
-    let limit = 3 * line_len + line_len / 2;
-    let record = crate::settings::Record { rotate_bytes: Some(limit), keep_rotated: 2 };
-    let recorder = Recorder::open(&path).expect("open").rotating(record);
-    for i in 0..40 {
-        recorder.cycle(&judged(&format!("s{i}")));
-    }
-    let (scenarios, sizes) = set_lines(&path);
-    assert_eq!(sizes.len(), 3, "FILE and 2 rotated files: {sizes:?}");
-    assert!(sizes.iter().all(|s| *s <= limit), "each file within {limit} bytes: {sizes:?}");
-    let last: Vec<String> = (40 - scenarios.len()..40).map(|i| format!("s{i}")).collect();
-    assert_eq!(scenarios, last, "the newest cycles, in order, none cut");
-    assert_eq!(scenarios.len(), 7, "three full files of 3 cycles but FILE's 1: {sizes:?}");
-    let numbers: Vec<u64> = crate::recording::rotated(&path).expect("rotated").iter().map(|(n, _)| *n).collect();
-    assert_eq!(numbers, [12, 13], "the thirteen rotations numbered up, the oldest deleted");
-}
-
-#[test]
-fn without_rotation_the_file_grows() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("soak.jsonl");
-    let off = crate::settings::Record { rotate_bytes: None, keep_rotated: 2 };
-    let recorder = Recorder::open(&path).expect("open").rotating(off);
-    for _ in 0..10 {
-        recorder.cycle(&judged("a"));
-    }
-    assert_eq!(set_lines(&path).0.len(), 10);
-    assert_eq!(crate::recording::rotated_set(&path).expect("set"), vec![path.clone()]);
 }

@@ -16,6 +16,6 @@ pub const MIB: u64 = 1024 * 1024;
 
 /// A sampler taking one read per sample, without settling.
 pub fn sampler(source: MemorySource) -> Sampler {
-    let settings = Memory { source, samples_per_batch: 1, settle: Duration::ZERO };
+    let settings = Memory { source, samples_per_batch: 1, settle: Duration::ZERO, resources: Default::default() };
     Sampler::new(&settings).expect("a sampler")
 }

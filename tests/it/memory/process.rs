@@ -127,7 +127,12 @@ async fn process_name_matches_the_command_line_and_must_be_unique() {
 
 #[tokio::test]
 async fn own_rss_is_read_with_a_median_of_three() {
-    let settings = Memory { source: MemorySource::OwnRss, samples_per_batch: 3, settle: Duration::from_millis(1) };
+    let settings = Memory {
+        source: MemorySource::OwnRss,
+        samples_per_batch: 3,
+        settle: Duration::from_millis(1),
+        resources: Default::default(),
+    };
     let mut s = Sampler::new(&settings).expect("a sampler");
     let reading = s.sample().await.expect("own rss");
     assert!(reading.bytes > MIB && !reading.restarted, "{reading:?}");
@@ -144,6 +149,7 @@ async fn a_cancelled_sample_does_not_hide_a_restart() {
         source: MemorySource::Process(ProcessSelector::PidFile(pid_file.clone())),
         samples_per_batch: 3,
         settle: Duration::ZERO,
+        resources: Default::default(),
     };
     let mut s = Sampler::new(&settings).expect("a sampler");
     assert!(!s.sample().await.expect("first child").restarted);

@@ -90,7 +90,12 @@ async fn start_times_that_alternate_are_several_processes_not_restarts() {
 fn sampler_with_reads(server: &Server, reads: usize) -> Sampler {
     let metric = MetricSelector::parse("process_resident_memory_bytes").expect("selector");
     let source = MemorySource::Scrape { url: server.url("/metrics"), metric, http: HttpOptions::default() };
-    let settings = leaksoak::settings::Memory { source, samples_per_batch: reads, settle: std::time::Duration::ZERO };
+    let settings = leaksoak::settings::Memory {
+        source,
+        samples_per_batch: reads,
+        settle: std::time::Duration::ZERO,
+        resources: Default::default(),
+    };
     Sampler::new(&settings).expect("a sampler")
 }
 

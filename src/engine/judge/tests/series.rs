@@ -47,7 +47,7 @@ fn soak(cycles: usize, mut memory: impl FnMut(At) -> f64) -> Vec<Judged> {
             errors: 0,
             errors_by_kind: Default::default(),
             resources: Default::default(),
-            memory_breakdown: Default::default(),
+            memory_breakdown: None,
         }
     };
     (0..cycles)

@@ -25,8 +25,9 @@ pub const SLOWING_RATIO: f64 = 0.25;
 /// growth to count as steady (4 of 5 in the default window of 6). A leak adds memory with every
 /// request, so every cycle rises; at 256 B/request under page-rounded noise 96 % of windows pass. A
 /// healthy LiteLLM proxy creeping in 0.2–1 MiB arena steps with flat cycles between passes only 3 of 5.
-/// Higher: bursts are dismissed more surely, but a leak whose RSS moves in arena-sized steps (a slow
-/// leak in a Python process) is caught later.
+/// Higher: bursts are dismissed more surely, but more of the leaks whose RSS moves in arena-sized steps
+/// with flat cycles between (a slow leak in a Python process) look like steps: the trend rule does not
+/// raise them while they do (docs/analysis.md#plateaus-and-steps says what to tune).
 pub const STEADY_SHARE: f64 = 0.8;
 
 /// Why a significant rise is not a leak.

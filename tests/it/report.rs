@@ -192,6 +192,6 @@ fn resource_series_in_a_recording_are_drawn_one_chart_each() {
         let svg = chart(&html, &format!("resource resource-{name}")).unwrap_or_else(|| panic!("{name} drawn"));
         assert_eq!(svg.matches(r#"data-series="resource" cx"#).count(), 13, "{name}: one point per batch");
     }
-    assert!(html.contains("open file descriptors (count)"));
+    assert!(html.contains("open file descriptors after each batch") && html.contains(">fds (count)<"));
     assert!(chart(&html, "breakdown").is_some_and(|svg| svg.contains("— anon") && svg.contains("— shmem")));
 }

@@ -23,6 +23,15 @@ fn title(name: &str) -> String {
     }
 }
 
+/// The y axis label of a resource chart: short, so it fits beside a small chart.
+fn axis_label(name: &str) -> String {
+    match name {
+        "open_fds" => "fds (count)".to_owned(),
+        "tasks" => "tasks (count)".to_owned(),
+        other => format!("{} (count)", title(other).trim_start_matches("open ")),
+    }
+}
+
 /// One chart per resource name any batch of `view` counts, then the memory breakdown when recorded;
 /// empty when the cycle has neither.
 pub fn render(view: &CycleView) -> String {
@@ -37,7 +46,7 @@ pub fn render(view: &CycleView) -> String {
             .collect();
         let label = format!("{} after each batch", title(name));
         let x = Axis::over(points.iter().map(|p| p.0), 0.03, "batch (warm-up included)").whole();
-        let y = Axis::over(points.iter().map(|p| p.1), 0.1, format!("{} (count)", title(name)));
+        let y = Axis::over(points.iter().map(|p| p.1), 0.1, axis_label(name));
         let mut chart = Chart::new(&format!("resource resource-{}", css_name(name)), &label, HEIGHT, x, y);
         chart.polyline(&points, "series main");
         for (i, v) in &points {

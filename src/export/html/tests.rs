@@ -112,7 +112,8 @@ fn resource_counts_and_the_breakdown_get_charts_only_when_recorded() {
     }
     let html = page(&soak_of([j]), None, false);
     assert_eq!(html.matches(r#"<svg class="chart resource "#).count(), 2);
-    assert!(html.contains("open file descriptors (count)") && html.contains("threads (count)"));
+    assert!(html.contains("open file descriptors after each batch") && html.contains(">fds (count)<"));
+    assert!(html.contains(">threads (count)<"));
     assert_eq!(html.matches(r#"<svg class="chart breakdown""#).count(), 1);
     assert!(html.contains("— anon") && html.contains("— file"));
     let plain = page(&soak_of([judged_cycle("s", 50e6, false)]), None, false);

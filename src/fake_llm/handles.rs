@@ -169,6 +169,13 @@ mod tests {
 
     #[test]
     fn what_is_kept_is_real_and_released_with_the_store() {
+        use std::os::fd::AsRawFd;
+        let links = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/fd")
+                .map(|d| d.flatten().filter_map(|f| std::fs::read_link(f.path()).ok()))
+                .map(|l| l.map(|p| p.to_string_lossy().into_owned()).collect())
+                .unwrap_or_default()
+        };
         let before = open_fds();
         let store = HandleStore::default();
         for _ in 0..4 {
@@ -176,9 +183,24 @@ mod tests {
         }
         // 4 files, 4 sockets, and the private listener (other tests may open files meanwhile: at least).
         assert!(open_fds() >= before + 9, "{} open, {before} before", open_fds());
-        let sockets = store.kept.lock().expect("lock").sockets.iter().filter_map(|s| s.peer_addr().ok()).count();
-        assert_eq!(sockets, 4, "each kept socket is a connection to the listener");
+        let kept: Vec<String> = {
+            let kept = store.kept.lock().expect("lock");
+            assert_eq!(
+                kept.sockets.iter().filter_map(|s| s.peer_addr().ok()).count(),
+                4,
+                "connections to the listener"
+            );
+            let fds = kept.sockets.iter().map(AsRawFd::as_raw_fd).chain(kept.files.iter().map(AsRawFd::as_raw_fd));
+            fds.filter_map(|fd| std::fs::read_link(format!("/proc/self/fd/{fd}")).ok())
+                .map(|l| l.to_string_lossy().into_owned())
+                .filter(|l| l.starts_with("socket:"))
+                .collect()
+        };
+        assert_eq!(kept.len(), 4, "each kept socket is a socket descriptor: {kept:?}");
         drop(store);
+        // Socket inodes are unique while open: none of the kept ones is open any more.
+        let open = links();
+        assert!(kept.iter().all(|k| !open.contains(k)), "still open after the drop: {kept:?}");
     }
 
     #[test]

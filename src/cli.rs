@@ -121,12 +121,16 @@ pub struct FakeLlmArgs {
     /// Keep a parked thread per N successful requests (0: never).
     #[arg(long)]
     pub leak_threads_every: Option<u64>,
-    /// Bounded memory on purpose: off, working_set (grows to the limit, stops) or cache (fills, released).
+    /// Memory in chunks on purpose: off, working_set (grows to the limit, stops), cache (fills, released)
+    /// or staircase (grows in chunks, never stops: a leak in steps).
     #[arg(long)]
     pub plateau: Option<String>,
     /// Bytes the plateau grows by per request.
     #[arg(long)]
     pub plateau_bytes_per_request: Option<u64>,
+    /// The plateau's chunk size: a chunk every plateau_chunk_bytes / plateau_bytes_per_request requests.
+    #[arg(long)]
+    pub plateau_chunk_bytes: Option<u64>,
     /// Where the working set stops and the cache is released.
     #[arg(long)]
     pub plateau_limit_bytes: Option<u64>,

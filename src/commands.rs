@@ -281,6 +281,7 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
     f.leak_threads_every = args.leak_threads_every.unwrap_or(f.leak_threads_every);
     f.plateau = args.plateau.clone().unwrap_or(std::mem::take(&mut f.plateau));
     f.plateau_bytes_per_request = args.plateau_bytes_per_request.unwrap_or(f.plateau_bytes_per_request);
+    f.plateau_chunk_bytes = args.plateau_chunk_bytes.unwrap_or(f.plateau_chunk_bytes);
     f.plateau_limit_bytes = args.plateau_limit_bytes.unwrap_or(f.plateau_limit_bytes);
     Ok(())
 }

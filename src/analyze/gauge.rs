@@ -6,7 +6,7 @@
 //!   neither counts nor breaks them, and leaves the gauge as it was.
 //! * A leak never gives memory back: while the latest cycle sits clearly below a level memory held in the
 //!   cycles before ([`crate::analyze::Trend::came_back`]), `growth`, `tail` and `slope` findings do not
-//!   count toward confirmation ([`Gauge::observe_held`]): a bounded cache refilling rises like a leak.
+//!   count toward confirmation ([`Gauge::observe_across`]): a bounded cache refilling rises like a leak.
 //! * A leak keeps its rate: a `growth`, `tail` or `slope` streak goes on only while the cycle's fitted
 //!   slope stays within [`RATE_AGREEMENT`] of the previous cycle's in the streak; otherwise it starts over
 //!   at this cycle (a warm-up whose rate jumps around does not confirm), with a note for the report.
@@ -30,8 +30,12 @@
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
 //! * `once` judges a single cycle with the pytest suite's semantics ([`Gauge::single_cycle`]): every finding of a
 //!   leak cycle is confirmed at once, with no streak and no significance gate.
-//! * Without `latch` the gauge shows the confirmed findings of the last judged cycle; with `latch` a
-//!   raised rule stays raised until the process restarts.
+//! * A raised rule holds while memory keeps rising ([`Across::rising`], from
+//!   [`crate::analyze::Trend::rising`]) and has not come back, even when this cycle's own finding was not
+//!   significant, its rate per request wandered (a real allocator does not grow at one rate per cycle), or
+//!   no rule fired: a steady leak's gauge does not dip. It falls once memory stops rising or comes back.
+//! * Without `latch` the gauge shows the confirmed findings of the last judged cycle and the holds; with
+//!   `latch` a raised rule stays raised until the process restarts.
 
 use super::cycle::CycleAnalysis;
 use super::finding::{Finding, Over, Progress, Rule};
@@ -59,6 +63,16 @@ pub const SLOPE_CONFIRM_ALPHA: f64 = 0.002;
 /// rates of a leak under its noise model stay within 1.5× of each other). Lower: warm-ups confirm less
 /// often, but a leak measured under heavy noise, whose fitted slope wobbles, confirms later.
 pub const RATE_AGREEMENT: f64 = 2.0;
+
+/// What the trend history says of memory beyond this cycle, for the gauge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Across {
+    /// Memory sits clearly below a level it held in the recent cycles ([`crate::analyze::Trend::came_back`]):
+    /// `growth`, `tail` and `slope` findings do not count, and nothing is held.
+    pub came_back: bool,
+    /// Memory is still rising across cycles ([`crate::analyze::Trend::rising`]): a raised rule holds.
+    pub rising: bool,
+}
 
 /// The leak gauge of one scenario.
 #[derive(Debug, Clone, Default)]
@@ -92,21 +106,23 @@ impl Gauge {
     /// Takes one cycle (and the trend finding checked after it, if any) and returns the cycle's findings
     /// plus the trend one, each marked confirmed or not as the gauge sees them.
     pub fn observe(&mut self, a: &CycleAnalysis, trend: Option<&Finding>, settings: &Analysis) -> Vec<Finding> {
-        self.observe_held(a, trend, settings, false)
+        self.observe_across(a, trend, settings, Across::default())
     }
 
-    /// [`Gauge::observe`]; with `held` (memory came back, [`crate::analyze::Trend::came_back`]) the
-    /// cycle's `growth`, `tail` and `slope` findings do not count toward confirmation, as in a noisy cycle.
-    pub fn observe_held(
+    /// [`Gauge::observe`] with what the trend history says: when memory came back the cycle's `growth`,
+    /// `tail` and `slope` findings do not count toward confirmation, as in a noisy cycle; while it is
+    /// still rising a raised rule holds.
+    pub fn observe_across(
         &mut self,
         a: &CycleAnalysis,
         trend: Option<&Finding>,
         settings: &Analysis,
-        held: bool,
+        across: Across,
     ) -> Vec<Finding> {
         if a.verdict == Verdict::Error {
             return a.findings.clone();
         }
+        let held = across.came_back;
         let leak = a.verdict == Verdict::Leak;
         let mut fired = [false; 5];
         let single = self.single;
@@ -127,8 +143,20 @@ impl Gauge {
         for f in findings.iter().filter(|f| f.confirmed) {
             now[f.rule.index()] = true;
         }
-        for (raised, now) in self.raised.iter_mut().zip(now) {
-            *raised = now || (settings.latch && *raised);
+        let hold = across.rising && !across.came_back && !single;
+        let mut holding = Vec::new();
+        for (rule, (raised, now)) in Rule::ALL.into_iter().zip(self.raised.iter_mut().zip(now)) {
+            if !now && hold && *raised && !settings.latch {
+                holding.push(rule.as_str());
+            }
+            *raised = now || ((settings.latch || hold) && *raised);
+        }
+        if !holding.is_empty() {
+            let note = format!(
+                "The leak gauge stays raised ({}): memory is still rising across cycles, although this cycle did                  not confirm it again.",
+                holding.join(", ")
+            );
+            self.note = Some(self.note.take().map_or(note.clone(), |n| format!("{n} {note}")));
         }
         findings
     }

@@ -11,6 +11,7 @@
 
 use super::cycle::CycleAnalysis;
 use super::finding::{Finding, Rule};
+use super::long_trend::{self, Long};
 use super::shape;
 use super::stats;
 use super::units::mib;
@@ -40,6 +41,8 @@ struct Point {
     peak: f64,
     /// Memory gained during the idle pause before the cycle (bytes) and its length (seconds), if sampled.
     idle: Option<(f64, f64)>,
+    /// Requests the target had received from every scenario when the cycle ended: the long window's x.
+    sent: f64,
 }
 
 /// Final averages of the last judged cycles of one scenario since the target last (re)started.
@@ -58,13 +61,16 @@ impl Trend {
     /// Adds a cycle's final average and noise. Cycles that were not judged (`error`, `insufficient`) are
     /// skipped: their figures are zeros, not memory.
     pub fn push(&mut self, analysis: &CycleAnalysis) {
-        self.push_with(analysis, analysis.final_avg, None);
+        let sent = self.history.back().map_or(0.0, |p| p.sent) + analysis.requests as f64;
+        self.push_with(analysis, analysis.final_avg, None, sent);
     }
 
     /// [`Trend::push`], with the highest level memory held during the cycle ([`level_peak`] of all its
     /// batches), which [`Trend::came_back`] compares later cycles with, and the growth (bytes) and length
-    /// (seconds) of the idle pause before it, which tell a timer leak from a per-request one.
-    pub fn push_with(&mut self, analysis: &CycleAnalysis, peak: f64, idle: Option<(f64, f64)>) {
+    /// (seconds) of the idle pause before it, which tell a timer leak from a per-request one, and the
+    /// requests the target had received from every scenario when it ended (`sent`), which the long window
+    /// fits against.
+    pub fn push_with(&mut self, analysis: &CycleAnalysis, peak: f64, idle: Option<(f64, f64)>, sent: f64) {
         if !analysis.verdict.is_judged() {
             return;
         }
@@ -77,6 +83,7 @@ impl Trend {
             noise,
             peak: peak.max(analysis.final_avg),
             idle,
+            sent,
         });
     }
 
@@ -109,6 +116,41 @@ impl Trend {
         self.history.is_empty()
     }
 
+    /// Whether memory is still rising, for the gauge to hold a confirmed raise ([`crate::analyze::Gauge`]):
+    /// over the last `trend_cycles` cycles (at least 3), the Theil–Sen growth exceeds the median noise (and
+    /// [`HOLD_MIN_RISE_BYTES`]) with a one-sided Mann–Kendall p below [`HOLD_ALPHA`], or the latest cycle is
+    /// a new high above the others by more than that. Memory that stopped rising fails both within a few
+    /// cycles.
+    pub fn rising(&self, settings: &Analysis) -> bool {
+        let k = settings.trend_cycles.clamp(3, MAX_HISTORY).min(self.history.len());
+        if k < 3 {
+            return false;
+        }
+        let window: Vec<Point> = self.history.iter().skip(self.history.len() - k).copied().collect();
+        let y: Vec<f64> = window.iter().map(|p| p.final_avg).collect();
+        let x: Vec<f64> = (0..k).map(|i| i as f64).collect();
+        let noise = stats::median(&window.iter().map(|p| p.noise).collect::<Vec<_>>());
+        let growth = stats::theil_sen(&x, &y).slope * (k - 1) as f64;
+        let before = y[..k - 1].iter().copied().fold(f64::MIN, f64::max);
+        let margin = noise.max(HOLD_MIN_RISE_BYTES);
+        (growth > margin && stats::mann_kendall(&x, &y) < HOLD_ALPHA) || y[k - 1] - before > margin
+    }
+
+    /// Memory kept per request to the target across the recent cycles (the long window, up to
+    /// `LONG_WINDOW_FACTOR × trend_cycles` of them): the Theil–Sen slope of final averages against the
+    /// requests every scenario sent. None with fewer than two cycles.
+    pub fn rate_per_request(&self, settings: &Analysis) -> Option<f64> {
+        let n = self.history.len().min(long_trend::LONG_WINDOW_FACTOR * settings.trend_cycles);
+        if n < 2 {
+            return None;
+        }
+        let window: Vec<&Point> = self.history.iter().skip(self.history.len() - n).collect();
+        let x: Vec<f64> = window.iter().map(|p| p.sent).collect();
+        let y: Vec<f64> = window.iter().map(|p| p.final_avg).collect();
+        let slope = stats::theil_sen(&x, &y).slope;
+        slope.is_finite().then_some(slope)
+    }
+
     /// The `trend` finding, if the rule fires now (see [`Trend::assess`]).
     pub fn check(&self, settings: &Analysis) -> Option<Finding> {
         match self.assess(settings) {
@@ -121,7 +163,28 @@ impl Trend {
     /// when the one-sided Mann–Kendall p is below `trend_alpha` and the Theil–Sen growth across the window
     /// exceeds both `trend_min_growth_bytes` and [`NOISE_FLOOR_FACTOR`] × the median cycle noise. A
     /// significant rise is a `trend` finding unless its shape says bounded growth ([`shape::judge`]).
+    /// When the short window does not fire, the long window ([`long_trend`]) may: a small leak under large
+    /// steps, or a leak in regular steps.
     pub fn assess(&self, settings: &Analysis) -> Assessment {
+        let short = self.assess_short(settings);
+        if matches!(short, Assessment::Rising(_)) {
+            return short;
+        }
+        let points: Vec<long_trend::Point> = self
+            .history
+            .iter()
+            .map(|p| long_trend::Point { final_avg: p.final_avg, sent: p.sent, noise: p.noise })
+            .collect();
+        match (long_trend::assess(&points, settings), short) {
+            (Long::Rising(message), _) => Assessment::Rising(Finding::new(Rule::Trend, message)),
+            (Long::Bounded(long), Assessment::Bounded(short)) => Assessment::Bounded(format!("{short} {long}")),
+            (Long::Bounded(long), _) => Assessment::Bounded(long),
+            (Long::Quiet, short) => short,
+        }
+    }
+
+    /// The short window: the last `trend_cycles` final averages against the cycle index.
+    fn assess_short(&self, settings: &Analysis) -> Assessment {
         let k = settings.trend_cycles.min(MAX_HISTORY);
         if k < 2 || self.history.len() < k {
             return Assessment::Quiet;
@@ -183,6 +246,14 @@ fn clock_or_requests(after_first: &[Point], rise: f64) -> String {
         )
     }
 }
+
+/// [`Trend::rising`]'s significance: loose, since it only keeps up a raise that was confirmed already.
+pub const HOLD_ALPHA: f64 = 0.1;
+
+/// [`Trend::rising`] needs a rise of at least this (or the cycles' noise, if larger): 16 pages, so that
+/// flat memory read to the page does not count as rising. A 256 B/request leak adds 0.25 MiB to every
+/// 1,000 requests.
+pub const HOLD_MIN_RISE_BYTES: f64 = 65_536.0;
 
 /// Idle pauses that carried at most this share of a rise did not grow: memory follows requests.
 pub const IDLE_NONE: f64 = 0.05;

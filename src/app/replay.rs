@@ -4,7 +4,7 @@
 //! recording of any length is replayed in bounded memory.
 
 use crate::analyze::{Rule, Verdict};
-use crate::engine::{Judge, Judged};
+use crate::engine::{Context, Judge, Judged};
 use crate::export::html::{Keep, Soak};
 use crate::recording::{Entry, ReadError, RecordedCycle};
 use crate::settings::Analysis;
@@ -18,6 +18,8 @@ pub struct Replay {
     scenarios: Vec<Replayed>,
     /// Scenario name to its index in `scenarios`.
     index: HashMap<String, usize>,
+    /// Requests sent to the target by every scenario so far, in file order: as the daemon counts them.
+    sent: u64,
 }
 
 /// One scenario replayed.
@@ -49,7 +51,7 @@ pub struct Episode {
 
 impl Replay {
     pub fn new(settings: Analysis) -> Self {
-        Self { settings, scenarios: Vec::new(), index: HashMap::new() }
+        Self { settings, scenarios: Vec::new(), index: HashMap::new(), sent: 0 }
     }
 
     /// Judges the next recorded cycle of `scenario`; returns its number among the scenario's cycles (from
@@ -67,7 +69,9 @@ impl Replay {
             }
         };
         let r = &mut self.scenarios[i];
-        let judged = r.judge.judge_after(cycle.idle, batch_size, &self.settings, cycle.batches, cycle.end);
+        self.sent = self.sent.saturating_add(cycle.batches.iter().map(|b| b.requests).sum());
+        let context = Context { idle: cycle.idle, sent: Some(self.sent), limit_bytes: None };
+        let judged = r.judge.judge_after(context, batch_size, &self.settings, cycle.batches, cycle.end);
         r.cycles += 1;
         r.judged_any |= !matches!(judged.analysis.verdict, Verdict::Insufficient | Verdict::Error);
         r.note_gauge(judged.raised);

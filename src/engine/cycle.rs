@@ -3,7 +3,7 @@
 
 use super::judge::Judge;
 use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, CycleEnd, Idle, Judged, warmup_samples};
+use super::record::{BatchRecord, Context, CycleEnd, Idle, Judged};
 use crate::analyze::Phase;
 use crate::load::{self, Client};
 use crate::memory::{self, Reading, Sampler};
@@ -41,6 +41,7 @@ pub async fn run(
     sampler: &mut Sampler,
     observer: &dyn Observer,
     last_sample: &mut Option<(u64, Instant)>,
+    sent: &mut u64,
 ) -> Judged {
     let span = tracing::info_span!(
         "cycle",
@@ -62,7 +63,9 @@ pub async fn run(
         *last_sample = batches.last().map(|b| (b.memory_bytes, Instant::now()));
     }
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
-    let mut judged = lane.judge.judge_after(idle, cycle.batch_size, analysis, batches, end);
+    *sent = sent.saturating_add(batches.iter().map(|b| b.requests).sum());
+    let context = Context { idle, sent: Some(*sent), limit_bytes: sampler.memory_limit() };
+    let mut judged = lane.judge.judge_after(context, cycle.batch_size, analysis, batches, end);
     judged.duration = started.elapsed();
     span.record("verdict", judged.analysis.verdict.as_str());
     span.record("growth_bytes", judged.analysis.growth_bytes);
@@ -71,6 +74,10 @@ pub async fn run(
     judged
 }
 
+/// The batches of one cycle: the fixed warm-up, then the measured batches. At start and after a restart
+/// (the judge is settling), measured batches that caught the target still settling
+/// ([`crate::analyze::settle::still_settling`]) become warm-up and another set is measured, up to
+/// `cycle.max_settle_batches` more warm-up batches.
 async fn run_batches(
     lane: &Lane,
     cycle: &Cycle,
@@ -78,40 +85,28 @@ async fn run_batches(
     sampler: &mut Sampler,
     observer: &dyn Observer,
 ) -> (Vec<BatchRecord>, CycleEnd) {
-    let settle = if lane.judge.settling() { cycle.max_settle_batches } else { 0 };
-    let plan = [
-        (Phase::Warmup, Activity::Warmup, cycle.warmup_batches + settle),
-        (Phase::Measure, Activity::Measure, cycle.measure_batches),
-    ];
+    let mut extension = if lane.judge.settling() { cycle.max_settle_batches } else { 0 };
     let mut batches = Vec::with_capacity((cycle.warmup_batches + cycle.measure_batches) as usize);
-    for (phase, activity, count) in plan {
-        for index in 0..count {
-            if phase == Phase::Warmup && index >= cycle.warmup_batches && settled(&batches, analysis) {
-                break;
-            }
-            let span = tracing::info_span!(
-                "batch",
-                scenario = %lane.scenario.name,
-                phase = phase.as_str(),
-                batch = as_attribute(index),
-                requests = tracing::field::Empty,
-                errors = tracing::field::Empty,
-                memory_bytes = tracing::field::Empty,
-            );
-            observer.activity(lane.scenario.name.as_str(), activity, index);
-            match run_batch(lane, cycle, sampler, observer, phase).instrument(span.clone()).await {
-                Ok(record) => {
-                    // Signed: OTLP has no unsigned integer, and u64 attributes would be sent as strings.
-                    span.record("requests", as_attribute(record.requests));
-                    span.record("errors", as_attribute(record.errors));
-                    span.record("memory_bytes", as_attribute(record.memory_bytes));
-                    batches.push(record);
-                }
+    let mut step = (Phase::Warmup, Activity::Warmup, cycle.warmup_batches);
+    loop {
+        let from = batches.len();
+        for index in 0..step.2 {
+            match run_batch(lane, cycle, sampler, observer, step.0, step.1, index).await {
+                Ok(record) => batches.push(record),
                 Err(end) => return (batches, end),
             }
         }
+        if step.0 == Phase::Warmup {
+            step = (Phase::Measure, Activity::Measure, cycle.measure_batches);
+            continue;
+        }
+        if extension == 0 || !still_settling(&batches, from, analysis) {
+            return (batches, CycleEnd::Completed);
+        }
+        // Still settling: these batches were warm-up after all; measure another set.
+        batches[from..].iter_mut().for_each(|b| b.phase = Phase::Warmup);
+        extension = extension.saturating_sub(cycle.measure_batches);
     }
-    (batches, CycleEnd::Completed)
 }
 
 /// Samples memory at the end of the idle pause that began at `from` (memory, time of the last sample of the
@@ -153,17 +148,49 @@ fn outcome(lane: &Lane, observer: &dyn Observer, sample: Result<Reading, memory:
     }
 }
 
-/// Whether the warm-up so far has settled (the batches are all warm-up batches here).
-fn settled(batches: &[BatchRecord], analysis: &Analysis) -> bool {
-    crate::analyze::settle::settled(&warmup_samples(batches), analysis)
+/// Whether the measured batches from `from` on caught the target still settling (the batches before are
+/// the warm-up).
+fn still_settling(batches: &[BatchRecord], from: usize, analysis: &Analysis) -> bool {
+    let (warmup, block) = batches.split_at(from);
+    let samples = |b: &[BatchRecord]| b.iter().map(BatchRecord::sample).collect::<Vec<_>>();
+    crate::analyze::settle::still_settling(&samples(warmup), &samples(block), analysis)
 }
 
 fn as_attribute(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// One batch: load, then a memory sample. `Err` ends the cycle (restart or failed source).
+/// One batch: load, then a memory sample, traced as a `batch` span. `Err` ends the cycle (restart or
+/// failed source).
 async fn run_batch(
+    lane: &Lane,
+    cycle: &Cycle,
+    sampler: &mut Sampler,
+    observer: &dyn Observer,
+    phase: Phase,
+    activity: Activity,
+    index: u64,
+) -> Result<BatchRecord, CycleEnd> {
+    let span = tracing::info_span!(
+        "batch",
+        scenario = %lane.scenario.name,
+        phase = phase.as_str(),
+        batch = as_attribute(index),
+        requests = tracing::field::Empty,
+        errors = tracing::field::Empty,
+        memory_bytes = tracing::field::Empty,
+    );
+    observer.activity(lane.scenario.name.as_str(), activity, index);
+    let record = sample_batch(lane, cycle, sampler, observer, phase).instrument(span.clone()).await?;
+    // Signed: OTLP has no unsigned integer, and u64 attributes would be sent as strings.
+    span.record("requests", as_attribute(record.requests));
+    span.record("errors", as_attribute(record.errors));
+    span.record("memory_bytes", as_attribute(record.memory_bytes));
+    Ok(record)
+}
+
+/// The load of one batch, then its memory sample.
+async fn sample_batch(
     lane: &Lane,
     cycle: &Cycle,
     sampler: &mut Sampler,

@@ -1,9 +1,9 @@
 //! The judgement of a finished cycle: analysis, the trend history and the leak gauge of its scenario, and
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
-use super::record::{BatchRecord, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples, warmup_samples};
+use super::record::{BatchRecord, Context, CycleEnd, Judged, measured_error_kinds, measured_samples, warmup_samples};
 use crate::analyze::{
-    self, Assessment, Count, CycleAnalysis, Gauge, ResourceCycle, ResourceGauge, Rule, Trend, Verdict,
+    self, Across, Assessment, Forecast, Count, CycleAnalysis, Gauge, ResourceCycle, ResourceGauge, Rule, Trend, Verdict,
 };
 use crate::settings::Analysis;
 use std::collections::BTreeMap;
@@ -30,6 +30,9 @@ pub struct Judge {
     /// The leak gauges of the resources read beside memory (fds, sockets, threads, tasks), apart from
     /// the memory gauge.
     resources: ResourceGauge,
+    /// Requests the target had received when this scenario's last cycle ended, from every scenario when
+    /// the caller counts them ([`Judge::judge_after`]), else from this one: the long trend window's x.
+    sent: u64,
 }
 
 impl Judge {
@@ -41,6 +44,7 @@ impl Judge {
             raised_since: 0.0,
             settling: true,
             resources: ResourceGauge::new(),
+            sent: 0,
         }
     }
 
@@ -54,20 +58,24 @@ impl Judge {
     /// requests mostly failed (`max_error_ratio`) is `error` too, and leaves the trend history and the
     /// gauge as they were.
     pub fn judge(&mut self, batch_size: u64, settings: &Analysis, batches: Vec<BatchRecord>, end: CycleEnd) -> Judged {
-        self.judge_after(None, batch_size, settings, batches, end)
+        self.judge_after(Context::default(), batch_size, settings, batches, end)
     }
 
-    /// [`Judge::judge`] for a cycle that followed the idle pause `idle`, whose growth the trend attributes
-    /// to the clock rather than to requests.
+    /// [`Judge::judge`] with what the engine knows beyond the batches: the idle pause before the cycle
+    /// (whose growth the trend attributes to the clock rather than to requests), the requests the target
+    /// had received from every scenario, and its memory limit (for the forecast).
     pub fn judge_after(
         &mut self,
-        idle: Option<Idle>,
+        context: Context,
         batch_size: u64,
         settings: &Analysis,
         batches: Vec<BatchRecord>,
         end: CycleEnd,
     ) -> Judged {
         let samples = measured_samples(&batches);
+        let own: u64 = batches.iter().map(|b| b.requests).sum();
+        self.sent = context.sent.unwrap_or(self.sent.saturating_add(own));
+        let idle = context.idle;
         let failed = match end {
             CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(&batches), settings),
             _ => None,
@@ -88,12 +96,12 @@ impl Judge {
             // A cycle that was not judged (most requests failed: a target still loading) keeps the next
             // cycle's warm-up waiting.
             self.settling = false;
-            analysis.notes.push(analyze::settle::note(&warmup_samples(&batches), settings));
+            analysis.notes.push(analyze::settle::note(&warmup_samples(&batches), &samples, settings));
         }
         let memory: Vec<f64> = batches.iter().map(|b| b.memory_bytes as f64).collect();
         let trend = if judged_now {
             let idle_growth = idle.map(|i| (i.growth(), i.seconds));
-            self.trend.push_with(&analysis, analyze::level_peak(&memory), idle_growth);
+            self.trend.push_with(&analysis, analyze::level_peak(&memory), idle_growth, self.sent as f64);
             match self.trend.assess(settings) {
                 Assessment::Rising(finding) => Some(finding),
                 Assessment::Bounded(why) => {
@@ -116,7 +124,8 @@ impl Judge {
                 analyze::mib(peak)
             ));
         }
-        analysis.findings = self.gauge.observe_held(&analysis, trend.as_ref(), settings, came_back.is_some());
+        let across = Across { came_back: came_back.is_some(), rising: judged_now && self.trend.rising(settings) };
+        analysis.findings = self.gauge.observe_across(&analysis, trend.as_ref(), settings, across);
         analysis.notes.extend(self.gauge.note().map(str::to_owned));
         if trend.is_some() && analysis.verdict != Verdict::Leak {
             // The verdict stays this cycle's own (docs/analysis.md#the-leak-gauge), but the summary must not say "no leak".
@@ -127,7 +136,13 @@ impl Judge {
         } else {
             Vec::new()
         };
-        let report = self.report(&analysis, &samples, &batches, &resources);
+        let forecast = self.forecast(&analysis, settings, context.limit_bytes);
+        let mut report = self.report(&analysis, &samples, &batches, &resources);
+        if let Some(f) = &forecast {
+            report.push('\n');
+            report.push_str(&f.line());
+            report.push('\n');
+        }
         let finished_at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         self.raised_since = match (self.gauge.any_raised(), self.raised_since) {
             (false, _) => 0.0,
@@ -150,7 +165,23 @@ impl Judge {
             report,
             resources,
             resources_raised: self.resources.raised(),
+            forecast,
         }
+    }
+
+    /// While the memory gauge is raised: the leak's rate per request across the recent cycles (the
+    /// cycle's own slope when there are fewer than two) and what it means at the production request rate
+    /// and memory limit (the settings, else the limit the source read).
+    fn forecast(&self, analysis: &CycleAnalysis, settings: &Analysis, limit: Option<u64>) -> Option<Forecast> {
+        if !self.gauge.any_raised() || !analysis.verdict.is_judged() {
+            return None;
+        }
+        let rate = self.trend.rate_per_request(settings).unwrap_or(analysis.slope_bytes_per_request);
+        let limit = (settings.forecast_memory_limit_bytes > 0)
+            .then_some(settings.forecast_memory_limit_bytes)
+            .or(limit)
+            .map(|l| l as f64);
+        Some(Forecast::new(rate, analysis.final_avg, Some(settings.forecast_requests_per_second), limit))
     }
 
     /// The cycle's report: memory's, then a line per resource and where the memory grew.

@@ -25,7 +25,7 @@ pub use figures::{Figures, FindingRecord, ResourceFigures};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
 pub use prepared::{Pending, Prepared};
-pub use record::{BatchRecord, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples};
+pub use record::{BatchRecord, Context, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples};
 
 use crate::memory::Sampler;
 use crate::settings::Settings;
@@ -56,6 +56,9 @@ pub struct Engine {
     /// pause before the next cycle begins. None at start, after a restart or a failed read, and when the
     /// memory source changes.
     last_sample: Option<(u64, std::time::Instant)>,
+    /// Requests sent to the target by every scenario so far (warm-up included, replayed cycles too): what
+    /// the long trend window fits memory against, since every scenario's requests reach the one target.
+    sent: u64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -71,7 +74,7 @@ impl Engine {
         let lanes = settings.scenarios.iter().zip(clients).map(|(s, c)| Lane::new(s.clone(), c)).collect();
         observer.configured(&names(&settings));
         observer.analysis(&settings.analysis);
-        Ok(Self { settings, lanes, sampler, observer, last_sample: None })
+        Ok(Self { settings, lanes, sampler, observer, last_sample: None, sent: 0 })
     }
 
     /// Who hears about the soak from now on (the recorder joins after resume has read the recording).
@@ -166,7 +169,9 @@ impl Engine {
         let i = self.lanes.iter().position(|l| l.scenario.name.as_str() == scenario)?;
         let batch_size = self.settings.cycle.batch_size;
         let restarted = end == CycleEnd::Restarted;
-        let judged = self.lanes[i].judge.judge_after(idle, batch_size, &self.settings.analysis, batches, end);
+        self.sent = self.sent.saturating_add(batches.iter().map(|b| b.requests).sum());
+        let context = Context { idle, sent: Some(self.sent), limit_bytes: None };
+        let judged = self.lanes[i].judge.judge_after(context, batch_size, &self.settings.analysis, batches, end);
         if restarted {
             self.lanes.iter_mut().enumerate().filter(|(j, _)| *j != i).for_each(|(_, l)| l.judge.target_restarted());
         }
@@ -195,6 +200,7 @@ impl Engine {
                 &mut self.sampler,
                 self.observer.as_ref(),
                 &mut self.last_sample,
+                &mut self.sent,
             ) => judged,
             () = shutdown.cancelled() => return None,
         };

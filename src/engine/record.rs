@@ -1,7 +1,7 @@
 //! What a cycle leaves behind: one record per batch and the judged cycle, in the shape `once --json`
 //! writes and `analyze` reads (docs/recording.md).
 
-use crate::analyze::{CycleAnalysis, Finding, Phase, ResourceCycle, Sample};
+use crate::analyze::{CycleAnalysis, Finding, Forecast, Phase, ResourceCycle, Sample};
 use crate::load::ErrorCounts;
 use crate::memory::Breakdown;
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,19 @@ impl Idle {
     }
 }
 
+/// What the engine knows of the target beyond a cycle's batches, for its judge.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Context {
+    /// The idle pause before the cycle, when the cycle before it ended with a sample.
+    pub idle: Option<Idle>,
+    /// Requests the target had received from every scenario when the cycle ended (warm-up included);
+    /// None: the judge counts its own scenario's only.
+    pub sent: Option<u64>,
+    /// The target's memory limit read from the source (the cgroup's `memory.max`), bytes; the
+    /// `analysis.forecast_memory_limit_bytes` setting wins over it.
+    pub limit_bytes: Option<u64>,
+}
+
 /// How a cycle ended, before analysis.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CycleEnd {
@@ -147,4 +160,7 @@ pub struct Judged {
     pub resources: Vec<ResourceCycle>,
     /// The scenario's resource leak gauges after this cycle: `leaksoak_resource_leak_detected{resource}`.
     pub resources_raised: BTreeMap<String, bool>,
+    /// While the memory gauge is raised: the leak's rate per request and what it means in production
+    /// (docs/analysis.md#how-long-until-it-falls-over).
+    pub forecast: Option<Forecast>,
 }

@@ -83,6 +83,7 @@ impl Confidence {
             ("slope_min_growth_bytes", a.slope_min_growth_bytes),
             ("trend_cycles", a.trend_cycles as f64),
             ("trend_min_growth_bytes", a.trend_min_growth_bytes),
+            ("trend_min_bytes_per_request", a.trend_min_bytes_per_request),
             ("trend_alpha", a.trend_alpha),
             ("confirm_cycles", f64::from(a.confirm_cycles)),
             ("max_error_ratio", a.max_error_ratio),

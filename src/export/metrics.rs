@@ -2,6 +2,7 @@
 //! from enums and configured scenario names only: no URLs, prompts or error strings.
 
 use super::confidence::Confidence;
+use super::forecast::ForecastMetrics;
 use super::family::{counter, gauge, histogram, register};
 use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
@@ -45,6 +46,8 @@ pub struct Metrics {
     target_churn: IntCounterVec,
     /// How sure and since when: streaks, p-value, raised-since, thresholds.
     confidence: Confidence,
+    /// How long until it falls over: the leak's rate, growth per day, time to the memory limit.
+    forecast: ForecastMetrics,
     /// Open fds, sockets, threads and tasks per batch, their leak gauges, the memory breakdown.
     resources: ResourceMetrics,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
@@ -150,6 +153,7 @@ impl Metrics {
             ),
             scenarios: Default::default(),
             confidence: Confidence::new(&r),
+            forecast: ForecastMetrics::new(&r),
             resources: ResourceMetrics::new(&r),
             snapshot: Default::default(),
             cache: Default::default(),
@@ -193,6 +197,7 @@ impl Metrics {
             self.target_churn.with_label_values(&[s]);
             self.source_up.with_label_values(&[s]);
             self.confidence.add(s);
+            self.forecast.add(s);
         }
     }
 
@@ -237,6 +242,7 @@ impl Metrics {
         let _ = self.target_restarts.remove_label_values(&[s]);
         let _ = self.target_churn.remove_label_values(&[s]);
         self.confidence.remove(s);
+        self.forecast.remove(s);
         self.resources.remove(s);
     }
 
@@ -384,6 +390,7 @@ impl Observer for Metrics {
             self.leak_detected.with_label_values(&[s, r.as_str()]).set(f64::from(j.raised[r.index()]));
         }
         self.confidence.cycle(j);
+        self.forecast.cycle(j);
         self.resources.cycle(j);
     }
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod confidence;
 mod family;
+mod forecast;
 mod connections;
 pub mod html;
 pub mod junit;

@@ -1,7 +1,7 @@
 //! The state behind `/status`, `/report` and `/readyz`: what each scenario is doing and how its last
 //! cycle ended, kept up to date as an [`Observer`].
 
-use crate::analyze::{Phase, Rule};
+use crate::analyze::{Forecast, Phase, Rule};
 use crate::engine::{Activity, BatchRecord, Figures, Judged, Observer};
 use crate::load::BatchStats;
 
@@ -29,6 +29,9 @@ pub struct ScenarioStatus {
     pub leak_detected: BTreeMap<&'static str, bool>,
     /// The resource leak gauges, by resource name (empty until a resource was judged).
     pub resource_leak_detected: BTreeMap<String, bool>,
+    /// While the memory gauge is raised: the leak's rate, growth per day and time to the memory limit
+    /// (docs/analysis.md#how-long-until-it-falls-over); `null` while it is down.
+    pub forecast: Option<ForecastStatus>,
     /// Figures, samples and rule messages of the last cycle.
     pub last_cycle: Option<LastCycle>,
     /// The report of the last cycle (`/report`); not in the JSON, which has the figures.
@@ -44,6 +47,15 @@ pub struct LastCycle {
     pub figures: Figures,
     /// The last measured samples, oldest first.
     pub samples: Vec<BatchRecord>,
+}
+
+/// A confirmed leak in production terms, as `/status` shows it: the [`Forecast`]'s figures and its sentence.
+#[derive(Debug, Clone, Serialize)]
+pub struct ForecastStatus {
+    #[serde(flatten)]
+    pub figures: Forecast,
+    /// The report's sentence (`How fast: 312 B/request; at 50 requests/s, +1.3 GiB/day; …`).
+    pub text: String,
 }
 
 /// Status of every scenario, shared by the engine (writer) and the HTTP server (readers).
@@ -107,6 +119,7 @@ fn fresh(name: &str) -> ScenarioStatus {
         last_verdict: None,
         leak_detected: Rule::ALL.iter().map(|r| (r.as_str(), false)).collect(),
         resource_leak_detected: BTreeMap::new(),
+        forecast: None,
         last_cycle: None,
         report: None,
     }
@@ -147,6 +160,9 @@ impl Observer for Board {
             s.last_verdict = Some(a.verdict.as_str());
             s.leak_detected = Rule::ALL.iter().map(|r| (r.as_str(), j.raised[r.index()])).collect();
             s.resource_leak_detected = j.resources_raised.clone();
+            if a.verdict.is_judged() {
+                s.forecast = j.forecast.map(|f| ForecastStatus { figures: f, text: f.line() });
+            }
             s.last_cycle = Some(last);
             s.report = Some(j.report.clone());
         });

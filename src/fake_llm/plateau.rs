@@ -1,17 +1,16 @@
 //! The fake endpoint's bounded memory on purpose (docs/fake-endpoint.md#plateaus): memory that grows
 //! with requests and then stops (`working_set`) or is released at a bound (`cache`), so users and tests
-//! can watch leaksoak call bounded growth "not a leak" end to end, next to the leak knobs that never stop.
+//! can watch leaksoak call bounded growth "not a leak" end to end, next to the leak knobs that never stop;
+//! and memory that grows in chunks without end (`staircase`), a leak that reaches memory only in steps.
 //!
-//! Memory is held in anonymous mappings of [`CHUNK`] bytes, touched when mapped and unmapped when the
-//! cache is emptied, so the resident set follows exactly (the heap allocator would keep freed chunks).
+//! Memory is held in anonymous mappings of `plateau_chunk_bytes` bytes, touched when mapped and unmapped
+//! when the cache is emptied, so the resident set follows exactly (the heap allocator would keep freed
+//! chunks).
 
-use crate::settings::{FakeLlm, Plateau};
+use crate::settings::{FakeLlm, MAX_PLATEAU_LIMIT_BYTES, Plateau};
 use memmap2::MmapMut;
 use std::sync::Mutex;
 
-/// Memory is taken and given back in chunks of this size: 1 MiB, as an allocator arena or a buffer pool
-/// grows.
-pub const CHUNK: usize = 1 << 20;
 
 /// The bounded memory and the requests' bytes not yet a whole chunk.
 #[derive(Debug, Default)]
@@ -34,21 +33,26 @@ impl PlateauStore {
         if settings.plateau == Plateau::Off {
             return;
         }
+        let chunk_bytes = settings.plateau_chunk_bytes.max(1);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.pending += settings.plateau_bytes_per_request;
-        while state.pending >= CHUNK {
-            state.pending -= CHUNK;
-            if settings.plateau == Plateau::WorkingSet
-                && (state.chunks.len() + 1) * CHUNK > settings.plateau_limit_bytes
-            {
+        while state.pending >= chunk_bytes {
+            state.pending -= chunk_bytes;
+            let full = |limit: usize| (state.chunks.len() + 1) * chunk_bytes > limit;
+            let stop = match settings.plateau {
+                Plateau::WorkingSet => full(settings.plateau_limit_bytes),
+                Plateau::Staircase => full(MAX_PLATEAU_LIMIT_BYTES as usize),
+                Plateau::Cache | Plateau::Off => false,
+            };
+            if stop {
                 state.pending = 0;
                 return;
             }
-            if settings.plateau == Plateau::Cache && (state.chunks.len() + 1) * CHUNK > settings.plateau_limit_bytes {
+            if settings.plateau == Plateau::Cache && full(settings.plateau_limit_bytes) {
                 state.chunks.clear();
                 continue;
             }
-            if let Ok(mut chunk) = MmapMut::map_anon(CHUNK) {
+            if let Ok(mut chunk) = MmapMut::map_anon(chunk_bytes) {
                 chunk.fill(0x5A);
                 state.chunks.push(chunk);
             }
@@ -57,13 +61,15 @@ impl PlateauStore {
 
     /// Bytes held now.
     pub fn bytes(&self) -> usize {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).chunks.len() * CHUNK
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).chunks.iter().map(|c| c.len()).sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CHUNK: usize = 1 << 20;
 
     fn settings(plateau: Plateau) -> FakeLlm {
         FakeLlm { plateau, plateau_bytes_per_request: 64 * 1024, plateau_limit_bytes: 4 * CHUNK, ..FakeLlm::default() }
@@ -94,6 +100,23 @@ mod tests {
         let store = PlateauStore::default();
         store.request(&s);
         assert_eq!(store.bytes(), 4 * CHUNK);
+    }
+
+    #[test]
+    fn a_staircase_keeps_a_chunk_every_n_requests_past_any_limit() {
+        // 2 MiB chunks at 512 bytes a request: a chunk every 4,096 requests.
+        let s = FakeLlm {
+            plateau_bytes_per_request: 512,
+            plateau_chunk_bytes: 2 * CHUNK,
+            plateau_limit_bytes: CHUNK,
+            ..settings(Plateau::Staircase)
+        };
+        let store = PlateauStore::default();
+        let held: Vec<usize> = (0..5 * 4096).map(|_| store.request(&s)).map(|()| store.bytes()).collect();
+        assert_eq!(held[4094], 0);
+        assert_eq!(held[4095], 2 * CHUNK, "the first chunk at request 4,096");
+        assert_eq!(held[5 * 4096 - 1], 10 * CHUNK, "five chunks, past plateau_limit_bytes: it never stops");
+        assert_eq!(held.windows(2).filter(|w| w[1] != w[0]).count(), 4, "four steps after the first, nothing between");
     }
 
     #[test]

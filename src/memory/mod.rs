@@ -28,6 +28,7 @@ mod error;
 pub mod exposition;
 mod fetch;
 mod heap;
+mod limit;
 mod process;
 mod promql;
 mod read;

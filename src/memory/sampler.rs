@@ -60,6 +60,12 @@ impl Sampler {
         })
     }
 
+    /// The memory limit of what is measured (the cgroup's `memory.max`), when the source has one: the
+    /// forecast's limit when `analysis.forecast_memory_limit_bytes` is not set.
+    pub fn memory_limit(&self) -> Option<u64> {
+        self.source.memory_limit()
+    }
+
     /// Waits `settle`, takes `samples_per_batch` reads, and returns their median.
     ///
     /// Cancel-safe: dropped mid-way (by a `tokio::select!`), it leaves the remembered identity as it was,

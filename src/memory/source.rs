@@ -87,6 +87,17 @@ impl Source {
         }
     }
 
+    /// The memory limit of what is measured (the cgroup's `memory.max`), when the source has one.
+    pub fn memory_limit(&self) -> Option<u64> {
+        match self {
+            Self::OwnRss(_) | Self::OwnHeap => super::limit::of_process(std::process::id()),
+            Self::Process(p) => p.last_pid().and_then(super::limit::of_process),
+            Self::ProcessTree(t) => t.pids().first().copied().and_then(super::limit::of_process),
+            Self::Cgroup(c) => super::limit::of_cgroup(c.dir()),
+            Self::Scrape(_) | Self::Promql(_) => None,
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             Self::OwnRss(p) => format!("self: {}", p.describe()),

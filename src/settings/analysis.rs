@@ -28,6 +28,19 @@ pub const SLOPE_MIN_GROWTH_BYTES: f64 = 262_144.0;
 pub const TREND_CYCLES: u64 = 6;
 /// Trend rule: fitted growth across the window must exceed 1 MiB.
 pub const TREND_MIN_GROWTH_BYTES: f64 = 1_048_576.0;
+/// Trend rule's long window: the rate per request (of every scenario's requests to the target) below which
+/// a rise is the slow creep a healthy process shows for hours, not a leak. A healthy LiteLLM proxy crept
+/// by tens of bytes per request over a 2-hour soak (docs/truth-table.md); a leak keeping 256 bytes per
+/// request is 2× above this. Lower: slower leaks are raised after long soaks, and a creeping healthy
+/// target is more likely to be; higher: fewer such raises, but a 256 B/request leak goes unraised.
+pub const TREND_MIN_BYTES_PER_REQUEST: f64 = 128.0;
+/// The target's production request rate (requests/second) for the forecast of a confirmed leak: growth
+/// per day and time to the memory limit (docs/analysis.md#how-long-until-it-falls-over). 0: not known,
+/// the forecast says growth per 100,000 requests.
+pub const FORECAST_REQUESTS_PER_SECOND: f64 = 0.0;
+/// The target's memory limit for the forecast, bytes. 0: the limit the memory source reads (the cgroup's
+/// `memory.max` for `cgroup`, `process` and `self`), if any.
+pub const FORECAST_MEMORY_LIMIT_BYTES: u64 = 0;
 /// Significance of the one-sided Mann–Kendall test used by the slope and trend rules.
 pub const TREND_ALPHA: f64 = 0.01;
 /// growth/tail/slope must fire in this many consecutive cycles before the leak gauge rises (no flapping).
@@ -83,12 +96,15 @@ pub struct RawAnalysis {
     pub slope_min_growth_bytes: f64,
     pub trend_cycles: u64,
     pub trend_min_growth_bytes: f64,
+    pub trend_min_bytes_per_request: f64,
     pub trend_alpha: f64,
     pub confirm_cycles: u64,
     pub latch: bool,
     pub max_error_ratio: f64,
     pub resource_min_per_request: f64,
     pub resource_min_growth: f64,
+    pub forecast_requests_per_second: f64,
+    pub forecast_memory_limit_bytes: u64,
 }
 
 impl Default for RawAnalysis {
@@ -106,12 +122,15 @@ impl Default for RawAnalysis {
             slope_min_growth_bytes: SLOPE_MIN_GROWTH_BYTES,
             trend_cycles: TREND_CYCLES,
             trend_min_growth_bytes: TREND_MIN_GROWTH_BYTES,
+            trend_min_bytes_per_request: TREND_MIN_BYTES_PER_REQUEST,
             trend_alpha: TREND_ALPHA,
             confirm_cycles: CONFIRM_CYCLES,
             latch: LATCH,
             max_error_ratio: MAX_ERROR_RATIO,
             resource_min_per_request: RESOURCE_MIN_PER_REQUEST,
             resource_min_growth: RESOURCE_MIN_GROWTH,
+            forecast_requests_per_second: FORECAST_REQUESTS_PER_SECOND,
+            forecast_memory_limit_bytes: FORECAST_MEMORY_LIMIT_BYTES,
         }
     }
 }
@@ -132,12 +151,15 @@ pub struct Analysis {
     pub slope_min_growth_bytes: f64,
     pub trend_cycles: usize,
     pub trend_min_growth_bytes: f64,
+    pub trend_min_bytes_per_request: f64,
     pub trend_alpha: f64,
     pub confirm_cycles: u32,
     pub latch: bool,
     pub max_error_ratio: f64,
     pub resource_min_per_request: f64,
     pub resource_min_growth: f64,
+    pub forecast_requests_per_second: f64,
+    pub forecast_memory_limit_bytes: u64,
 }
 
 impl Default for Analysis {
@@ -172,12 +194,17 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
         slope_min_growth_bytes: p.non_negative(&k("slope_min_growth_bytes"), raw.slope_min_growth_bytes),
         trend_cycles: p.between(&k("trend_cycles"), raw.trend_cycles, 3, MAX_TREND_CYCLES) as usize,
         trend_min_growth_bytes: p.non_negative(&k("trend_min_growth_bytes"), raw.trend_min_growth_bytes),
+        trend_min_bytes_per_request: p
+            .non_negative(&k("trend_min_bytes_per_request"), raw.trend_min_bytes_per_request),
         trend_alpha: within_open_unit(p, &k("trend_alpha"), raw.trend_alpha),
         confirm_cycles: p.between(&k("confirm_cycles"), raw.confirm_cycles, 1, MAX_CONFIRM_CYCLES) as u32,
         latch: raw.latch,
         max_error_ratio: error_ratio(p, &k("max_error_ratio"), raw.max_error_ratio),
         resource_min_per_request: p.non_negative(&k("resource_min_per_request"), raw.resource_min_per_request),
         resource_min_growth: p.non_negative(&k("resource_min_growth"), raw.resource_min_growth),
+        forecast_requests_per_second: p
+            .non_negative(&k("forecast_requests_per_second"), raw.forecast_requests_per_second),
+        forecast_memory_limit_bytes: raw.forecast_memory_limit_bytes,
     }
 }
 

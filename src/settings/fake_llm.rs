@@ -25,10 +25,18 @@ pub const LEAK_BYTES_PER_ERROR: u64 = 0;
 /// per that many successful requests (docs/fake-endpoint.md#leaks-that-are-not-bytes).
 pub const LEAK_EVERY_OFF: u64 = 0;
 /// Bounded memory on purpose is off: `working_set` grows to `plateau_limit_bytes` and stops; `cache`
-/// fills to it and is released, again and again (docs/fake-endpoint.md#plateaus).
+/// fills to it and is released, again and again; `staircase` grows in chunks and never stops (a leak that
+/// reaches memory only in steps) (docs/fake-endpoint.md#plateaus).
 pub const PLATEAU: &str = "off";
-/// The plateau knobs grow by this much per successful request, in 1 MiB chunks.
+/// The plateau knobs grow by this much per successful request, in chunks of `plateau_chunk_bytes`.
 pub const PLATEAU_BYTES_PER_REQUEST: u64 = 4096;
+/// The plateau knobs take memory in chunks of this size (1 MiB, as an allocator arena grows): a chunk
+/// every `plateau_chunk_bytes / plateau_bytes_per_request` requests.
+pub const PLATEAU_CHUNK_BYTES: u64 = 1024 * 1024;
+/// The smallest chunk: a page.
+pub const MIN_PLATEAU_CHUNK_BYTES: u64 = 4096;
+/// The largest chunk: 256 MiB at once is a test of the machine.
+pub const MAX_PLATEAU_CHUNK_BYTES: u64 = 256 * 1024 * 1024;
 /// Where a working set stops and a cache is released: 16 MiB, reached after 4,096 requests at the
 /// default rate (about three default cycles).
 pub const PLATEAU_LIMIT_BYTES: u64 = 16 * 1024 * 1024;
@@ -50,6 +58,7 @@ pub struct RawFakeLlm {
     pub leak_threads_every: u64,
     pub plateau: String,
     pub plateau_bytes_per_request: u64,
+    pub plateau_chunk_bytes: u64,
     pub plateau_limit_bytes: u64,
 }
 
@@ -68,6 +77,7 @@ impl Default for RawFakeLlm {
             leak_threads_every: LEAK_EVERY_OFF,
             plateau: PLATEAU.into(),
             plateau_bytes_per_request: PLATEAU_BYTES_PER_REQUEST,
+            plateau_chunk_bytes: PLATEAU_CHUNK_BYTES,
             plateau_limit_bytes: PLATEAU_LIMIT_BYTES,
         }
     }
@@ -100,6 +110,8 @@ pub struct FakeLlm {
     pub plateau: Plateau,
     /// Bytes the plateau grows by per successful request.
     pub plateau_bytes_per_request: usize,
+    /// The plateau takes memory in chunks of this many bytes.
+    pub plateau_chunk_bytes: usize,
     /// Where the working set stops or the cache is released.
     pub plateau_limit_bytes: usize,
 }
@@ -112,6 +124,9 @@ pub enum Plateau {
     WorkingSet,
     /// Grows with requests up to the limit, then releases everything and starts over.
     Cache,
+    /// Grows in chunks with requests and never stops (up to [`MAX_PLATEAU_LIMIT_BYTES`]): a leak that
+    /// reaches memory only in steps.
+    Staircase,
 }
 
 impl Default for FakeLlm {
@@ -150,8 +165,9 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
         plateau: match raw.plateau.as_str() {
             "working_set" => Plateau::WorkingSet,
             "cache" => Plateau::Cache,
+            "staircase" => Plateau::Staircase,
             other => {
-                p.one_of("fake_llm.plateau", other, &["off", "working_set", "cache"]);
+                p.one_of("fake_llm.plateau", other, &["off", "working_set", "cache", "staircase"]);
                 Plateau::Off
             }
         },
@@ -160,6 +176,12 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
             raw.plateau_bytes_per_request,
             0,
             MAX_LEAK_BYTES,
+        ) as usize,
+        plateau_chunk_bytes: p.between(
+            "fake_llm.plateau_chunk_bytes",
+            raw.plateau_chunk_bytes,
+            MIN_PLATEAU_CHUNK_BYTES,
+            MAX_PLATEAU_CHUNK_BYTES,
         ) as usize,
         plateau_limit_bytes: p.between(
             "fake_llm.plateau_limit_bytes",

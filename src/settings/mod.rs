@@ -31,7 +31,7 @@ pub mod telemetry;
 pub use analysis::{Analysis, MAX_TREND_CYCLES};
 pub use cycle::{Cycle, MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES, ScenarioOrder};
 pub use duration::HumaneDuration;
-pub use fake_llm::{FakeLlm, Plateau};
+pub use fake_llm::{FakeLlm, MAX_PLATEAU_LIMIT_BYTES, Plateau};
 pub use layers::{ENV_PREFIX, load, load_raw, load_with};
 pub use memory::{CgroupMetric, Memory, MemorySource, ProcessSelector};
 pub use memory_http::{Authorization, HttpOptions};

@@ -1,0 +1,234 @@
+//! The trend rule's long window (docs/analysis.md#small-leaks-and-staircases): the leaks that take a proxy
+//! down after a week are a few hundred bytes per request, hidden under allocator steps larger than a whole
+//! window of six cycles, or reach the resident set only in chunks every few cycles. The short window
+//! dismisses both as "steps toward a plateau". Over a window up to [`LONG_WINDOW_FACTOR`] times longer,
+//! fitted against the requests the target received, a leak shows what a plateau cannot: memory that rises
+//! in every part of the window at one rate per request, above the creep a healthy process shows.
+//!
+//! The questions, each of which must hold:
+//! * **Significant**: the one-sided Mann–Kendall p of the final averages against requests is below
+//!   `trend_alpha` × [`LONG_ALPHA_SHARE`]; the fitted growth exceeds the short window's floors.
+//! * **Above the creep**: the Theil–Sen rate is at least `trend_min_bytes_per_request` (a healthy
+//!   LiteLLM proxy creeps by tens of bytes per request for hours: that is not raised, however long).
+//! * **Never came back**: the last cycle is not clearly below the window's peak.
+//! * **Every part rose**: split into [`SEGMENTS`] runs of cycles, each rose over the one before by at
+//!   least [`SEGMENT_SHARE`] of what the fitted rate predicts, and the later half of the window rose at
+//!   least [`LATE_SHARE`] of the earlier half. One step between flat runs, a pool that filled in a few
+//!   chunks and stopped, or a warm-up slowing down leaves a part flat; a leak in regular steps does not
+//!   once the window holds a step in most parts: a staircase of steps every 2 to 6 cycles is raised after
+//!   4 to 6 steps, and memory that grows in 2 chunks never is. A pool that fills in more regular chunks
+//!   looks like a leak while it fills; once it stops, the window's last parts go flat and it is not (the
+//!   unit tests: 6 chunks every 3 cycles, not raised 14 cycles after the last).
+
+use super::stats;
+use super::units::mib;
+use crate::settings::Analysis;
+
+/// The long window holds at most this many times `trend_cycles` cycles (36 at the defaults): a staircase
+/// with a step every 6 cycles still has one in every part. Longer: slower staircases are raised, but a
+/// leak that stops keeps the long window rising for longer.
+pub const LONG_WINDOW_FACTOR: usize = 6;
+
+/// The long window is assessed from this many cycles per part (12 at the defaults), so a step every
+/// other cycle is raised after 6 steps.
+pub const LONG_MIN_PER_SEGMENT: usize = 2;
+
+/// The long window's significance is `trend_alpha` times this (0.001 at the defaults): it is assessed
+/// after every cycle over overlapping windows, so it must be stricter than the short window's single test.
+pub const LONG_ALPHA_SHARE: f64 = 0.1;
+
+/// Parts of the long window, each of which must rise over the one before: memory that reaches the
+/// resident set in fewer than `SEGMENTS − 1` chunks is never raised by the long window. Fewer: a leak in
+/// rare steps is raised after fewer steps, and so is a pool that fills in a few chunks.
+pub const SEGMENTS: usize = 6;
+
+/// Each part must rise over the one before by at least this share of what the fitted rate predicts.
+/// A steady leak rises by about 1 (noise moves it by far less once the window's growth is above 3× the
+/// noise); a regular staircase by 1 once a part holds a step; a flat part by 0. Higher: more
+/// staircases and leaks whose rate wobbles are dismissed; lower: a creep carried by two or three steps
+/// is more often raised.
+pub const SEGMENT_SHARE: f64 = 0.25;
+
+/// The later half of the window must rise by at least this share of the earlier half: a curve approaching
+/// a working size rises less and less, a leak by as much.
+pub const LATE_SHARE: f64 = 0.4;
+
+/// What the long window concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Long {
+    /// Too few cycles, no significant rise, or a rise below the creep floor too slight to mention.
+    Quiet,
+    /// A steady rise at `rate` bytes per request: the `trend` finding's message.
+    Rising(String),
+    /// A significant rise that is not a leak, and why (for the report).
+    Bounded(String),
+}
+
+/// One judged cycle as the long window sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Point {
+    /// The cycle's final rolling average, bytes.
+    pub final_avg: f64,
+    /// Requests the target had received from every scenario when the cycle ended.
+    pub sent: f64,
+    /// The cycle's residual noise in bytes: the window's median scales the growth floor.
+    pub noise: f64,
+}
+
+/// Assesses the last cycles (oldest first, as many as the history holds; the window is the last
+/// `LONG_WINDOW_FACTOR × trend_cycles`).
+pub fn assess(history: &[Point], settings: &Analysis) -> Long {
+    let k = settings.trend_cycles;
+    let n = history.len().min(LONG_WINDOW_FACTOR * k);
+    if n < LONG_MIN_PER_SEGMENT * SEGMENTS || n < k + 1 {
+        return Long::Quiet;
+    }
+    let window = &history[history.len() - n..];
+    let x: Vec<f64> = window.iter().map(|p| p.sent).collect();
+    let y: Vec<f64> = window.iter().map(|p| p.final_avg).collect();
+    let noise = stats::median(&window.iter().map(|p| p.noise).collect::<Vec<_>>());
+    let rate = stats::theil_sen(&x, &y).slope;
+    let requests = x[n - 1] - x[0];
+    let growth = rate * requests;
+    let p = stats::mann_kendall(&x, &y);
+    let floor = settings.trend_min_growth_bytes.max(super::trend::NOISE_FLOOR_FACTOR * noise);
+    if !(p < settings.trend_alpha * LONG_ALPHA_SHARE && growth > floor && requests > 0.0) {
+        return Long::Quiet;
+    }
+    let head = format!(
+        "Over the last {n} cycles ({requests:.0} requests to the target) memory rose {:.2} MiB, {rate:.0} bytes/request \
+         (p = {p:.4})",
+        mib(growth)
+    );
+    if rate < settings.trend_min_bytes_per_request {
+        return Long::Bounded(format!(
+            "{head}: below analysis.trend_min_bytes_per_request ({:.0}), the slow creep a healthy process shows \
+             for hours; not raised.",
+            settings.trend_min_bytes_per_request
+        ));
+    }
+    if let Some(why) = shape(&x, &y, rate, noise, floor) {
+        return Long::Bounded(format!("{head}, but {why}: not a steady leak."));
+    }
+    Long::Rising(format!(
+        "{head}, in every sixth of the window (>{:.2} MiB threshold, >{:.0} bytes/request) — slow leak",
+        mib(floor),
+        settings.trend_min_bytes_per_request
+    ))
+}
+
+/// Why a significant rise over the window is not a leak's, if it is not: memory came back, a
+/// part stayed flat, or the later half slowed down.
+fn shape(x: &[f64], y: &[f64], rate: f64, noise: f64, floor: f64) -> Option<String> {
+    let n = y.len();
+    let peak = y.iter().copied().fold(f64::MIN, f64::max);
+    if peak - y[n - 1] > (3.0 * noise).max(floor / (n - 1) as f64) {
+        return Some(format!("it fell back {:.2} MiB from its peak", mib(peak - y[n - 1])));
+    }
+    let parts: Vec<(f64, f64)> = (0..SEGMENTS)
+        .map(|j| {
+            let (from, to) = (j * n / SEGMENTS, (j + 1) * n / SEGMENTS);
+            (stats::median(&x[from..to]), stats::median(&y[from..to]))
+        })
+        .collect();
+    for (j, w) in parts.windows(2).enumerate() {
+        let (rise, expected) = (w[1].1 - w[0].1, rate * (w[1].0 - w[0].0));
+        if rise < SEGMENT_SHARE * expected {
+            return Some(format!(
+                "part {} of {SEGMENTS} of the window rose {:.2} MiB where the rate predicts {:.2} MiB (growth in a few steps, \
+                 or steps that stopped)",
+                j + 2,
+                mib(rise),
+                mib(expected)
+            ));
+        }
+    }
+    let half = n / 2;
+    let (early, late) = (y[half] - y[0], y[n - 1] - y[n - 1 - half]);
+    (early > 0.0 && late < LATE_SHARE * early).then(|| {
+        format!(
+            "its later half rose {:.2} MiB against {:.2} MiB in the earlier half (slowing toward a working size)",
+            mib(late),
+            mib(early)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: f64 = 1_048_576.0;
+    /// Requests to the target per cycle of one scenario (two scenarios of 550 requests taking turns).
+    const PER_CYCLE: f64 = 1100.0;
+
+    fn points(memory: impl Fn(usize) -> f64, n: usize, noise: f64) -> Vec<Point> {
+        (0..n).map(|i| Point { final_avg: 400.0 * MIB + memory(i), sent: PER_CYCLE * (i + 1) as f64, noise }).collect()
+    }
+
+    /// A small deterministic wobble (±`amplitude`), so fits are not of perfect lines.
+    fn wobble(i: usize, amplitude: f64) -> f64 {
+        amplitude * [0.0, 0.7, -0.4, 0.9, -0.8, 0.2, -0.6, 0.5][i % 8]
+    }
+
+    fn settings() -> Analysis {
+        Analysis::default()
+    }
+
+    #[test]
+    fn a_small_steady_leak_rises_in_every_part() {
+        let leak = points(|i| 256.0 * PER_CYCLE * i as f64 + wobble(i, 64.0 * 1024.0), 24, 64.0 * 1024.0);
+        let long = assess(&leak, &settings());
+        assert!(matches!(&long, Long::Rising(m) if m.contains("256 bytes/request")), "{long:?}");
+    }
+
+    #[test]
+    fn a_creep_below_the_floor_is_named_not_raised() {
+        let creep = points(|i| 40.0 * PER_CYCLE * i as f64 + wobble(i, 4096.0), 24, 4096.0);
+        let long = assess(&creep, &Analysis { trend_min_growth_bytes: 0.0, ..settings() });
+        assert!(matches!(&long, Long::Bounded(m) if m.contains("trend_min_bytes_per_request")), "{long:?}");
+    }
+
+    #[test]
+    fn a_staircase_is_raised_once_every_part_holds_a_step() {
+        // 2 MiB every 4 cycles: raised once each of the 6 parts of the window holds a step.
+        let stairs = |i: usize| 2.0 * MIB * (i / 4) as f64 + wobble(i, 32.0 * 1024.0);
+        assert!(!matches!(assess(&points(stairs, 16, 32.0 * 1024.0), &settings()), Long::Rising(_)));
+        let long = assess(&points(stairs, 24, 32.0 * 1024.0), &settings());
+        assert!(matches!(long, Long::Rising(_)), "{long:?}");
+    }
+
+    #[test]
+    fn steps_that_stop_are_not_raised() {
+        // A pool filling in 2 MiB chunks every 3 cycles, 2 chunks, then full: never a leak.
+        let small = |i: usize| 2.0 * MIB * (i / 3).min(2) as f64 + wobble(i, 32.0 * 1024.0);
+        // 6 chunks (the last at cycle 18): like a leak while it fills, not once it stopped for 14 cycles.
+        let large = |i: usize| 2.0 * MIB * (i / 3).min(6) as f64 + wobble(i, 32.0 * 1024.0);
+        for n in 12..=60 {
+            let long = assess(&points(small, n, 32.0 * 1024.0), &settings());
+            assert!(!matches!(long, Long::Rising(_)), "2 chunks, {n} cycles: {long:?}");
+            if n >= 32 {
+                let long = assess(&points(large, n, 32.0 * 1024.0), &settings());
+                assert!(!matches!(long, Long::Rising(_)), "6 chunks, {n} cycles: {long:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_large_step_between_flat_runs_is_not_a_leak() {
+        let step = points(|i| if i >= 10 { 7.0 * MIB } else { 0.0 } + wobble(i, 32.0 * 1024.0), 24, 32.0 * 1024.0);
+        assert!(matches!(assess(&step, &settings()), Long::Bounded(_) | Long::Quiet));
+    }
+
+    #[test]
+    fn memory_that_came_back_is_not_a_leak() {
+        let saw = points(|i| 300.0 * PER_CYCLE * (i % 16) as f64, 24, 32.0 * 1024.0);
+        assert!(!matches!(assess(&saw, &settings()), Long::Rising(_)));
+    }
+
+    #[test]
+    fn a_curve_slowing_toward_a_working_size_is_not_a_leak() {
+        let curve = points(|i| 30.0 * MIB * (1.0 - (-(i as f64) / 8.0).exp()), 24, 32.0 * 1024.0);
+        assert!(!matches!(assess(&curve, &settings()), Long::Rising(_)));
+    }
+}

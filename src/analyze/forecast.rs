@@ -30,15 +30,20 @@ pub struct Forecast {
 impl Forecast {
     /// The forecast for a leak of `bytes_per_request` in a target holding `memory_bytes` now. A rate or
     /// limit that is not a positive finite number is unknown.
-    pub fn new(bytes_per_request: f64, memory_bytes: f64, requests_per_second: Option<f64>, limit: Option<f64>) -> Self {
+    pub fn new(
+        bytes_per_request: f64,
+        memory_bytes: f64,
+        requests_per_second: Option<f64>,
+        limit: Option<f64>,
+    ) -> Self {
         let positive = |v: f64| (v.is_finite() && v > 0.0).then_some(v);
         let requests_per_second = requests_per_second.and_then(positive);
         let limit_bytes = limit.and_then(positive);
-        let bytes_per_day = requests_per_second
-            .zip(positive(bytes_per_request))
-            .map(|(rps, rate)| rate * rps * DAY_SECONDS);
-        let seconds_to_limit =
-            bytes_per_day.zip(limit_bytes).map(|(per_day, limit)| (limit - memory_bytes).max(0.0) / per_day * DAY_SECONDS);
+        let bytes_per_day =
+            requests_per_second.zip(positive(bytes_per_request)).map(|(rps, rate)| rate * rps * DAY_SECONDS);
+        let seconds_to_limit = bytes_per_day
+            .zip(limit_bytes)
+            .map(|(per_day, limit)| (limit - memory_bytes).max(0.0) / per_day * DAY_SECONDS);
         Self { bytes_per_request, memory_bytes, requests_per_second, bytes_per_day, limit_bytes, seconds_to_limit }
     }
 
@@ -55,7 +60,9 @@ impl Forecast {
         };
         let head = format!("How fast: {rate}; at {rps} requests/s, +{}/day", size(per_day));
         match (self.limit_bytes, self.seconds_to_limit) {
-            (Some(limit), Some(0.0)) => format!("{head}; memory ({}) is at the {} limit already.", size(self.memory_bytes), size(limit)),
+            (Some(limit), Some(0.0)) => {
+                format!("{head}; memory ({}) is at the {} limit already.", size(self.memory_bytes), size(limit))
+            }
             (Some(limit), Some(seconds)) => format!(
                 "{head}; the {} limit is reached in about {} (memory now {}).",
                 size(limit),

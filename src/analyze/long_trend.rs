@@ -11,12 +11,13 @@
 //! * **Above the creep**: the Theil–Sen rate is at least `trend_min_bytes_per_request` (a healthy
 //!   LiteLLM proxy creeps by tens of bytes per request for hours: that is not raised, however long).
 //! * **Never came back**: the last cycle is not clearly below the window's peak.
-//! * **Every part rose**: split into [`SEGMENTS`] runs of cycles, each rose over the one before by at
-//!   least [`SEGMENT_SHARE`] of what the fitted rate predicts, and the later half of the window rose at
-//!   least [`LATE_SHARE`] of the earlier half. One step between flat runs, a pool that filled in a few
+//! * **Every part rose, and the last is a new high**: split into [`SEGMENTS`] runs of cycles, each rose
+//!   over the one before by at least [`SEGMENT_SHARE`] of what the fitted rate predicts (medians), the
+//!   last run reached above every cycle before it, and the later half of the window rose at least
+//!   [`LATE_SHARE`] of the earlier half. One step between flat runs, a pool that filled in a few
 //!   chunks and stopped, or a warm-up slowing down leaves a part flat; a leak in regular steps does not
-//!   once the window holds a step in most parts: a staircase of steps every 2 to 6 cycles is raised after
-//!   4 to 6 steps, and memory that grows in 2 chunks never is. A pool that fills in more regular chunks
+//!   once the window holds a step in most parts: a staircase of steps every 2 to 5 cycles is raised after
+//!   4 to 6 steps (rarer steps once the window is long enough to hold one per part), and memory that grows in 3 chunks or fewer never is. A pool that fills in more regular chunks
 //!   looks like a leak while it fills; once it stops, the window's last parts go flat and it is not (the
 //!   unit tests: 6 chunks every 3 cycles, not raised 14 cycles after the last).
 
@@ -25,7 +26,7 @@ use super::units::mib;
 use crate::settings::Analysis;
 
 /// The long window holds at most this many times `trend_cycles` cycles (36 at the defaults): a staircase
-/// with a step every 6 cycles still has one in every part. Longer: slower staircases are raised, but a
+/// with a step every 6 cycles still has one in every part once the window is full. Longer: slower staircases are raised, but a
 /// leak that stops keeps the long window rising for longer.
 pub const LONG_WINDOW_FACTOR: usize = 6;
 
@@ -108,6 +109,15 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
         ));
     }
     if let Some(why) = shape(&x, &y, rate, noise, floor) {
+        if let Some(highs) = rising_highs(&x, &y, rate, noise) {
+            return Long::Rising(format!(
+                "{head}; memory was given back in part ({why}), but its highs rose in every third of the window \
+                 ({highs} MiB): a leak under a heap that returns some memory (>{:.2} MiB threshold, >{:.0} \
+                 bytes/request) — slow leak",
+                mib(floor),
+                settings.trend_min_bytes_per_request
+            ));
+        }
         return Long::Bounded(format!("{head}, but {why}: not a steady leak."));
     }
     Long::Rising(format!(
@@ -116,6 +126,39 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
         settings.trend_min_bytes_per_request
     ))
 }
+
+/// A heap that gives memory back in part (a collector, an allocator trimming) saws up and down around a
+/// leak: when memory fell back somewhere in the window by more than 3 × the noise, the highs of each of
+/// [`ENVELOPE_PARTS`] runs of cycles must each rise over the run before by [`SEGMENT_SHARE`] of what the
+/// rate predicts. A cache that is filled and released reaches the same high every time; a pool never
+/// falls back. The highs, for the message; None when the window is shorter than [`ENVELOPE_MIN_CYCLES`],
+/// never fell back, or a run's high did not rise.
+fn rising_highs(x: &[f64], y: &[f64], rate: f64, noise: f64) -> Option<String> {
+    let n = y.len();
+    let mut high = f64::MIN;
+    let fell = y.iter().map(|v| {
+        high = high.max(*v);
+        high - v
+    });
+    if n < ENVELOPE_MIN_CYCLES || fell.fold(0.0, f64::max) <= 3.0 * noise.max(super::trend::HOLD_MIN_RISE_BYTES) {
+        return None;
+    }
+    let runs: Vec<(f64, f64)> = (0..ENVELOPE_PARTS)
+        .map(|j| {
+            let (from, to) = (j * n / ENVELOPE_PARTS, (j + 1) * n / ENVELOPE_PARTS);
+            (stats::median(&x[from..to]), y[from..to].iter().copied().fold(f64::MIN, f64::max))
+        })
+        .collect();
+    let steady = runs.windows(2).all(|w| w[1].1 - w[0].1 >= SEGMENT_SHARE * rate * (w[1].0 - w[0].0));
+    steady.then(|| runs.iter().map(|(_, h)| format!("{:.1}", mib(*h))).collect::<Vec<_>>().join(", "))
+}
+
+/// Runs of cycles whose highs must rise when memory saws ([`rising_highs`]): thirds, each longer than a
+/// heap's typical give-back period in the real soaks (8 to 15 cycles of a LiteLLM proxy).
+pub const ENVELOPE_PARTS: usize = 3;
+
+/// The highs are compared from this many cycles on (12 a third).
+pub const ENVELOPE_MIN_CYCLES: usize = 36;
 
 /// Why a significant rise over the window is not a leak's, if it is not: memory came back, a
 /// part stayed flat, or the later half slowed down.
@@ -131,6 +174,16 @@ fn shape(x: &[f64], y: &[f64], rate: f64, noise: f64, floor: f64) -> Option<Stri
             (stats::median(&x[from..to]), stats::median(&y[from..to]))
         })
         .collect();
+    let last_from = (SEGMENTS - 1) * n / SEGMENTS;
+    let before = y[..last_from].iter().copied().fold(f64::MIN, f64::max);
+    let newest = y[last_from..].iter().copied().fold(f64::MIN, f64::max);
+    if newest - before <= noise.max(super::trend::HOLD_MIN_RISE_BYTES) {
+        return Some(format!(
+            "its last sixth made no new high ({:.2} MiB, against {:.2} MiB before it): the steps stopped",
+            mib(newest),
+            mib(before)
+        ));
+    }
     for (j, w) in parts.windows(2).enumerate() {
         let (rise, expected) = (w[1].1 - w[0].1, rate * (w[1].0 - w[0].0));
         if rise < SEGMENT_SHARE * expected {
@@ -199,8 +252,30 @@ mod tests {
     }
 
     #[test]
+    fn staircases_every_two_to_five_cycles_rise_within_six_steps_and_stay_raised() {
+        for pace in 2..=5 {
+            let stairs = |i: usize| 2.0 * MIB * (i / pace) as f64 + wobble(i, 32.0 * 1024.0);
+            let rising = |n: usize| matches!(assess(&points(stairs, n, 32.0 * 1024.0), &settings()), Long::Rising(_));
+            let first = (12..=80).find(|n| rising(*n)).unwrap_or_else(|| panic!("every {pace}: never rising"));
+            assert!(first / pace <= 6, "every {pace} cycles: first rising at cycle {first}, {} steps", first / pace);
+            // Confirmed on the next cycle or the one after, and from there on rising.
+            assert!(rising(first + 1) || rising(first + 2), "every {pace}: confirmed soon after {first}");
+            let later: Vec<usize> = (first + 3..=80).filter(|n| !rising(*n)).collect();
+            assert!(later.is_empty(), "every {pace}: not rising at {later:?}");
+        }
+    }
+
+    #[test]
     fn steps_that_stop_are_not_raised() {
-        // A pool filling in 2 MiB chunks every 3 cycles, 2 chunks, then full: never a leak.
+        // Pools filling in 2 MiB chunks, 3 chunks at a pace of one every 2 to 6 cycles, then full: never
+        // a leak, at any window length.
+        for pace in 2..=6 {
+            let pool = |i: usize| 2.0 * MIB * (i / pace).min(3) as f64 + wobble(i, 32.0 * 1024.0);
+            for n in 12..=60 {
+                let long = assess(&points(pool, n, 32.0 * 1024.0), &settings());
+                assert!(!matches!(long, Long::Rising(_)), "3 chunks every {pace}, {n} cycles: {long:?}");
+            }
+        }
         let small = |i: usize| 2.0 * MIB * (i / 3).min(2) as f64 + wobble(i, 32.0 * 1024.0);
         // 6 chunks (the last at cycle 18): like a leak while it fills, not once it stopped for 14 cycles.
         let large = |i: usize| 2.0 * MIB * (i / 3).min(6) as f64 + wobble(i, 32.0 * 1024.0);
@@ -224,6 +299,24 @@ mod tests {
     fn memory_that_came_back_is_not_a_leak() {
         let saw = points(|i| 300.0 * PER_CYCLE * (i % 16) as f64, 24, 32.0 * 1024.0);
         assert!(!matches!(assess(&saw, &settings()), Long::Rising(_)));
+    }
+
+    #[test]
+    fn a_leak_under_a_heap_that_gives_memory_back_rises_by_its_highs_and_a_released_cache_does_not() {
+        // 300 B/request kept, with 12 MiB given back every 10 cycles and regrown over the next 5.
+        let saw = |i: usize| {
+            let back = match i % 10 {
+                0..=4 => 12.0 - 2.4 * (i % 10) as f64,
+                _ => 0.0,
+            };
+            300.0 * PER_CYCLE * i as f64 - if i >= 10 { back * MIB } else { 0.0 }
+        };
+        let long = assess(&points(saw, 36, 64.0 * 1024.0), &settings());
+        assert!(matches!(&long, Long::Rising(m) if m.contains("highs rose")), "{long:?}");
+        // A cache filled to 16 MiB over 8 cycles and released, again and again: the same high every time.
+        let cache = |i: usize| 2.0 * MIB * (i % 8) as f64;
+        let long = assess(&points(cache, 36, 64.0 * 1024.0), &settings());
+        assert!(!matches!(long, Long::Rising(_)), "{long:?}");
     }
 
     #[test]

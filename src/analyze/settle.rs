@@ -98,7 +98,8 @@ mod tests {
         // 20 MiB approached exponentially, half the remaining way every two batches.
         let curve = |i: usize| 370.0 * MIB + 20.0 * MIB * (1.0 - 0.5f64.powf(i as f64 / 2.0));
         assert!(still_settling(&batches(curve, 0, 3), &batches(curve, 3, 10), &s), "first block");
-        let judged_at = (1..=6).find(|k| !still_settling(&batches(curve, 0, 3 + 10 * (k - 1)), &batches(curve, 3 + 10 * (k - 1), 10), &s));
+        let judged_at = (1..=6)
+            .find(|k| !still_settling(&batches(curve, 0, 3 + 10 * (k - 1)), &batches(curve, 3 + 10 * (k - 1), 10), &s));
         assert!(matches!(judged_at, Some(2..=3)), "judged at block {judged_at:?}");
     }
 

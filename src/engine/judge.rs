@@ -3,7 +3,7 @@
 
 use super::record::{BatchRecord, Context, CycleEnd, Judged, measured_error_kinds, measured_samples, warmup_samples};
 use crate::analyze::{
-    self, Across, Assessment, Forecast, Count, CycleAnalysis, Gauge, ResourceCycle, ResourceGauge, Rule, Trend, Verdict,
+    self, Across, Assessment, Count, CycleAnalysis, Forecast, Gauge, ResourceCycle, ResourceGauge, Rule, Trend, Verdict,
 };
 use crate::settings::Analysis;
 use std::collections::BTreeMap;

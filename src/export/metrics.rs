@@ -2,8 +2,8 @@
 //! from enums and configured scenario names only: no URLs, prompts or error strings.
 
 use super::confidence::Confidence;
-use super::forecast::ForecastMetrics;
 use super::family::{counter, gauge, histogram, register};
+use super::forecast::ForecastMetrics;
 use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};

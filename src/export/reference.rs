@@ -69,7 +69,13 @@ fn fed() -> Metrics {
         records.push(record);
     }
     let idle = Idle { from_bytes: 50_000_000, to_bytes: 50_004_096, seconds: 10.0 };
-    metrics.cycle(&Judge::new(SCENARIO).judge_after(crate::engine::Context { idle: Some(idle), ..Default::default() }, 2, &Analysis::default(), records, CycleEnd::Completed));
+    metrics.cycle(&Judge::new(SCENARIO).judge_after(
+        crate::engine::Context { idle: Some(idle), ..Default::default() },
+        2,
+        &Analysis::default(),
+        records,
+        CycleEnd::Completed,
+    ));
     metrics
 }
 

@@ -11,7 +11,6 @@ use crate::settings::{FakeLlm, MAX_PLATEAU_LIMIT_BYTES, Plateau};
 use memmap2::MmapMut;
 use std::sync::Mutex;
 
-
 /// The bounded memory and the requests' bytes not yet a whole chunk.
 #[derive(Debug, Default)]
 pub struct PlateauStore {

@@ -194,8 +194,7 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
         slope_min_growth_bytes: p.non_negative(&k("slope_min_growth_bytes"), raw.slope_min_growth_bytes),
         trend_cycles: p.between(&k("trend_cycles"), raw.trend_cycles, 3, MAX_TREND_CYCLES) as usize,
         trend_min_growth_bytes: p.non_negative(&k("trend_min_growth_bytes"), raw.trend_min_growth_bytes),
-        trend_min_bytes_per_request: p
-            .non_negative(&k("trend_min_bytes_per_request"), raw.trend_min_bytes_per_request),
+        trend_min_bytes_per_request: p.non_negative(&k("trend_min_bytes_per_request"), raw.trend_min_bytes_per_request),
         trend_alpha: within_open_unit(p, &k("trend_alpha"), raw.trend_alpha),
         confirm_cycles: p.between(&k("confirm_cycles"), raw.confirm_cycles, 1, MAX_CONFIRM_CYCLES) as u32,
         latch: raw.latch,

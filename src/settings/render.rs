@@ -35,7 +35,10 @@ const COMMENTS: &[(&str, &str)] = &[
     ("analysis.max_error_ratio", "above this failed share of requests a cycle is not judged (error)"),
     ("analysis.resource_min_per_request", "fds, sockets, threads: slope floor in units per request (0.01: 1 per 100)"),
     ("analysis.resource_min_growth", "fds, sockets, threads: fitted growth over a cycle or the trend window"),
-    ("analysis.forecast_requests_per_second", "the target's production request rate, for the leak forecast (0: unknown)"),
+    (
+        "analysis.forecast_requests_per_second",
+        "the target's production request rate, for the leak forecast (0: unknown)",
+    ),
     ("analysis.forecast_memory_limit_bytes", "the target's memory limit for the forecast (0: the cgroup's memory.max)"),
     ("memory.source", "self | self-heap | process | cgroup | scrape | promql"),
     ("memory.pid", "process: one of pid / pid_file / process_name"),
@@ -73,7 +76,10 @@ const COMMENTS: &[(&str, &str)] = &[
         "memory in chunks on purpose: off | working_set (grows, stops) | cache (fills, released) | staircase (never stops)",
     ),
     ("fake_llm.plateau_bytes_per_request", "how fast the plateau grows, in chunks of plateau_chunk_bytes"),
-    ("fake_llm.plateau_chunk_bytes", "a chunk every plateau_chunk_bytes / plateau_bytes_per_request requests (4 KiB to 256 MiB)"),
+    (
+        "fake_llm.plateau_chunk_bytes",
+        "a chunk every plateau_chunk_bytes / plateau_bytes_per_request requests (4 KiB to 256 MiB)",
+    ),
     ("fake_llm.plateau_limit_bytes", "where the working set stops and the cache is released (1 MiB to 4 GiB)"),
     ("telemetry.log_format", "text | json"),
     ("telemetry.otlp_endpoint", "when set, spans per cycle and batch go out over OTLP/HTTP"),

@@ -1,6 +1,7 @@
 //! The fake endpoint's plateau knobs end to end, measured in its own process through the `process`
 //! source: bounded memory (a working set, a cache released at its limit) never raises the gauge over 20
-//! cycles; the same with a leak on top does.
+//! cycles; the same with a leak on top does; a leak in regular steps (`staircase`) is raised within six
+//! steps, and the same steps up to a limit are not.
 
 use crate::helpers::{spawn_daemon, spawn_fake_process};
 use std::time::{Duration, Instant};
@@ -74,4 +75,33 @@ async fn a_leak_on_top_of_a_released_cache_is_raised() {
     let cycles = soak(&args, 10).await;
     let raised = raised_on(&cycles);
     assert!(!raised.is_empty(), "final averages {:?}", memory_mib(&cycles));
+}
+
+/// 1 MiB chunks, one every 1,319 requests: every third cycle of 440 requests (1 warm-up and 10 measured
+/// batches of 40).
+const EVERY_THIRD_CYCLE: [&str; 4] = ["--plateau-chunk-bytes", "1048576", "--plateau-bytes-per-request", "795"];
+
+/// The rise of the final averages from the first cycle to `cycle` (from 1), in whole chunks.
+fn steps_by(cycles: &[(serde_json::Value, bool)], cycle: usize) -> f64 {
+    let memory = memory_mib(cycles);
+    (memory[cycle - 1] - memory[0]).round()
+}
+
+#[tokio::test]
+async fn a_leak_in_steps_is_raised_within_six_steps_and_steps_that_stop_are_not() {
+    let stairs = soak(&[&["--plateau", "staircase"][..], &EVERY_THIRD_CYCLE].concat(), 24).await;
+    let raised = raised_on(&stairs);
+    let first = *raised.first().unwrap_or_else(|| panic!("never raised: {:?}", memory_mib(&stairs)));
+    assert!(
+        steps_by(&stairs, first) <= 6.0,
+        "raised at cycle {first}, after more than 6 steps: {:?}",
+        memory_mib(&stairs)
+    );
+    let rules = stairs[first - 1].0["findings"].to_string();
+    assert!(rules.contains("every sixth of the window"), "the long window raised it: {rules}");
+    // The same chunks, at the same pace, up to 3 MiB: a pool that reached its size.
+    let pool = [&["--plateau", "working_set", "--plateau-limit-bytes", "3145728"][..], &EVERY_THIRD_CYCLE].concat();
+    let pool = soak(&pool, 24).await;
+    assert!(span_mib(&pool) >= 2.5, "the pool grew: {:?}", memory_mib(&pool));
+    assert_eq!(raised_on(&pool), Vec::<usize>::new(), "final averages {:?}", memory_mib(&pool));
 }

@@ -35,10 +35,23 @@ fn sign(rng: &mut fastrand::Rng) -> f64 {
     if rng.bool() { -1.0 } else { 1.0 }
 }
 
+/// Requests per cycle (warm-up included): a staircase's pace in cycles is in these.
+const CYCLE_REQUESTS: u64 = BATCH * (WARMUP + MEASURE);
+
+/// A leak that reaches memory only in chunks: `bytes` every `every` requests, `chunks` of them at most.
+#[derive(Clone, Copy)]
+struct Steps {
+    bytes: f64,
+    every: u64,
+    chunks: u64,
+}
+
 /// A soaked process: its leak, its persistent allocator level, and the requests so far.
 struct Target {
     rng: fastrand::Rng,
     leak_per_request: f64,
+    /// A leak in chunks on top, if any.
+    steps: Option<Steps>,
     /// Gaussian jitter of i.i.d. readings; with `realistic` false only this (no steps, outliers, pages).
     sigma: f64,
     realistic: bool,
@@ -49,7 +62,15 @@ struct Target {
 impl Target {
     fn new(seed: u64, leak_per_request: f64) -> Self {
         let rng = fastrand::Rng::with_seed(seed);
-        Self { rng, leak_per_request, sigma: 192.0 * 1024.0, realistic: true, level: BASELINE, requests: 0 }
+        Self {
+            rng,
+            leak_per_request,
+            steps: None,
+            sigma: 192.0 * 1024.0,
+            realistic: true,
+            level: BASELINE,
+            requests: 0,
+        }
     }
 
     fn iid(seed: u64, sigma: f64) -> Self {
@@ -59,6 +80,9 @@ impl Target {
     fn batch(&mut self) -> Sample {
         self.requests += BATCH;
         let mut memory = self.level + self.leak_per_request * self.requests as f64;
+        if let Some(s) = self.steps {
+            memory += s.bytes * (self.requests / s.every).min(s.chunks) as f64;
+        }
         memory += self.sigma * gaussian(&mut self.rng);
         if self.realistic {
             if self.rng.f64() < 0.01 {
@@ -192,6 +216,33 @@ fn low_noise_table(s: &Analysis) {
     }
 }
 
+/// Leaks in regular steps (2 MiB every 2, 3 or 5 cycles, without end) and steps that stop (a pool of 3 or
+/// 6 chunks), under the same noise: soaks raised, and the median cycle and step count at the first raise.
+fn staircase_table(s: &Analysis) {
+    println!("\nStaircases: 2 MiB chunks under the same noise, {SOAKS} soaks of {SOAK_CYCLES} cycles each:\n");
+    println!("| chunks | gauge raised (soaks) | cycles until raised (median) | steps until raised (median) |");
+    println!("|---|---:|---:|---:|");
+    let rows: [(&str, u64, u64); 5] = [
+        ("every 2 cycles, no end", 2, u64::MAX),
+        ("every 3 cycles, no end", 3, u64::MAX),
+        ("every 5 cycles, no end", 5, u64::MAX),
+        ("every 3 cycles, 3 chunks then none", 3, 3),
+        ("every 3 cycles, 6 chunks then none", 3, 6),
+    ];
+    for (name, pace, chunks) in rows {
+        let steps = Steps { bytes: 2.0 * MIB, every: pace * CYCLE_REQUESTS, chunks };
+        let raised: Vec<usize> = (0..SOAKS)
+            .filter_map(|k| {
+                let mut target = Target { steps: Some(steps), ..Target::new(3000 + k, 0.0) };
+                first_raise(&mut target, s, SOAK_CYCLES)
+            })
+            .collect();
+        let steps_at: Vec<usize> =
+            raised.iter().map(|c| (*c as u64 * CYCLE_REQUESTS / steps.every).min(chunks) as usize).collect();
+        println!("| {name} | {}/{SOAKS} | {} | {} |", raised.len(), median(raised.clone()), median(steps_at));
+    }
+}
+
 fn false_raise_table() {
     const CYCLES: usize = 100_000;
     let variants: [(&str, Analysis); 3] = [
@@ -237,6 +288,7 @@ fn main() {
     );
     detection_table(&Analysis::default());
     low_noise_table(&Analysis::default());
+    staircase_table(&Analysis::default());
     false_raise_table();
     println!("\n(took {:.1} s)", started.elapsed().as_secs_f64());
 }

@@ -7,6 +7,7 @@ mod engine;
 mod export;
 mod faults;
 mod fake_llm;
+mod forecast;
 mod helpers;
 mod hostile;
 mod load;

@@ -216,12 +216,23 @@ fn low_noise_table(s: &Analysis) {
     }
 }
 
+/// The 1-based cycles after which the gauge was up, over a soak of `cycles` cycles.
+fn raised_cycles(target: &mut Target, s: &Analysis, cycles: usize) -> Vec<usize> {
+    let mut judge = Judge::new("simulated");
+    (1..=cycles)
+        .filter(|_| judge.judge(BATCH, s, target.batches(), CycleEnd::Completed).raised.iter().any(|r| *r))
+        .collect()
+}
+
 /// Leaks in regular steps (2 MiB every 2, 3 or 5 cycles, without end) and steps that stop (a pool of 3 or
-/// 6 chunks), under the same noise: soaks raised, and the median cycle and step count at the first raise.
+/// 6 chunks), under the same noise: soaks raised, the median cycle and step count at the first raise, and
+/// for the pools the soaks still raised 12 or more cycles after their last chunk.
 fn staircase_table(s: &Analysis) {
     println!("\nStaircases: 2 MiB chunks under the same noise, {SOAKS} soaks of {SOAK_CYCLES} cycles each:\n");
-    println!("| chunks | gauge raised (soaks) | cycles until raised (median) | steps until raised (median) |");
-    println!("|---|---:|---:|---:|");
+    println!(
+        "| chunks | gauge raised (soaks) | cycles until raised (median) | steps until raised (median) | raised 12+ cycles after the last chunk (soaks) |"
+    );
+    println!("|---|---:|---:|---:|---:|");
     let rows: [(&str, u64, u64); 5] = [
         ("every 2 cycles, no end", 2, u64::MAX),
         ("every 3 cycles, no end", 3, u64::MAX),
@@ -231,15 +242,20 @@ fn staircase_table(s: &Analysis) {
     ];
     for (name, pace, chunks) in rows {
         let steps = Steps { bytes: 2.0 * MIB, every: pace * CYCLE_REQUESTS, chunks };
-        let raised: Vec<usize> = (0..SOAKS)
-            .filter_map(|k| {
-                let mut target = Target { steps: Some(steps), ..Target::new(3000 + k, 0.0) };
-                first_raise(&mut target, s, SOAK_CYCLES)
-            })
+        let soaks: Vec<Vec<usize>> = (0..SOAKS)
+            .map(|k| raised_cycles(&mut Target { steps: Some(steps), ..Target::new(3000 + k, 0.0) }, s, SOAK_CYCLES))
             .collect();
+        let first: Vec<usize> = soaks.iter().filter_map(|r| r.first().copied()).collect();
         let steps_at: Vec<usize> =
-            raised.iter().map(|c| (*c as u64 * CYCLE_REQUESTS / steps.every).min(chunks) as usize).collect();
-        println!("| {name} | {}/{SOAKS} | {} | {} |", raised.len(), median(raised.clone()), median(steps_at));
+            first.iter().map(|c| (*c as u64 * CYCLE_REQUESTS / steps.every).min(chunks) as usize).collect();
+        let after = match chunks {
+            u64::MAX => "—".to_owned(),
+            n => {
+                let last = (n * pace) as usize;
+                format!("{}/{SOAKS}", soaks.iter().filter(|r| r.iter().any(|c| *c >= last + 12)).count())
+            }
+        };
+        println!("| {name} | {}/{SOAKS} | {} | {} | {after} |", first.len(), median(first.clone()), median(steps_at));
     }
 }
 

@@ -72,6 +72,9 @@ pub struct Across {
     pub came_back: bool,
     /// Memory is still rising across cycles ([`crate::analyze::Trend::rising`]): a raised rule holds.
     pub rising: bool,
+    /// The long trend window still sees the leak at half its floor ([`crate::analyze::Trend::still_leaking`]):
+    /// a raised `trend` rule holds even while memory saws back down.
+    pub still_leaking: bool,
 }
 
 /// The leak gauge of one scenario.
@@ -143,9 +146,10 @@ impl Gauge {
         for f in findings.iter().filter(|f| f.confirmed) {
             now[f.rule.index()] = true;
         }
-        let hold = across.rising && !across.came_back && !single;
         let mut holding = Vec::new();
         for (rule, (raised, now)) in Rule::ALL.into_iter().zip(self.raised.iter_mut().zip(now)) {
+            let hold =
+                !single && ((across.rising && !across.came_back) || (rule == Rule::Trend && across.still_leaking));
             if !now && hold && *raised && !settings.latch {
                 holding.push(rule.as_str());
             }

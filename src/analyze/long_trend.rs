@@ -7,7 +7,8 @@
 //!
 //! The questions, each of which must hold:
 //! * **Significant**: the one-sided Mann–Kendall p of the final averages against requests is below
-//!   `trend_alpha` × [`LONG_ALPHA_SHARE`]; the fitted growth exceeds the short window's floors.
+//!   `trend_alpha` × [`LONG_ALPHA_SHARE`] (below `trend_alpha` for a heap that gives memory back in part,
+//!   judged by its envelope); the fitted growth exceeds the short window's floors.
 //! * **Above the creep**: the Theil–Sen rate is at least `trend_min_bytes_per_request` (a healthy
 //!   LiteLLM proxy creeps by tens of bytes per request for hours: that is not raised, however long).
 //! * **Never came back**: the last cycle is not clearly below the window's peak.
@@ -93,9 +94,12 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
     let growth = rate * requests;
     let p = stats::mann_kendall(&x, &y);
     let floor = settings.trend_min_growth_bytes.max(super::trend::NOISE_FLOOR_FACTOR * noise);
-    if !(p < settings.trend_alpha * LONG_ALPHA_SHARE && growth > floor && requests > 0.0) {
+    // A sawing heap spreads the rise: its own test (the envelope) is structural, so the plain
+    // `trend_alpha` suffices for it; a steady rise must pass the stricter one.
+    if !(p < settings.trend_alpha && growth > floor && requests > 0.0) {
         return Long::Quiet;
     }
+    let steady_significant = p < settings.trend_alpha * LONG_ALPHA_SHARE;
     let head = format!(
         "Over the last {n} cycles ({requests:.0} requests to the target) memory rose {:.2} MiB, {rate:.0} bytes/request \
          (p = {p:.4})",
@@ -108,12 +112,19 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
             settings.trend_min_bytes_per_request
         ));
     }
-    if let Some(why) = shape(&x, &y, rate, noise, floor) {
-        if let Some(highs) = rising_highs(&x, &y, rate, noise) {
+    let shape = if steady_significant {
+        shape(&x, &y, rate, noise, floor)
+    } else {
+        Some(format!(
+            "the rise is not significant enough for a steady leak (p = {p:.4} above {:.4})",
+            settings.trend_alpha * LONG_ALPHA_SHARE
+        ))
+    };
+    if let Some(why) = shape {
+        if let Some(envelope) = rising_envelope(&x, &y, rate, noise) {
             return Long::Rising(format!(
-                "{head}; memory was given back in part ({why}), but its highs rose in every third of the window \
-                 ({highs} MiB): a leak under a heap that returns some memory (>{:.2} MiB threshold, >{:.0} \
-                 bytes/request) — slow leak",
+                "{head}; memory was given back in part ({why}), but {envelope}: a leak under a heap that \
+                 returns some memory (>{:.2} MiB threshold, >{:.0} bytes/request) — slow leak",
                 mib(floor),
                 settings.trend_min_bytes_per_request
             ));
@@ -127,37 +138,74 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
     ))
 }
 
+/// Whether a leak the long window raised is still going on, to hold its raise ([`crate::analyze::Across`]):
+/// over the window (at least `LONG_MIN_PER_SEGMENT × SEGMENTS` cycles), the later half's high or low rose
+/// over the earlier half's at [`HOLD_RATE_SHARE`] of `trend_min_bytes_per_request` or faster, and neither
+/// fell. Looser than raising (hysteresis), and read from the envelope rather than
+/// a fit: the resident set of a real leak moves in steps and give-backs (the LiteLLM proxy keeping 256
+/// bytes per call: a fitted rate of 52 to 400 bytes per request from one window to the next), and the
+/// gauge must not flap with it. A leak that stopped loses its hold within half a window.
+pub fn holds(history: &[Point], settings: &Analysis) -> bool {
+    let n = history.len().min(LONG_WINDOW_FACTOR * settings.trend_cycles);
+    if n < LONG_MIN_PER_SEGMENT * SEGMENTS {
+        return false;
+    }
+    let window = &history[history.len() - n..];
+    let (early, late) = window.split_at(n / 2);
+    let span = |h: &[Point]| {
+        let y = h.iter().map(|p| p.final_avg);
+        (y.clone().fold(f64::MAX, f64::min), y.fold(f64::MIN, f64::max))
+    };
+    let sent = |h: &[Point]| stats::median(&h.iter().map(|p| p.sent).collect::<Vec<_>>());
+    let ((low0, high0), (low1, high1)) = (span(early), span(late));
+    let requests = sent(late) - sent(early);
+    let lifted = (high1 - high0).max(low1 - low0);
+    requests > 0.0
+        && lifted / requests >= HOLD_RATE_SHARE * settings.trend_min_bytes_per_request
+        && low1 >= low0
+        && high1 >= high0
+}
+
+/// [`holds`] keeps a raise while the rate stays above this share of the floor.
+pub const HOLD_RATE_SHARE: f64 = 0.5;
+
 /// A heap that gives memory back in part (a collector, an allocator trimming) saws up and down around a
-/// leak: when memory fell back somewhere in the window by more than 3 × the noise, the highs of each of
-/// [`ENVELOPE_PARTS`] runs of cycles must each rise over the run before by [`SEGMENT_SHARE`] of what the
-/// rate predicts. A cache that is filled and released reaches the same high every time; a pool never
-/// falls back. The highs, for the message; None when the window is shorter than [`ENVELOPE_MIN_CYCLES`],
-/// never fell back, or a run's high did not rise.
-fn rising_highs(x: &[f64], y: &[f64], rate: f64, noise: f64) -> Option<String> {
+/// leak: when memory fell back somewhere in the window by more than 3 × the noise and a third of the
+/// window's growth (a give-back, not one downward allocator step of a level that wanders), the later half
+/// of the window must lift both its high and its low over the earlier half's, each by [`SEGMENT_SHARE`]
+/// of what the rate predicts. A leak under a sawing heap lifts both; a cache filled and released reaches
+/// the same high and falls to the same low every time; a pool never falls back. The halves' highs and lows,
+/// for the message; None when the window is shorter than [`ENVELOPE_MIN_CYCLES`], never fell back that
+/// far, or the envelope did not rise.
+fn rising_envelope(x: &[f64], y: &[f64], rate: f64, noise: f64) -> Option<String> {
     let n = y.len();
     let mut high = f64::MIN;
     let fell = y.iter().map(|v| {
         high = high.max(*v);
         high - v
     });
-    if n < ENVELOPE_MIN_CYCLES || fell.fold(0.0, f64::max) <= 3.0 * noise.max(super::trend::HOLD_MIN_RISE_BYTES) {
+    let growth = rate * (x[n - 1] - x[0]);
+    let deep = (3.0 * noise.max(super::trend::HOLD_MIN_RISE_BYTES)).max(growth / 3.0);
+    if n < ENVELOPE_MIN_CYCLES || fell.fold(0.0, f64::max) <= deep {
         return None;
     }
-    let runs: Vec<(f64, f64)> = (0..ENVELOPE_PARTS)
-        .map(|j| {
-            let (from, to) = (j * n / ENVELOPE_PARTS, (j + 1) * n / ENVELOPE_PARTS);
-            (stats::median(&x[from..to]), y[from..to].iter().copied().fold(f64::MIN, f64::max))
-        })
-        .collect();
-    let steady = runs.windows(2).all(|w| w[1].1 - w[0].1 >= SEGMENT_SHARE * rate * (w[1].0 - w[0].0));
-    steady.then(|| runs.iter().map(|(_, h)| format!("{:.1}", mib(*h))).collect::<Vec<_>>().join(", "))
+    let half = n / 2;
+    let span = |r: &[f64]| (r.iter().copied().fold(f64::MAX, f64::min), r.iter().copied().fold(f64::MIN, f64::max));
+    let ((low0, high0), (low1, high1)) = (span(&y[..half]), span(&y[half..]));
+    let needed = SEGMENT_SHARE * rate * (stats::median(&x[half..]) - stats::median(&x[..half]));
+    (high1 - high0 >= needed && low1 - low0 >= needed).then(|| {
+        format!(
+            "its highs rose from {:.1} to {:.1} MiB and its lows from {:.1} to {:.1} MiB between the halves of the window",
+            mib(high0),
+            mib(high1),
+            mib(low0),
+            mib(low1)
+        )
+    })
 }
 
-/// Runs of cycles whose highs must rise when memory saws ([`rising_highs`]): thirds, each longer than a
-/// heap's typical give-back period in the real soaks (8 to 15 cycles of a LiteLLM proxy).
-pub const ENVELOPE_PARTS: usize = 3;
-
-/// The highs are compared from this many cycles on (12 a third).
+/// The envelope is compared from this many cycles on: halves of 18, longer than a heap's typical
+/// give-back period in the real soaks (8 to 20 cycles of a LiteLLM proxy).
 pub const ENVELOPE_MIN_CYCLES: usize = 36;
 
 /// Why a significant rise over the window is not a leak's, if it is not: memory came back, a
@@ -312,11 +360,29 @@ mod tests {
             300.0 * PER_CYCLE * i as f64 - if i >= 10 { back * MIB } else { 0.0 }
         };
         let long = assess(&points(saw, 36, 64.0 * 1024.0), &settings());
-        assert!(matches!(&long, Long::Rising(m) if m.contains("highs rose")), "{long:?}");
+        assert!(matches!(&long, Long::Rising(m) if m.contains("its highs rose from")), "{long:?}");
         // A cache filled to 16 MiB over 8 cycles and released, again and again: the same high every time.
         let cache = |i: usize| 2.0 * MIB * (i % 8) as f64;
         let long = assess(&points(cache, 36, 64.0 * 1024.0), &settings());
         assert!(!matches!(long, Long::Rising(_)), "{long:?}");
+    }
+
+    #[test]
+    fn a_raise_holds_while_the_envelope_lifts_and_falls_once_memory_stops() {
+        // 300 B/request under a heap that gives 12 MiB back every 10 cycles: held at every window.
+        let saw = |i: usize| {
+            let back = if i >= 10 && i % 10 < 5 { 12.0 - 2.4 * (i % 10) as f64 } else { 0.0 };
+            300.0 * PER_CYCLE * i as f64 - back * MIB
+        };
+        let history = points(saw, 80, 64.0 * 1024.0);
+        let dropped: Vec<usize> = (36..=80).filter(|n| !holds(&history[..*n], &settings())).collect();
+        assert!(dropped.is_empty(), "held from a full window on: {dropped:?}");
+        // The same leak stopping at cycle 40: no longer held within half a window (18 cycles) of the stop.
+        let stopped = points(|i| saw(i.min(40)) + wobble(i, 32.0 * 1024.0), 80, 64.0 * 1024.0);
+        assert!((40 + 18..=80).all(|n| !holds(&stopped[..n], &settings())), "falls once memory stops");
+        // A cache filled and released to the same level never holds once each half holds a fill.
+        let cache = points(|i| 2.0 * MIB * (i % 8) as f64, 80, 64.0 * 1024.0);
+        assert!((16..=80).all(|n| !holds(&cache[..n], &settings())));
     }
 
     #[test]

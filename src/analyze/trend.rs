@@ -151,6 +151,20 @@ impl Trend {
         slope.is_finite().then_some(slope)
     }
 
+    /// Whether a leak the long window raised is still going on ([`long_trend::holds`]): what holds a raised
+    /// `trend` rule even while memory saws back down.
+    pub fn still_leaking(&self, settings: &Analysis) -> bool {
+        long_trend::holds(&self.long_points(), settings)
+    }
+
+    /// The history as the long window sees it.
+    fn long_points(&self) -> Vec<long_trend::Point> {
+        self.history
+            .iter()
+            .map(|p| long_trend::Point { final_avg: p.final_avg, sent: p.sent, noise: p.noise })
+            .collect()
+    }
+
     /// The `trend` finding, if the rule fires now (see [`Trend::assess`]).
     pub fn check(&self, settings: &Analysis) -> Option<Finding> {
         match self.assess(settings) {
@@ -170,12 +184,7 @@ impl Trend {
         if matches!(short, Assessment::Rising(_)) {
             return short;
         }
-        let points: Vec<long_trend::Point> = self
-            .history
-            .iter()
-            .map(|p| long_trend::Point { final_avg: p.final_avg, sent: p.sent, noise: p.noise })
-            .collect();
-        match (long_trend::assess(&points, settings), short) {
+        match (long_trend::assess(&self.long_points(), settings), short) {
             (Long::Rising(message), _) => Assessment::Rising(Finding::new(Rule::Trend, message)),
             (Long::Bounded(long), Assessment::Bounded(short)) => Assessment::Bounded(format!("{short} {long}")),
             (Long::Bounded(long), _) => Assessment::Bounded(long),

@@ -124,7 +124,11 @@ impl Judge {
                 analyze::mib(peak)
             ));
         }
-        let across = Across { came_back: came_back.is_some(), rising: judged_now && self.trend.rising(settings) };
+        let across = Across {
+            came_back: came_back.is_some(),
+            rising: judged_now && self.trend.rising(settings),
+            still_leaking: judged_now && self.trend.still_leaking(settings),
+        };
         analysis.findings = self.gauge.observe_across(&analysis, trend.as_ref(), settings, across);
         analysis.notes.extend(self.gauge.note().map(str::to_owned));
         if trend.is_some() && analysis.verdict != Verdict::Leak {

@@ -191,7 +191,10 @@ fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, ba
         let _ = writeln!(out, "  {}: {}", r.scenario, r.history_line());
     }
     if skipped > 0 {
-        let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
+        let _ = writeln!(
+            out,
+            "Skipped {skipped} line(s) that are not recorded cycles (cut short, too long or a bad value); see the warnings on stderr"
+        );
     }
     if let Some(before) = &before {
         before.summary(&mut out);
@@ -228,7 +231,7 @@ fn read_baseline(
         crate::app::Baseline::read(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
     if before.skipped > 0 {
         eprintln!(
-            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not JSON",
+            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not recorded cycles",
             path.display(),
             before.skipped
         );

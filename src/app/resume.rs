@@ -20,7 +20,7 @@ pub struct Resumed {
     pub trend: usize,
     /// Cycles of scenarios no longer configured, not replayed.
     pub unknown: usize,
-    /// Lines that are not JSON (cut short by a crash), skipped.
+    /// Lines that are not recorded cycles (cut short by a crash, too long, a bad value), skipped.
     pub skipped: usize,
     /// Files read: the rotated ones and FILE.
     pub files: usize,

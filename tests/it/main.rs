@@ -9,6 +9,7 @@ mod faults;
 mod fake_llm;
 mod helpers;
 mod hostile;
+mod hostile_files;
 mod load;
 mod memory;
 mod otlp;

@@ -90,7 +90,14 @@ pub fn open_regular(path: &Path) -> Result<File, FileError> {
     if kind.is_file() {
         return Ok(file);
     }
-    let kind = if kind.is_fifo() {
+    Err(FileError::NotRegular { path: path.to_owned(), kind: kind_of(kind) })
+}
+
+/// What a file that is not a regular file is, for messages: `a FIFO (named pipe)`, `a directory`, ….
+pub fn kind_of(kind: std::fs::FileType) -> &'static str {
+    if kind.is_file() {
+        "a regular file"
+    } else if kind.is_fifo() {
         "a FIFO (named pipe)"
     } else if kind.is_char_device() {
         "a character device"
@@ -102,8 +109,7 @@ pub fn open_regular(path: &Path) -> Result<File, FileError> {
         "a socket"
     } else {
         "not a file"
-    };
-    Err(FileError::NotRegular { path: path.to_owned(), kind })
+    }
 }
 
 /// The bytes of the regular file `path`, at most `cap` of them; a longer file is [`FileError::TooLong`].

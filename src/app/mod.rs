@@ -122,6 +122,7 @@ pub async fn run_on(
     ]));
     let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::clone(&quiet))?;
     if let Some(path) = &options.record {
+        crate::recording::check_path(path).map_err(|source| Error::Record { path: path.clone(), source })?;
         let (resumed, aside) = resume::resume(&mut engine, path, quiet.as_ref());
         if aside.is_some() {
             metrics.record_unreadable();

@@ -22,4 +22,5 @@ pub use read::{
     Entry, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, ReadError, Recorded, RecordedCycle, read, read_each, read_path,
 };
 pub use rotate::{rotated, rotated_set};
+pub use write::check_path;
 pub use write::{Recorder, once_json};

@@ -187,3 +187,25 @@ fn analyze_refuses_a_fifo_and_dev_zero_at_once() {
         assert!(peak < 64 << 10, "peak RSS {peak} KiB");
     }
 }
+
+#[test]
+fn a_directory_or_a_fifo_as_record_file_is_refused_and_nothing_is_moved() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("leaksoak.toml");
+    std::fs::write(&config, format!("[server]\nlisten = \"127.0.0.1:0\"\n{}", quick("source = \"self-heap\"")))
+        .expect("write config");
+    let record = dir.path().join("record.jsonl");
+    std::fs::create_dir(&record).expect("mkdir");
+    std::fs::write(record.join("mine"), "the user's").expect("write");
+    let pipe = fifo(dir.path(), "record.fifo");
+    for (path, kind) in [(&record, "a directory"), (&pipe, "a FIFO (named pipe)")] {
+        let (code, out, _) = run_measured(bin().args(["run", "--config"]).arg(&config).arg("--record").arg(path));
+        assert_eq!(code, Some(2), "could not start: {out}");
+        assert!(out.contains(&format!("cannot open the record file {}: it is {kind}", path.display())), "{out}");
+    }
+    assert_eq!(std::fs::read_to_string(record.join("mine")).expect("still there"), "the user's");
+    let mut names: Vec<_> =
+        std::fs::read_dir(dir.path()).expect("dir").map(|e| e.expect("entry").file_name()).collect();
+    names.sort();
+    assert_eq!(names, ["leaksoak.toml", "record.fifo", "record.jsonl"], "nothing moved aside or created");
+}

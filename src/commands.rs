@@ -122,11 +122,18 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     for j in &judged {
         println!("{}", j.report);
     }
+    let code = once_exit_code(&judged);
     if let Err(e) = write_outputs(&judged, outputs, analysis) {
         eprintln!("leaksoak once: {}", one_line(&e));
-        return exit::INCONCLUSIVE;
+        return with_failed_output(code);
     }
-    once_exit_code(&judged)
+    code
+}
+
+/// The exit code when an output file could not be written after the verdict: a leak stays 1 (a CI job that
+/// retries on 2 must not let a leak through); otherwise 2, since the run did not do all it was asked.
+fn with_failed_output(verdict: u8) -> u8 {
+    if verdict == exit::LEAK { exit::LEAK } else { exit::INCONCLUSIVE }
 }
 
 /// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
@@ -207,9 +214,14 @@ fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, ba
         let page = html::Page { source: &source, soak, baseline, across_cycles: true, refresh_seconds: None };
         if let Err(e) = write_page(path, &page) {
             eprintln!("leaksoak analyze: {}", one_line(&e));
-            return exit::INCONCLUSIVE;
+            return with_failed_output(analyze_exit_code(replayed));
         }
     }
+    analyze_exit_code(replayed)
+}
+
+/// `analyze`: 1 when a gauge is raised after the last cycle, 0 when a cycle was judged, else 2.
+fn analyze_exit_code(replayed: &[crate::app::Replayed]) -> u8 {
     if replayed.iter().any(crate::app::Replayed::any_raised) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {

@@ -4,7 +4,7 @@ use crate::cli::{Command, FakeLlmArgs, exit};
 use crate::export::html;
 use crate::panic_log::Scrubber;
 use crate::settings::{self, RawSettings, SettingsError};
-use outputs::{Outputs, check_outputs, write_outputs, write_page};
+use outputs::{Outputs, check_outputs, with_failed_output, write_outputs, write_page};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -128,12 +128,6 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
         return with_failed_output(code);
     }
     code
-}
-
-/// The exit code when an output file could not be written after the verdict: a leak stays 1 (a CI job that
-/// retries on 2 must not let a leak through); otherwise 2, since the run did not do all it was asked.
-fn with_failed_output(verdict: u8) -> u8 {
-    if verdict == exit::LEAK { exit::LEAK } else { exit::INCONCLUSIVE }
 }
 
 /// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.

@@ -31,6 +31,13 @@ pub fn check_outputs(o: Outputs<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The exit code when an output file could not be written after the verdict: a leak stays 1 (a CI job that
+/// retries on 2 must not let a leak through); otherwise 2, since the run did not do all it was asked.
+pub fn with_failed_output(verdict: u8) -> u8 {
+    use crate::cli::exit;
+    if verdict == exit::LEAK { exit::LEAK } else { exit::INCONCLUSIVE }
+}
+
 /// Writes every output asked for, each even when one before it failed; the error says which failed.
 pub fn write_outputs(
     judged: &[crate::engine::Judged],

@@ -99,7 +99,9 @@ fn merged_tree(
 ) -> Result<Value, SettingsError> {
     let mut builder = Config::builder();
     if let Some(path) = file {
-        builder = builder.add_source(File::from_str(&config_text(path)?, FileFormat::Toml));
+        let text = config_text(path)?;
+        syntax(&text, path)?;
+        builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
     }
     let env = Environment::with_prefix(ENV_PREFIX)
         .prefix_separator("__")
@@ -131,6 +133,20 @@ fn config_text(path: &Path) -> Result<String, SettingsError> {
         return Err(fail(format!("{shown} is longer than {MAX_CONFIG_BYTES} bytes: not a configuration")));
     }
     String::from_utf8(bytes).map_err(|_| fail(format!("{shown} is not UTF-8 text")))
+}
+
+/// A TOML syntax error in `--config`, as its line, column and the parser's message, never the line itself
+/// (the `config` crate's message quotes it, and a line may hold a password).
+fn syntax(text: &str, path: &Path) -> Result<(), SettingsError> {
+    let Err(e) = text.parse::<toml::Table>() else { return Ok(()) };
+    let at = e.span().map_or_else(String::new, |span| {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!(" at line {line}, column {column}")
+    });
+    let message = e.message().trim();
+    Err(SettingsError::one(path.display().to_string(), format!("TOML syntax error{at}: {message}")))
 }
 
 fn origin(file: Option<&Path>) -> String {

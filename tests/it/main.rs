@@ -14,6 +14,7 @@ mod load;
 mod memory;
 mod otlp;
 mod plateau;
+mod redaction;
 mod replay;
 mod report;
 mod resources;

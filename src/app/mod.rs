@@ -11,6 +11,7 @@ pub use log::LogObserver;
 pub use progress::Progress;
 pub use replay::{Baseline, Replay, Replayed};
 pub use resume::Resumed;
+pub(crate) use resume::resume;
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};

@@ -128,9 +128,20 @@ impl StatFields {
     }
 }
 
+/// Parses `/proc/self/stat` text and `/proc/stat` text as the `process_*` metrics do (see
+/// [`crate::fuzz_api::proc`]): how many parses succeeded.
+#[doc(hidden)]
+pub fn parse_for_fuzzing(text: &str) -> usize {
+    usize::from(StatFields::parse(text).is_some()) + usize::from(btime(text).is_some())
+}
+
 /// `btime` of `/proc/stat`: when the machine booted, in Unix seconds.
 fn boot_time() -> Option<f64> {
-    let stat = read_text_capped(Path::new("/proc/stat"), MAX_LIST_FILE_BYTES).ok()?;
+    btime(&read_text_capped(Path::new("/proc/stat"), MAX_LIST_FILE_BYTES).ok()?)
+}
+
+/// The `btime` line of `/proc/stat` text.
+fn btime(stat: &str) -> Option<f64> {
     stat.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()
 }
 

@@ -214,7 +214,8 @@ fn recorded(value: &Value, place: &str, index: usize) -> Result<Recorded, ReadEr
     let obj = value.as_object().ok_or_else(|| err(place_or_root(place), "must be an object with `cycles`"))?;
     let scenario = match obj.get("scenario") {
         None => format!("recorded-{index}"),
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        // Shown in reports and logs: escaped (a recorded name never matches a configured one otherwise).
+        Some(Value::String(s)) if !s.is_empty() => crate::text::printable(s).into_owned(),
         Some(_) => return Err(err(at(place, "scenario"), "must be a non-empty string")),
     };
     let batch_size = match obj.get("batch_size") {

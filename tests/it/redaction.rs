@@ -61,3 +61,62 @@ async fn a_refused_reload_shows_no_secret_of_the_new_config() {
     let (status, _) = d.terminate(std::time::Duration::from_secs(8)).await;
     assert_eq!(status.code(), Some(0));
 }
+
+/// A forged log line and terminal escapes: a newline, a line that looks like leaksoak's own, a clear screen
+/// and a window title (OSC).
+const FORGED: &str = "bad\nFORGED  INFO leaksoak: all clear\u{1b}[2J\u{1b}]0;pwned\u{7}";
+
+/// Whether `text` holds a terminal escape or a line made by the forged text.
+fn injected(text: &str) -> bool {
+    text.contains(['\u{1b}', '\u{7}']) || text.lines().any(|l| l.starts_with("FORGED"))
+}
+
+#[test]
+fn analyze_prints_a_recorded_name_escaped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("named.jsonl");
+    let batches: Vec<String> =
+        (0..6).map(|i| format!(r#"{{"memory_bytes": {}, "requests": 100}}"#, 1_000_000 + i * 10)).collect();
+    let line = serde_json::json!({"scenario": FORGED, "cycles": [{"batches": serde_json::from_str::<serde_json::Value>(&format!("[{}]", batches.join(","))).expect("json")}]});
+    std::fs::write(&path, format!("{line}\n{line}\n")).expect("write");
+    let (code, out, _) = run_measured(bin().arg("analyze").arg(&path));
+    assert!(matches!(code, Some(0..=2)), "{out}");
+    assert!(!injected(&out), "{out:?}");
+    assert!(out.contains(r"bad\nFORGED  INFO leaksoak: all clear\u{1b}[2J"), "shown escaped: {out}");
+}
+
+#[tokio::test]
+async fn a_prometheus_error_is_logged_escaped() {
+    use crate::hostile::{hostile, http_response, reply_with};
+    let body = serde_json::json!({"status": "error", "errorType": "bad_data", "error": FORGED}).to_string();
+    let reply = http_response("400 Bad Request", "application/json", &body);
+    let prometheus = hostile(move |s| reply_with(s, reply.clone())).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("leaksoak.toml");
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[cycle]\nwarmup_batches = 0\nbatch_size = 10\npause = \"100ms\"\n\
+         [memory]\nsource = \"promql\"\nurl = \"http://{prometheus}/\"\nquery = \"up\"\nsettle = \"0ms\"\n\
+         samples_per_batch = 1\n[[scenario]]\nname = \"chat\"\n"
+    );
+    std::fs::write(&config, text).expect("write config");
+    let log = dir.path().join("daemon.log");
+    let mut child = bin()
+        .args(["run", "--config"])
+        .arg(&config)
+        .env("NO_COLOR", "1")
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("spawn leaksoak run");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let logged = loop {
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        if logged.contains("all clear") || std::time::Instant::now() > deadline {
+            break logged;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(logged.contains(r"bad\nFORGED  INFO leaksoak: all clear\u{1b}[2J"), "logged escaped: {logged}");
+    assert!(!injected(&logged), "{logged:?}");
+}

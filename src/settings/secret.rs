@@ -83,11 +83,27 @@ fn checked(p: &mut Problems, key: &str, origin: &str, read: Result<String, Strin
 
 /// Parts of a header or URL query parameter name that mark its value as a credential (`X-Goog-Api-Key`,
 /// `anthropic-api-key`, `Ocp-Apim-Subscription-Key`, `X-Amz-Security-Token`, `?api_key=`, `?token=`,
-/// `Authorization`, `Cookie`, …). Matched case-insensitively anywhere in the name: a harmless header
+/// `Authorization`, `Cookie`, `X-Jwt`, `X-Pass`, `X-Cred`, `X-Client-Cert`, `Bearer`, `?code=`, …). Matched case-insensitively anywhere in the name: a harmless header
 /// redacted by mistake costs nothing, a credential printed costs a rotation. Headers that carry a secret
 /// under another name are listed in a scenario's `secret_headers`.
-pub const SECRET_NAME_PARTS: &[&str] =
-    &["key", "token", "secret", "auth", "passw", "credential", "signature", "cookie", "session", "sig"];
+pub const SECRET_NAME_PARTS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "auth",
+    "pass",
+    "cred",
+    "signature",
+    "cookie",
+    "session",
+    "sig",
+    "jwt",
+    "bearer",
+    "cert",
+    "code",
+    "nonce",
+    "otp",
+];
 
 /// Whether a header or query parameter named `name` holds a secret.
 pub fn is_sensitive_header(name: &str) -> bool {
@@ -151,6 +167,18 @@ pub fn url_secrets(url: &url::Url) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_looking_names_are_matched_by_pattern() {
+        for name in ["X-Jwt", "X-Pass", "X-Cred", "X-Client-Cert", "Bearer", "code", "X-Api-Key", "nonce"] {
+            assert!(is_sensitive_header(name), "{name}");
+        }
+        for name in ["Content-Type", "X-Scope-OrgID", "model", "X-Request-Id"] {
+            assert!(!is_sensitive_header(name), "{name}");
+        }
+        let url = url::Url::parse("https://h/cb?code=abc&state=s").expect("url");
+        assert_eq!(shown_url(&url), "https://h/cb?code=redacted&state=s");
+    }
 
     #[test]
     fn a_url_that_does_not_parse_is_shown_without_its_secrets() {

@@ -1,6 +1,6 @@
 //! Text that must not reach an output as it is: secrets in URLs and config lines that fail validation
 //! (issue 26, case 3), and text from outside (a source's error, a recorded name) that could forge a log line
-//! or drive the terminal (case 8).
+//! or drive the terminal (case 8); a refused reload that points the right way (case 10).
 
 use crate::helpers::{bin, http, spawn_daemon_process};
 use crate::hostile_files::run_measured;
@@ -119,4 +119,27 @@ async fn a_prometheus_error_is_logged_escaped() {
     let _ = child.wait();
     assert!(logged.contains(r"bad\nFORGED  INFO leaksoak: all clear\u{1b}[2J"), "logged escaped: {logged}");
     assert!(!injected(&logged), "{logged:?}");
+}
+
+#[tokio::test]
+async fn a_reload_that_needs_the_fake_endpoint_says_it_starts_only_at_start_up() {
+    let fake = crate::helpers::spawn_fake_process(&[]);
+    let config = format!(
+        "[cycle]\nwarmup_batches = 0\nbatch_size = 10\npause = \"100ms\"\n[memory]\nsource = \"self-heap\"\n\
+         settle = \"0ms\"\nsamples_per_batch = 1\n[fake_llm]\nenabled = false\n\
+         [[scenario]]\nname = \"chat\"\nurl = \"http://{}/v1\"\n",
+        fake.addr
+    );
+    let mut d = spawn_daemon_process(&config, "enable_lifecycle = true\n").await;
+    let text = std::fs::read_to_string(d.config_path()).expect("config");
+    let enabled =
+        text.replace("enabled = false", "enabled = true").replace(&format!("url = \"http://{}/v1\"\n", fake.addr), "");
+    std::fs::write(d.config_path(), enabled).expect("rewrite config");
+    let reload = http().post(d.url("/-/reload")).send().await.expect("reload");
+    assert_eq!(reload.status().as_u16(), 400);
+    let body = reload.text().await.expect("body");
+    assert!(body.contains("it starts only at start-up") && body.contains("restart leaksoak"), "{body}");
+    assert!(!body.contains("enabled = false"), "the new file says true: {body}");
+    let (status, _) = d.terminate(std::time::Duration::from_secs(8)).await;
+    assert_eq!(status.code(), Some(0));
 }

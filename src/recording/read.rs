@@ -47,13 +47,15 @@ pub struct Recorded {
 
 /// The longest line read: 8 MiB. The longest cycle `run --record` can write is about 4.3 MB (3,000 batches,
 /// each with every error kind, 20 resource series and a memory breakdown), so this is twice that; a longer
-/// line is passed over without being kept (skipped, as a cut line is), and a line costs at most about 13
-/// times its size while it is checked (serde_json's values): about 100 MiB for the longest.
+/// line is passed over without being kept (skipped, as a cut line is). A line is checked as serde_json
+/// values: about 13 times its size for a recorded cycle, at most about 150 MiB for a hostile 8 MiB line of
+/// small numbers.
 pub const MAX_LINE_BYTES: usize = 8 << 20;
 
 /// A document (an object or a list of objects, over several lines) is read whole, so one over this is
 /// refused: 16 MiB, about 50,000 pretty-printed batches, far more than `once --json` writes for the default
-/// scenarios; checking one costs up to about 200 MiB. A long soak is JSON lines (`run --record`).
+/// scenarios; checking a hostile one (small numbers) costs up to about 200 MiB. A long soak is JSON lines
+/// (`run --record`).
 pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
 
 /// What a recording yields, in file order.
@@ -69,7 +71,8 @@ pub enum Entry {
 /// Reads the recording at `path` into `each`, in file order (see [`read_each`]). The file must be a regular
 /// file ([`crate::files::open_regular`]): a FIFO or a device is refused at once.
 pub fn read_path(path: &Path, each: impl FnMut(Entry)) -> Result<(), ReadError> {
-    let file = crate::files::open_regular(path).map_err(|e| err(path.display().to_string(), e.detail()))?;
+    // The caller names the file: `(file): is a FIFO (named pipe), not a regular file`.
+    let file = crate::files::open_regular(path).map_err(|e| err("(file)", e.detail()))?;
     read_each(std::io::BufReader::with_capacity(1 << 16, file), each)
 }
 

@@ -4,7 +4,7 @@ use crate::cli::{Command, FakeLlmArgs, exit};
 use crate::export::html;
 use crate::panic_log::Scrubber;
 use crate::settings::{self, RawSettings, SettingsError};
-use outputs::{Outputs, check_outputs, write_outputs, write_page};
+use outputs::{Outputs, check_outputs, with_failed_output, write_outputs, write_page};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -122,11 +122,12 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     for j in &judged {
         println!("{}", j.report);
     }
+    let code = once_exit_code(&judged);
     if let Err(e) = write_outputs(&judged, outputs, analysis) {
         eprintln!("leaksoak once: {}", one_line(&e));
-        return exit::INCONCLUSIVE;
+        return with_failed_output(code);
     }
-    once_exit_code(&judged)
+    code
 }
 
 /// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
@@ -191,7 +192,10 @@ fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, ba
         let _ = writeln!(out, "  {}: {}", r.scenario, r.history_line());
     }
     if skipped > 0 {
-        let _ = writeln!(out, "Skipped {skipped} line(s) that are not JSON (cut short?); see the warnings on stderr");
+        let _ = writeln!(
+            out,
+            "Skipped {skipped} line(s) that are not recorded cycles (cut short, too long or a bad value); see the warnings on stderr"
+        );
     }
     if let Some(before) = &before {
         before.summary(&mut out);
@@ -204,9 +208,14 @@ fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, ba
         let page = html::Page { source: &source, soak, baseline, across_cycles: true, refresh_seconds: None };
         if let Err(e) = write_page(path, &page) {
             eprintln!("leaksoak analyze: {}", one_line(&e));
-            return exit::INCONCLUSIVE;
+            return with_failed_output(analyze_exit_code(replayed));
         }
     }
+    analyze_exit_code(replayed)
+}
+
+/// `analyze`: 1 when a gauge is raised after the last cycle, 0 when a cycle was judged, else 2.
+fn analyze_exit_code(replayed: &[crate::app::Replayed]) -> u8 {
     if replayed.iter().any(crate::app::Replayed::any_raised) {
         exit::LEAK
     } else if replayed.iter().any(crate::app::Replayed::judged_any) {
@@ -228,7 +237,7 @@ fn read_baseline(
         crate::app::Baseline::read(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
     if before.skipped > 0 {
         eprintln!(
-            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not JSON",
+            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not recorded cycles",
             path.display(),
             before.skipped
         );

@@ -7,6 +7,9 @@
 //! declared before it (`tests/layers.rs` fails otherwise), so a reader finds each stage's inputs above it:
 //!
 //! * [`build_info`]: which build runs: the version and the git revision (`build.rs`).
+//! * [`text`]: text from outside (errors of sources and targets, recorded names) made safe to print.
+//! * [`files`]: every file leaksoak reads, read bounded: regular files only (a FIFO or a device is
+//!   refused without waiting), up to a cap per kind of file.
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
@@ -33,6 +36,8 @@
 //! * `fuzz_api`: entry points for the fuzz targets (hidden).
 
 pub mod build_info;
+pub mod text;
+pub mod files;
 pub mod settings;
 pub mod http_client;
 pub mod load;

@@ -52,7 +52,7 @@ pub fn init(settings: &Telemetry) -> Guard {
         std::env::var_os("NO_COLOR").as_deref(),
     ));
     let logs = match settings.log_format {
-        LogFormat::Text => fmt.with_filter(filter()).boxed(),
+        LogFormat::Text => fmt.fmt_fields(escaped_fields()).with_filter(filter()).boxed(),
         LogFormat::Json => fmt.json().flatten_event(true).with_filter(filter()).boxed(),
     };
     let provider = settings.otlp_endpoint.as_ref().and_then(|url| match provider(url) {
@@ -69,6 +69,19 @@ pub fn init(settings: &Telemetry) -> Guard {
         Ok(()) => Guard { provider },
         Err(_) => Guard::default(),
     }
+}
+
+/// The text log's fields, as tracing-subscriber's default shows them (`message`, then `name=value`), with
+/// control characters escaped ([`crate::text::printable`]): a source's error message holding a newline or
+/// an escape sequence can neither forge a log line nor drive the terminal. JSON logs escape them anyway.
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> + Send + Sync + 'static {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = format!("{value:?}");
+        let text = crate::text::printable(&text);
+        if field.name() == "message" { write!(writer, "{text}") } else { write!(writer, "{field}={text}") }
+    })
+    .delimited(" ")
 }
 
 /// Whether logs carry colour (ANSI escapes): only on a terminal, and not when `NO_COLOR` is set to a

@@ -11,6 +11,7 @@ pub use log::LogObserver;
 pub use progress::Progress;
 pub use replay::{Baseline, Replay, Replayed};
 pub use resume::Resumed;
+pub(crate) use resume::resume;
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};
@@ -122,6 +123,7 @@ pub async fn run_on(
     ]));
     let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::clone(&quiet))?;
     if let Some(path) = &options.record {
+        crate::recording::check_path(path).map_err(|source| Error::Record { path: path.clone(), source })?;
         let (resumed, aside) = resume::resume(&mut engine, path, quiet.as_ref());
         if aside.is_some() {
             metrics.record_unreadable();

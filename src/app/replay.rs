@@ -159,7 +159,7 @@ pub struct Baseline {
     pub replay: Replay,
     /// Its page model, drawn beside the main recording's.
     pub soak: Soak,
-    /// JSON-lines lines that are not JSON, skipped.
+    /// JSON-lines lines that are not recorded cycles (cut short, too long, a bad value), skipped.
     pub skipped: usize,
 }
 

@@ -20,7 +20,7 @@ pub struct Resumed {
     pub trend: usize,
     /// Cycles of scenarios no longer configured, not replayed.
     pub unknown: usize,
-    /// Lines that are not JSON (cut short by a crash), skipped.
+    /// Lines that are not recorded cycles (cut short by a crash, too long, a bad value), skipped.
     pub skipped: usize,
     /// Files read: the rotated ones and FILE.
     pub files: usize,
@@ -53,14 +53,19 @@ pub fn resume(engine: &mut Engine, path: &Path, observer: &dyn Observer) -> (Res
     };
     let mut seen = BTreeSet::new();
     for file in files.iter().filter(|f| std::fs::metadata(f).is_ok_and(|m| m.len() > 0)) {
+        if let Err(e) = crate::recording::check_path(file) {
+            tracing::error!(path = %file.display(), "a rotated record file is skipped, left as it is: {e}");
+            continue;
+        }
         if let Err(e) = replay_file(engine, file, observer, &mut out, &mut seen) {
             engine.forget();
             let aside = move_aside(file);
+            let what = if aside.is_some() { "it was moved aside" } else { "it could not be moved aside" };
             tracing::error!(
                 path = %file.display(),
                 moved_to = ?aside.as_ref().map(|p| p.display().to_string()),
                 record = %path.display(),
-                "a record file cannot be read as a recording ({e}); it was moved aside, nothing resumed, new cycles go to the record"
+                "a record file cannot be read as a recording ({e}); {what}, nothing resumed, new cycles go to the record"
             );
             return (Resumed::default(), aside);
         }

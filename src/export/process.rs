@@ -3,8 +3,10 @@
 //! (through `procfs`) also reads `limits` and `status` and cost ~31 µs of a ~128 µs render; this one
 //! reads what changes and asks the rest once, and gives CPU time in fractions of a second, not whole ones.
 
+use crate::files::{MAX_LIST_FILE_BYTES, MAX_SMALL_FILE_BYTES, read_text_capped};
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{Counter, Gauge, Metric, MetricFamily, MetricType};
+use std::path::Path;
 
 /// The metrics, as (name, help, type).
 const METRICS: [(&str, &str, MetricType); 7] = [
@@ -44,7 +46,7 @@ impl ProcessCollector {
 
     /// The values of [`METRICS`], in order, or `None` when `/proc/self/stat` cannot be read.
     fn values(&self) -> Option<[f64; 7]> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let stat = read_text_capped(Path::new("/proc/self/stat"), MAX_SMALL_FILE_BYTES).ok()?;
         let f = StatFields::parse(&stat)?;
         let open_fds = std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count);
         Some([
@@ -126,9 +128,20 @@ impl StatFields {
     }
 }
 
+/// Parses `/proc/self/stat` text and `/proc/stat` text as the `process_*` metrics do (see
+/// [`crate::fuzz_api::proc`]): how many parses succeeded.
+#[doc(hidden)]
+pub fn parse_for_fuzzing(text: &str) -> usize {
+    usize::from(StatFields::parse(text).is_some()) + usize::from(btime(text).is_some())
+}
+
 /// `btime` of `/proc/stat`: when the machine booted, in Unix seconds.
 fn boot_time() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    btime(&read_text_capped(Path::new("/proc/stat"), MAX_LIST_FILE_BYTES).ok()?)
+}
+
+/// The `btime` line of `/proc/stat` text.
+fn btime(stat: &str) -> Option<f64> {
     stat.lines().find_map(|l| l.strip_prefix("btime "))?.trim().parse().ok()
 }
 

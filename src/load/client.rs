@@ -28,7 +28,10 @@ pub enum Error {
         "scenario {scenario}: the API key cannot be sent in an Authorization header (it must be one word of visible ASCII)"
     )]
     ApiKey { scenario: String },
-    #[error("scenario {scenario} targets the built-in fake endpoint, but it is not running (fake_llm.enabled = false)")]
+    #[error(
+        "scenario {scenario} targets the built-in fake endpoint, which is not running in this process: it starts \
+         only at start-up (a change of fake_llm.enabled applies at restart); restart leaksoak, or give the scenario a url"
+    )]
     NoFakeEndpoint { scenario: String },
 }
 

@@ -2,10 +2,12 @@
 //! `memory.usage_in_bytes`). `memory.cgroup_metric` picks the figure: the usage itself, the working set
 //! (usage − inactive file pages, as the kubelet counts it) or anonymous memory only (from `memory.stat`).
 //! The directory's inode is the identity: a recreated cgroup (a restarted container) has a new one. A drop
-//! in usage alone is not a restart.
+//! in usage alone is not a restart. Every file is read bounded ([`crate::files`]): a `memory.current`
+//! that is a link to `/dev/zero` or a FIFO is an error of the read, never a wait or a memory bomb.
 
 use super::Error;
 use super::read::{Identity, Read};
+use crate::files::{MAX_SMALL_FILE_BYTES, read_text_capped};
 use crate::settings::CgroupMetric;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -80,17 +82,14 @@ impl Cgroup {
         };
         for version in order {
             let path = self.dir.join(FILES[version]);
-            match std::fs::read_to_string(&path) {
+            match read_text_capped(&path, MAX_SMALL_FILE_BYTES) {
                 Ok(text) => {
-                    let bytes = text
-                        .trim()
-                        .parse::<u64>()
-                        .map_err(|_| fail(&path, format!("holds {:?}, not a byte count", text.trim())))?;
+                    let bytes = text.trim().parse::<u64>().map_err(|_| fail(&path, not_a_count(&text)))?;
                     self.version = Some(version);
                     return Ok((bytes, version));
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(fail(&path, e.to_string())),
+                Err(e) if e.is_missing() => continue,
+                Err(e) => return Err(fail(&path, e.detail())),
             }
         }
         Err(fail(
@@ -104,11 +103,16 @@ impl Cgroup {
     /// One counter of `memory.stat` (`key value` lines).
     fn stat(&self, key: &str) -> Result<u64, Error> {
         let path = self.dir.join("memory.stat");
-        let text = std::fs::read_to_string(&path).map_err(|e| fail(&path, e.to_string()))?;
+        let text = read_text_capped(&path, MAX_SMALL_FILE_BYTES).map_err(|e| fail(&path, e.detail()))?;
         let value = text.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(' '));
         let value = value.ok_or_else(|| fail(&path, format!("has no {key} line")))?;
-        value.trim().parse().map_err(|_| fail(&path, format!("{key} is {:?}, not a byte count", value.trim())))
+        value.trim().parse().map_err(|_| fail(&path, format!("{key} {}", not_a_count(value))))
     }
+}
+
+/// `holds "…", not a byte count`, quoting at most 40 characters of what the file held.
+fn not_a_count(text: &str) -> String {
+    format!("holds {:?}, not a byte count", text.trim().chars().take(40).collect::<String>())
 }
 
 fn fail(path: &Path, detail: String) -> Error {

@@ -44,6 +44,26 @@ pub use read::MAX_MEMORY_BYTES;
 pub use resources::{Breakdown, OPEN_FDS, SOCKETS, TASKS, THREADS};
 pub use sampler::{READ_GAP, Reading, Sampler};
 
+/// Reads the cgroup directory `dir` as the `cgroup` source does, once per metric, and its resource series
+/// (see [`crate::fuzz_api::cgroup`]): how many reads succeeded.
+#[doc(hidden)]
+pub fn read_cgroup_for_fuzzing(dir: &std::path::Path) -> usize {
+    use crate::settings::CgroupMetric;
+    let metrics = [CgroupMetric::Usage, CgroupMetric::WorkingSet, CgroupMetric::Anon];
+    let reads = metrics.into_iter().filter(|m| cgroup::Cgroup::new(dir.to_owned(), *m).read().is_ok()).count();
+    let extras = resources::of_cgroup(dir, &mut resources::Unreadable::default());
+    reads + extras.resources.len() + usize::from(extras.breakdown.is_some())
+}
+
+/// Parses `text` as each `/proc` file the resource series read (`status`, `smaps_rollup`) and as a cgroup's
+/// `memory.stat` (see [`crate::fuzz_api::proc`]): how many parses succeeded.
+#[doc(hidden)]
+pub fn parse_proc_for_fuzzing(text: &str) -> usize {
+    usize::from(resources::field(text, "Threads:").is_some())
+        + usize::from(resources::smaps_breakdown(text).is_ok())
+        + usize::from(resources::stat_breakdown(text).is_ok())
+}
+
 /// Decodes a PromQL HTTP API response (see [`crate::fuzz_api::promql`]); `true` when it holds one sample.
 #[doc(hidden)]
 pub fn decode_promql_for_fuzzing(body: &[u8]) -> bool {

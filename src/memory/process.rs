@@ -4,6 +4,7 @@
 
 use super::Error;
 use super::read::{Identity, Read};
+use crate::files::FileError;
 use crate::settings::ProcessSelector;
 use std::path::Path;
 use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, UpdateKind};
@@ -113,12 +114,14 @@ pub(super) fn open_system() -> Result<System, Error> {
 const MAX_PID_FILE_BYTES: u64 = 64;
 
 pub(super) fn read_pid_file(path: &Path) -> Result<u32, Error> {
-    use std::io::Read as _;
     let bad = |detail: String| Error::PidFile { path: path.to_owned(), detail };
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_PID_FILE_BYTES).read_to_end(&mut bytes))
-        .map_err(|e| bad(e.to_string()))?;
+    let bytes = crate::files::read_capped(path, MAX_PID_FILE_BYTES).map_err(|e| match e {
+        FileError::Io { detail, .. } => bad(detail),
+        FileError::NotRegular { kind, .. } => bad(format!("is {kind}, not a regular file")),
+        FileError::TooLong { .. } | FileError::NotText { .. } => {
+            bad(format!("is longer than {MAX_PID_FILE_BYTES} bytes, not a pid file"))
+        }
+    })?;
     let text = String::from_utf8_lossy(&bytes);
     let text = text.trim();
     match text.parse::<u32>() {
@@ -171,9 +174,16 @@ mod tests {
 
     #[test]
     fn a_pid_file_is_read_bounded() {
-        let err = read_pid_file(Path::new("/dev/zero")).expect_err("zeros are no pid");
-        assert!(err.to_string().contains("not a pid"), "{err}");
+        let err = read_pid_file(Path::new("/dev/zero")).expect_err("a device is no pid file");
+        assert!(err.to_string().contains("is a character device, not a regular file"), "{err}");
         let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("fifo.pid");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success());
+        let err = read_pid_file(&fifo).expect_err("a FIFO is refused without waiting for a writer");
+        assert!(err.to_string().contains("is a FIFO (named pipe), not a regular file"), "{err}");
+        let long = dir.path().join("long.pid");
+        std::fs::write(&long, format!("4242{}", " ".repeat(100))).expect("write");
+        assert!(read_pid_file(&long).expect_err("too long").to_string().contains("longer than 64 bytes"));
         let file = dir.path().join("target.pid");
         std::fs::write(&file, "4242\n").expect("write");
         assert_eq!(read_pid_file(&file).expect("a pid"), 4242);

@@ -160,7 +160,9 @@ pub fn decode(query: &str, body: &[u8]) -> Result<Answer, Error> {
         return Err(Error::PromqlError {
             query: query.into(),
             error_type: response.error_type.unwrap_or_else(|| "unknown".into()),
-            message: response.error.unwrap_or_else(|| format!("status {:?}", response.status)),
+            message: response
+                .error
+                .map_or_else(|| format!("status {:?}", response.status), |e| crate::text::printable(&e).into_owned()),
         });
     }
     let (labels, (timestamp, value)) = match response.data {

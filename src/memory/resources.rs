@@ -11,6 +11,7 @@
 //! A series that cannot be read (another user's `/proc/<pid>/fd`, a kernel without `smaps_rollup`) is
 //! left out of the sample and logged once ([`Unreadable`]); it never fails the sample.
 
+use crate::files::{MAX_LIST_FILE_BYTES, MAX_SMALL_FILE_BYTES, read_text_capped};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -85,7 +86,7 @@ pub struct ProcessSeries {
 /// Reads the series of process `pid`.
 pub fn process_series(pid: u32) -> ProcessSeries {
     let dir = Path::new("/proc").join(pid.to_string());
-    let text = |name: &str| std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"));
+    let text = |name: &str| small_text(&dir.join(name), name);
     ProcessSeries {
         fds: count_fds(&dir.join("fd")),
         threads: text("status").and_then(|t| field(&t, "Threads:").ok_or_else(|| "status: no Threads line".into())),
@@ -148,6 +149,12 @@ pub fn count_fds(dir: &Path) -> Result<(u64, u64), String> {
     Ok((open, sockets))
 }
 
+/// The text of one small `/proc` or cgroup file, at most [`MAX_SMALL_FILE_BYTES`]; the error starts with
+/// `name`.
+fn small_text(path: &Path, name: &str) -> Result<String, String> {
+    read_text_capped(path, MAX_SMALL_FILE_BYTES).map_err(|e| format!("{name}: {}", e.detail()))
+}
+
 /// The number after `key` on its line (`Threads:\t9`, `Pss_Anon:   112 kB`); `None` when absent.
 pub fn field(text: &str, key: &str) -> Option<u64> {
     text.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
@@ -177,11 +184,11 @@ pub fn stat_breakdown(text: &str) -> Result<Breakdown, String> {
 
 /// The tasks (threads) of a cgroup: `pids.current`, else the lines of `tasks` (v1) or `cgroup.threads`.
 pub fn cgroup_tasks(dir: &Path) -> Result<u64, String> {
-    if let Ok(text) = std::fs::read_to_string(dir.join("pids.current")) {
+    if let Ok(text) = small_text(&dir.join("pids.current"), "pids.current") {
         return text.trim().parse().map_err(|_| format!("pids.current holds {:?}", text.trim()));
     }
     for name in ["tasks", "cgroup.threads"] {
-        if let Ok(text) = std::fs::read_to_string(dir.join(name)) {
+        if let Ok(text) = read_text_capped(&dir.join(name), MAX_LIST_FILE_BYTES) {
             return Ok(text.lines().filter(|l| !l.trim().is_empty()).count() as u64);
         }
     }
@@ -196,7 +203,7 @@ pub fn of_cgroup(dir: &Path, unreadable: &mut Unreadable) -> Extras {
         Ok(n) => drop(resources.insert(TASKS.to_owned(), n)),
         Err(detail) => unreadable.report(TASKS, &target, &detail),
     }
-    let stat = std::fs::read_to_string(dir.join("memory.stat")).map_err(|e| format!("memory.stat: {e}"));
+    let stat = small_text(&dir.join("memory.stat"), "memory.stat");
     let breakdown = match stat.and_then(|t| stat_breakdown(&t)) {
         Ok(b) => Some(b),
         Err(detail) => {

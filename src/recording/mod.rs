@@ -18,6 +18,9 @@ mod read;
 mod rotate;
 mod write;
 
-pub use read::{Entry, MAX_DOCUMENT_BYTES, ReadError, Recorded, RecordedCycle, read, read_each, read_path};
+pub use read::{
+    Entry, MAX_DOCUMENT_BYTES, MAX_LINE_BYTES, ReadError, Recorded, RecordedCycle, read, read_each, read_path,
+};
 pub use rotate::{rotated, rotated_set};
+pub use write::check_path;
 pub use write::{Recorder, once_json};

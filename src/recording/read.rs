@@ -1,14 +1,18 @@
 //! Reading recorded soaks, checking every value: a bad file is an error naming the place
-//! (`cycles[3].batches[7].memory_bytes: missing`), never a panic.
+//! (`cycles[3].batches[7].memory_bytes: missing`), never a panic. In JSON lines a bad line is skipped and
+//! named (`line 59: …, skipped`), and the lines after it are read: one bad line never costs a soak.
 
 use crate::analyze::Phase;
 use crate::engine::{BatchRecord, CycleEnd, Idle};
 use crate::memory::{Breakdown, MAX_MEMORY_BYTES};
 use crate::settings::{MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES};
+use lines::{Line, Lines};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read};
 use std::path::Path;
+
+mod lines;
 
 /// What is wrong with a recorded file, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,64 +45,76 @@ pub struct Recorded {
     pub cycles: Vec<RecordedCycle>,
 }
 
-/// A document (an object or a list of objects) is read whole, so one over this is refused; JSON lines
-/// are read one line at a time, and a single line over this is refused too. 64 MiB is a document of
-/// about 200,000 batches, far more than `once --json` writes; a long soak is JSON lines (`run --record`).
-pub const MAX_DOCUMENT_BYTES: usize = 64 << 20;
+/// The longest line read: 8 MiB. The longest cycle `run --record` can write is about 4.3 MB (3,000 batches,
+/// each with every error kind, 20 resource series and a memory breakdown), so this is twice that; a longer
+/// line is passed over without being kept (skipped, as a cut line is). A line is checked as serde_json
+/// values: about 13 times its size for a recorded cycle, at most about 150 MiB for a hostile 8 MiB line of
+/// small numbers.
+pub const MAX_LINE_BYTES: usize = 8 << 20;
+
+/// A document (an object or a list of objects, over several lines) is read whole, so one over this is
+/// refused: 16 MiB, about 50,000 pretty-printed batches, far more than `once --json` writes for the default
+/// scenarios; checking a hostile one (small numbers) costs up to about 200 MiB. A long soak is JSON lines
+/// (`run --record`).
+pub const MAX_DOCUMENT_BYTES: usize = 16 << 20;
 
 /// What a recording yields, in file order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     /// One recorded cycle of `scenario`.
     Cycle { scenario: String, batch_size: u64, cycle: RecordedCycle },
-    /// A JSON-lines line that is not JSON (cut short by a crash or a full disk), skipped: `place` is
-    /// `line 59`.
+    /// A JSON-lines line that is not a recorded cycle, skipped: not JSON (cut short by a crash or a full
+    /// disk), longer than [`MAX_LINE_BYTES`], or JSON holding a bad value. `place` is `line 59`.
     Skipped(ReadError),
 }
 
-/// Reads the recording at `path` into `each`, in file order (see [`read_each`]).
+/// Reads the recording at `path` into `each`, in file order (see [`read_each`]). The file must be a regular
+/// file ([`crate::files::open_regular`]): a FIFO or a device is refused at once.
 pub fn read_path(path: &Path, each: impl FnMut(Entry)) -> Result<(), ReadError> {
-    let file = std::fs::File::open(path).map_err(|e| err(path.display().to_string(), e.to_string()))?;
+    // The caller names the file: `(file): is a FIFO (named pipe), not a regular file`.
+    let file = crate::files::open_regular(path).map_err(|e| err("(file)", e.detail()))?;
     read_each(std::io::BufReader::with_capacity(1 << 16, file), each)
 }
 
 /// Reads a document (an object or a list of objects, at most [`MAX_DOCUMENT_BYTES`]) or JSON lines, and
 /// hands every cycle to `each` as it is read, keeping none: JSON lines are read in memory independent of
-/// the file's size. A JSON-lines line that is not JSON is handed over as [`Entry::Skipped`]; valid JSON of
-/// the wrong shape is an error (a different tool's file is not half-read), after the cycles before it.
+/// the file's size. A JSON-lines line that is not a recorded cycle (not JSON, too long, or a bad value) is
+/// handed over as [`Entry::Skipped`] and the lines after it are read; a file in which no line is a recorded
+/// cycle is an error (a different tool's file), the first bad line's problem.
 pub fn read_each(mut input: impl BufRead, mut each: impl FnMut(Entry)) -> Result<(), ReadError> {
-    let mut lines = Lines { input: &mut input, number: 0 };
-    let mut objects = Objects { index: 0, each: &mut each };
+    let mut lines = Lines::new(&mut input);
+    let mut objects = Objects { index: 0, each: &mut each, first_bad: None };
     let Some((n1, first)) = lines.next_non_empty()? else {
         return Err(err("(file)", "no recorded scenario in the file"));
     };
-    let second = lines.next_non_empty()?;
-    match (serde_json::from_slice::<Value>(&first), second) {
-        // One object on one line: a document, its places without a line number.
-        (Ok(v @ Value::Object(_)), None) => objects.take(&v, ""),
-        (Ok(v @ Value::Object(_)), Some((n2, second))) => {
-            objects.take(&v, &format!("line {n1}: "))?;
-            objects.line(n2, &second)?;
-            json_lines(&mut lines, &mut objects)
+    let Some((n2, second)) = lines.next_non_empty()? else {
+        return match first {
+            Line::Text(text) => document(text, lines.input, &mut objects),
+            Line::TooLong => Err(err(format!("line {n1}"), too_long())),
+        };
+    };
+    // JSON lines: the first line is an object, or it is cut and the next one is an object by itself.
+    if first.is_object() || (first.is_not_json() && second.is_object()) {
+        objects.line(n1, &first);
+        objects.line(n2, &second);
+        while let Some((n, line)) = lines.next_non_empty()? {
+            objects.line(n, &line);
         }
-        // A cut first line: JSON lines when the next one is an object by itself.
-        (Err(e), Some((n2, second))) if is_object(&second) => {
-            (objects.each)(Entry::Skipped(skipped(n1, &e)));
-            objects.line(n2, &second)?;
-            json_lines(&mut lines, &mut objects)
-        }
-        (_, None) => document(first, lines.input, &mut objects),
-        (_, Some((_, second))) => document([first, b"\n".to_vec(), second].concat(), lines.input, &mut objects),
+        return objects.finish();
+    }
+    match (first, second) {
+        (Line::Text(a), Line::Text(b)) => document([a, b"\n".to_vec(), b].concat(), lines.input, &mut objects),
+        _ => Err(err("(file)", format!("a line is {}; a document's lines are not that long", too_long()))),
     }
 }
 
-fn is_object(line: &[u8]) -> bool {
-    line.len() <= MAX_DOCUMENT_BYTES && matches!(serde_json::from_slice::<Value>(line), Ok(Value::Object(_)))
+fn too_long() -> String {
+    format!("longer than {} MiB, the most a line of a recording holds", MAX_LINE_BYTES >> 20)
 }
 
 /// Reads a document (an object or a list of objects) or JSON lines, and returns its scenarios; cycles of
-/// the same scenario from several objects are joined in file order, JSON-lines lines that are not JSON
-/// are skipped. Everything is kept: for small inputs (tests, fuzzing); `analyze` uses [`read_path`].
+/// the same scenario from several objects are joined in file order, JSON-lines lines that are not recorded
+/// cycles are skipped. Everything is kept: for small inputs (tests, fuzzing); `analyze` uses [`read_path`].
 pub fn read(text: &str) -> Result<Vec<Recorded>, ReadError> {
     let mut merged: Vec<Recorded> = Vec::new();
     read_each(text.as_bytes(), |entry| {
@@ -112,49 +128,14 @@ pub fn read(text: &str) -> Result<Vec<Recorded>, ReadError> {
     Ok(merged)
 }
 
-fn skipped(line: usize, e: &serde_json::Error) -> ReadError {
-    err(format!("line {line}"), format!("not JSON (a line cut short?), skipped: {e}"))
-}
-
-/// The lines of the input, numbered from 1, each at most [`MAX_DOCUMENT_BYTES`].
-struct Lines<'a, R> {
-    input: &'a mut R,
-    /// The number of the last line read.
-    number: usize,
-}
-
-impl<R: BufRead> Lines<'_, R> {
-    /// The next line without its end, `None` at the end of the input; a line over the cap is cut after
-    /// [`MAX_DOCUMENT_BYTES`]` + 1` bytes, for the caller to refuse.
-    fn next(&mut self) -> Result<Option<Vec<u8>>, ReadError> {
-        let mut line = Vec::new();
-        let cap = MAX_DOCUMENT_BYTES as u64 + 1;
-        let read = self.input.by_ref().take(cap).read_until(b'\n', &mut line);
-        let read = read.map_err(|e| err(format!("line {}", self.number + 1), e.to_string()))?;
-        if read == 0 {
-            return Ok(None);
-        }
-        self.number += 1;
-        if line.last() == Some(&b'\n') {
-            line.pop();
-        }
-        Ok(Some(line))
-    }
-
-    fn next_non_empty(&mut self) -> Result<Option<(usize, Vec<u8>)>, ReadError> {
-        while let Some(line) = self.next()? {
-            if !line.trim_ascii().is_empty() {
-                return Ok(Some((self.number, line)));
-            }
-        }
-        Ok(None)
-    }
-}
-
 /// Hands the cycles of each recorded object to `each`, counting objects for their default names.
 struct Objects<'a, F> {
+    /// Objects handed over so far: the next one's default name is `recorded-<index>`.
     index: usize,
+    /// Where the cycles go.
     each: &'a mut F,
+    /// The problem of the first JSON line that was not a recorded cycle: the file's error when no line is.
+    first_bad: Option<ReadError>,
 }
 
 impl<F: FnMut(Entry)> Objects<'_, F> {
@@ -167,31 +148,31 @@ impl<F: FnMut(Entry)> Objects<'_, F> {
         Ok(())
     }
 
-    /// Line `n` of JSON lines: an object, or skipped when it is not JSON.
-    fn line(&mut self, n: usize, line: &[u8]) -> Result<(), ReadError> {
-        if line.len() > MAX_DOCUMENT_BYTES {
-            return Err(err(format!("line {n}"), "longer than 64 MiB: not a line of a recording"));
-        }
-        match serde_json::from_slice::<Value>(line) {
-            Ok(v) => self.take(&v, &format!("line {n}: ")),
-            Err(e) => {
-                (self.each)(Entry::Skipped(skipped(n, &e)));
-                Ok(())
-            }
-        }
+    /// Line `n` of JSON lines: its cycles, or skipped (and said why) when it is not a recorded cycle.
+    fn line(&mut self, n: usize, line: &Line) {
+        let place = format!("line {n}");
+        let skipped = match line.json() {
+            None => err(place, format!("{}, skipped", too_long())),
+            Some(Err(e)) => err(place, format!("not JSON (a line cut short?), skipped: {e}")),
+            Some(Ok(v)) => match self.take(&v, &format!("{place}: ")) {
+                Ok(()) => return,
+                Err(bad) => {
+                    let inner = bad.place.strip_prefix(&format!("{place}: ")).unwrap_or(&bad.place).to_owned();
+                    self.first_bad.get_or_insert_with(|| bad.clone());
+                    err(place, format!("{inner}: {}, skipped", bad.detail))
+                }
+            },
+        };
+        (self.each)(Entry::Skipped(skipped));
     }
-}
 
-fn json_lines<R: BufRead, F: FnMut(Entry)>(
-    lines: &mut Lines<'_, R>,
-    objects: &mut Objects<'_, F>,
-) -> Result<(), ReadError> {
-    while let Some(line) = lines.next()? {
-        if !line.trim_ascii().is_empty() {
-            objects.line(lines.number, &line)?;
+    /// The end of JSON lines: an error when no line was a recorded cycle but one was JSON of another shape.
+    fn finish(&mut self) -> Result<(), ReadError> {
+        match self.first_bad.take() {
+            Some(bad) if self.index == 0 => Err(bad),
+            _ => Ok(()),
         }
     }
-    Ok(())
 }
 
 /// A whole document: `head` (its first lines) and the rest of `input`, at most [`MAX_DOCUMENT_BYTES`].
@@ -206,7 +187,10 @@ fn document<F: FnMut(Entry)>(
     if head.len() > MAX_DOCUMENT_BYTES {
         return Err(err(
             "(file)",
-            "a JSON document over 64 MiB is not read; record long soaks as JSON lines (one cycle per line, as `run --record` writes)",
+            format!(
+                "a JSON document over {} MiB is not read; record long soaks as JSON lines (one cycle per line, as `run --record` writes)",
+                MAX_DOCUMENT_BYTES >> 20
+            ),
         ));
     }
     let items = match serde_json::from_slice::<Value>(&head) {
@@ -214,6 +198,7 @@ fn document<F: FnMut(Entry)>(
         Ok(v) => vec![(String::new(), v)],
         Err(e) => return Err(err("(file)", format!("invalid JSON: {e}"))),
     };
+    drop(head);
     if items.is_empty() {
         return Err(err("(file)", "no recorded scenario in the file"));
     }
@@ -232,7 +217,8 @@ fn recorded(value: &Value, place: &str, index: usize) -> Result<Recorded, ReadEr
     let obj = value.as_object().ok_or_else(|| err(place_or_root(place), "must be an object with `cycles`"))?;
     let scenario = match obj.get("scenario") {
         None => format!("recorded-{index}"),
-        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        // Shown in reports and logs: escaped (a recorded name never matches a configured one otherwise).
+        Some(Value::String(s)) if !s.is_empty() => crate::text::printable(s).into_owned(),
         Some(_) => return Err(err(at(place, "scenario"), "must be a non-empty string")),
     };
     let batch_size = match obj.get("batch_size") {

@@ -118,8 +118,33 @@ impl Recorder {
     }
 }
 
+/// Opens FILE for appending, creating it. A FIFO is opened without waiting for a reader, and anything but a
+/// regular file is refused (see [`check_path`]).
 fn open(path: &Path) -> std::io::Result<File> {
-    std::fs::OpenOptions::new().create(true).append(true).read(true).open(path)
+    use std::os::unix::fs::OpenOptionsExt;
+    let file =
+        std::fs::OpenOptions::new().create(true).append(true).read(true).custom_flags(libc::O_NONBLOCK).open(path)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        return Err(not_regular(kind));
+    }
+    Ok(file)
+}
+
+/// Checks FILE before anything is read from it or written to it: missing, or a regular file. A directory,
+/// a FIFO or a device is an error, and nothing of the user's is moved or created.
+pub fn check_path(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) => Err(not_regular(m.file_type())),
+    }
+}
+
+fn not_regular(kind: std::fs::FileType) -> std::io::Error {
+    let what = crate::files::kind_of(kind);
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {what}, not a regular file"))
 }
 
 /// Whether the file's last byte is not a newline: an append was cut short (or the file is not ours).

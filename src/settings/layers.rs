@@ -8,12 +8,12 @@
 use super::problems::{Problems, SecretReading, SettingsError};
 use super::{RawSettings, Settings};
 use super::{env_scenarios, env_sections};
+use crate::files::FileError;
 use config::{Config, Environment, File, FileFormat};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::ffi::OsString;
-use std::io::Read as _;
 use std::path::Path;
 
 /// Environment variables `LEAKSOAK__SECTION__KEY` override the file.
@@ -99,7 +99,9 @@ fn merged_tree(
 ) -> Result<Value, SettingsError> {
     let mut builder = Config::builder();
     if let Some(path) = file {
-        builder = builder.add_source(File::from_str(&config_text(path)?, FileFormat::Toml));
+        let text = config_text(path)?;
+        syntax(&text, path)?;
+        builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
     }
     let env = Environment::with_prefix(ENV_PREFIX)
         .prefix_separator("__")
@@ -123,14 +125,29 @@ fn config_text(path: &Path) -> Result<String, SettingsError> {
         Ok(m) if !m.is_file() => return Err(fail(format!("{shown} is not a regular file"))),
         Ok(_) => {}
     }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| fail(format!("cannot read {shown}: {e}")))?;
-    if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(fail(format!("{shown} is longer than {MAX_CONFIG_BYTES} bytes: not a configuration")));
-    }
-    String::from_utf8(bytes).map_err(|_| fail(format!("{shown} is not UTF-8 text")))
+    // Read through the bounded reader too: a FIFO put in its place after the check is refused, not waited on.
+    crate::files::read_text_capped(path, MAX_CONFIG_BYTES).map_err(|e| match e {
+        FileError::TooLong { .. } => {
+            fail(format!("{shown} is longer than {MAX_CONFIG_BYTES} bytes: not a configuration"))
+        }
+        FileError::NotText { .. } => fail(format!("{shown} is not UTF-8 text")),
+        FileError::NotRegular { kind, .. } => fail(format!("{shown} is {kind}, not a regular file")),
+        FileError::Io { detail, .. } => fail(format!("cannot read {shown}: {detail}")),
+    })
+}
+
+/// A TOML syntax error in `--config`, as its line, column and the parser's message, never the line itself
+/// (the `config` crate's message quotes it, and a line may hold a password).
+fn syntax(text: &str, path: &Path) -> Result<(), SettingsError> {
+    let Err(e) = text.parse::<toml::Table>() else { return Ok(()) };
+    let at = e.span().map_or_else(String::new, |span| {
+        let before = text.get(..span.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!(" at line {line}, column {column}")
+    });
+    let message = e.message().trim();
+    Err(SettingsError::one(path.display().to_string(), format!("TOML syntax error{at}: {message}")))
 }
 
 fn origin(file: Option<&Path>) -> String {

@@ -5,6 +5,7 @@ use super::memory_http::{self, HttpOptions, PROMQL_ALLOW_UNLABELED, TLS_INSECURE
 use super::metric_selector::MetricSelector;
 use super::problems::Problems;
 use super::resources::{self, Resources};
+use super::secret::shown_url_text;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -250,11 +251,11 @@ pub fn http_url(p: &mut Problems, key: &str, text: &str) -> Url {
     match Url::parse(text) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
         Ok(_) => {
-            p.push(key, format!("must be an http:// or https:// URL, got {text:?}"));
+            p.push(key, format!("must be an http:// or https:// URL, got {:?}", shown_url_text(text)));
             placeholder_url()
         }
         Err(e) => {
-            let shown = if text.is_empty() { "nothing".to_string() } else { format!("{text:?}") };
+            let shown = if text.is_empty() { "nothing".to_string() } else { format!("{:?}", shown_url_text(text)) };
             p.push(key, format!("must be an http:// or https:// URL, got {shown} ({e})"));
             placeholder_url()
         }

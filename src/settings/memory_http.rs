@@ -8,7 +8,6 @@ use base64::Engine;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use std::collections::BTreeMap;
-use std::io::Read;
 
 /// Certificates are verified unless the configuration opts out, which is unsafe.
 pub const TLS_INSECURE_SKIP_VERIFY: bool = false;
@@ -152,12 +151,12 @@ fn ca_certificates(p: &mut Problems, path: &str) -> Vec<CertificateDer<'static>>
 }
 
 fn read_pem_certificates(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let cannot = |e: std::io::Error| format!("cannot read {path:?}: {e}");
-    let mut bytes = Vec::new();
-    std::fs::File::open(path).map_err(cannot)?.take(MAX_CA_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
-        return Err(format!("{path:?} is longer than {MAX_CA_FILE_BYTES} bytes, too long for a CA bundle"));
-    }
+    let bytes = crate::files::read_capped(std::path::Path::new(path), MAX_CA_FILE_BYTES).map_err(|e| match e {
+        crate::files::FileError::TooLong { .. } => {
+            format!("{path:?} is longer than {MAX_CA_FILE_BYTES} bytes, too long for a CA bundle")
+        }
+        other => other.to_string(),
+    })?;
     let certificates: Vec<CertificateDer<'static>> =
         CertificateDer::pem_slice_iter(&bytes)
             .collect::<Result<_, _>>()

@@ -2,7 +2,6 @@
 //! `print-config` (the effective settings, secrets redacted).
 
 use super::RawSettings;
-use super::secret::shown_url;
 use std::fmt::Write;
 
 /// What each key means, one line each. A test fails when a key lacks a comment.
@@ -164,10 +163,7 @@ pub fn redacted_toml(raw: &RawSettings) -> String {
 
 /// Hides the password of `http://user:password@host/` and the values of secret query parameters.
 fn redact_url(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(u) => shown_url(&u),
-        Err(_) => text.to_owned(),
-    }
+    super::secret::shown_url_text(text)
 }
 
 #[cfg(test)]

@@ -83,11 +83,27 @@ fn checked(p: &mut Problems, key: &str, origin: &str, read: Result<String, Strin
 
 /// Parts of a header or URL query parameter name that mark its value as a credential (`X-Goog-Api-Key`,
 /// `anthropic-api-key`, `Ocp-Apim-Subscription-Key`, `X-Amz-Security-Token`, `?api_key=`, `?token=`,
-/// `Authorization`, `Cookie`, …). Matched case-insensitively anywhere in the name: a harmless header
+/// `Authorization`, `Cookie`, `X-Jwt`, `X-Pass`, `X-Cred`, `X-Client-Cert`, `Bearer`, `?code=`, …). Matched case-insensitively anywhere in the name: a harmless header
 /// redacted by mistake costs nothing, a credential printed costs a rotation. Headers that carry a secret
 /// under another name are listed in a scenario's `secret_headers`.
-pub const SECRET_NAME_PARTS: &[&str] =
-    &["key", "token", "secret", "auth", "passw", "credential", "signature", "cookie", "session", "sig"];
+pub const SECRET_NAME_PARTS: &[&str] = &[
+    "key",
+    "token",
+    "secret",
+    "auth",
+    "pass",
+    "cred",
+    "signature",
+    "cookie",
+    "session",
+    "sig",
+    "jwt",
+    "bearer",
+    "cert",
+    "code",
+    "nonce",
+    "otp",
+];
 
 /// Whether a header or query parameter named `name` holds a secret.
 pub fn is_sensitive_header(name: &str) -> bool {
@@ -115,6 +131,33 @@ pub fn shown_url(url: &url::Url) -> String {
     url.to_string()
 }
 
+/// `text`, a URL that may not parse, as it may be shown: a parsed URL with a host as [`shown_url`] shows it;
+/// otherwise
+/// whatever comes before an `@` in its authority (`user:password`) and the values of query parameters with
+/// secret names are replaced by `redacted`. Every message that quotes a configured URL goes through this.
+pub fn shown_url_text(text: &str) -> String {
+    // `user:password@host/` parses, as a URL of scheme `user` without a host.
+    if let Ok(url) = url::Url::parse(text).map_err(drop).and_then(|u| if u.has_host() { Ok(u) } else { Err(()) }) {
+        return shown_url(&url);
+    }
+    let (head, query) = text.split_once('?').map_or((text, None), |(h, q)| (h, Some(q)));
+    let (scheme, rest) = head.split_once("://").map_or(("", head), |(s, r)| (s, r));
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..authority_end].rfind('@') {
+        Some(at) => format!("redacted{}", &rest[at..]),
+        None => rest.to_owned(),
+    };
+    let mut shown = if scheme.is_empty() && !head.contains("://") { rest } else { format!("{scheme}://{rest}") };
+    if let Some(query) = query {
+        let pairs = query.split('&').map(|pair| match pair.split_once('=') {
+            Some((k, _)) if is_sensitive_header(k) => format!("{k}=redacted"),
+            _ => pair.to_owned(),
+        });
+        shown = format!("{shown}?{}", pairs.collect::<Vec<_>>().join("&"));
+    }
+    shown
+}
+
 /// The secret values in `url`: its password and the values of query parameters with secret names.
 pub fn url_secrets(url: &url::Url) -> Vec<String> {
     let query = url.query_pairs().filter(|(k, v)| is_sensitive_header(k) && !v.is_empty()).map(|(_, v)| v.into_owned());
@@ -124,6 +167,30 @@ pub fn url_secrets(url: &url::Url) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_looking_names_are_matched_by_pattern() {
+        for name in ["X-Jwt", "X-Pass", "X-Cred", "X-Client-Cert", "Bearer", "code", "X-Api-Key", "nonce"] {
+            assert!(is_sensitive_header(name), "{name}");
+        }
+        for name in ["Content-Type", "X-Scope-OrgID", "model", "X-Request-Id"] {
+            assert!(!is_sensitive_header(name), "{name}");
+        }
+        let url = url::Url::parse("https://h/cb?code=abc&state=s").expect("url");
+        assert_eq!(shown_url(&url), "https://h/cb?code=redacted&state=s");
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_shown_without_its_secrets() {
+        for (text, shown) in [
+            ("http://u:pw@[::1/v1?api_key=sk&model=m", "http://redacted@[::1/v1?api_key=redacted&model=m"),
+            ("u:pw@host/v1?token=t", "redacted@host/v1?token=redacted"),
+            ("http://u:pw@h/v1?key=k", "http://u:redacted@h/v1?key=redacted"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(shown_url_text(text), shown, "{text}");
+        }
+    }
 
     #[test]
     fn credential_headers_and_query_parameters_are_known_by_their_names() {

@@ -1,22 +1,24 @@
 //! The text of a secret (an API key, a bearer token) as it is read: bounded, and checked to be one token
 //! that can be sent in an `Authorization` header as it is.
 
-use std::io::Read;
+use crate::files::{FileError, read_capped as read_file};
+use std::path::Path;
 
 /// The longest secret read, file or environment variable: 8 KiB. API keys and tokens are well under 2 KiB,
 /// and nginx (like most proxies) refuses a request header line over 8 KiB by default, so a longer one could
 /// not be sent anyway. The cap keeps `api_key_file = "/dev/zero"` from being read until memory runs out.
 pub const MAX_SECRET_BYTES: u64 = 8 * 1024;
 
-/// The text of a secret file, read up to [`MAX_SECRET_BYTES`]; the error says what is wrong with it.
+/// The text of a secret file, a regular file read up to [`MAX_SECRET_BYTES`] (a FIFO is refused without
+/// waiting for a writer); the error says what is wrong with it.
 pub fn read_capped(path: &str) -> Result<String, String> {
-    let cannot = |e: std::io::Error| format!("cannot read {path:?}: {e}");
-    let file = std::fs::File::open(path).map_err(cannot)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SECRET_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
-    if bytes.len() as u64 > MAX_SECRET_BYTES {
-        return Err(format!("the file {path:?} is longer than {MAX_SECRET_BYTES} bytes, too long for a key"));
-    }
+    let bytes = read_file(Path::new(path), MAX_SECRET_BYTES).map_err(|e| match e {
+        FileError::Io { detail, .. } => format!("cannot read {path:?}: {detail}"),
+        FileError::NotRegular { kind, .. } => format!("the file {path:?} is {kind}, not a regular file"),
+        FileError::TooLong { .. } | FileError::NotText { .. } => {
+            format!("the file {path:?} is longer than {MAX_SECRET_BYTES} bytes, too long for a key")
+        }
+    })?;
     String::from_utf8(bytes).map_err(|_| format!("the file {path:?} is not UTF-8 text"))
 }
 
@@ -47,8 +49,12 @@ mod tests {
     #[test]
     fn reads_at_most_the_cap() {
         let err = read_capped("/dev/zero").expect_err("endless");
-        assert!(err.contains("longer than 8192 bytes"), "{err}");
+        assert_eq!(err, "the file \"/dev/zero\" is a character device, not a regular file");
         let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("big");
+        std::fs::write(&path, "x".repeat(MAX_SECRET_BYTES as usize + 1)).expect("write");
+        let err = read_capped(path.to_str().expect("utf-8")).expect_err("too long");
+        assert!(err.contains("longer than 8192 bytes"), "{err}");
         let path = dir.path().join("key");
         std::fs::write(&path, "x".repeat(MAX_SECRET_BYTES as usize)).expect("write");
         assert_eq!(read_capped(path.to_str().expect("utf-8")).map(|t| t.len()), Ok(8192));

@@ -248,3 +248,21 @@ fn once_against_a_port_where_nothing_listens_is_an_error() {
     assert!(stdout.contains(reason), "{stdout}");
     assert!(xml.contains(&format!("<error message=\"Cycle discarded: {reason}\"")), "{xml}");
 }
+
+#[test]
+fn a_leak_whose_junit_file_cannot_be_written_still_exits_1() {
+    // `/dev/full` opens (the check before the soak passes) and refuses every write after it.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write_config(&dir, &format!("{QUICK}[fake_llm]\nleak_bytes_per_request = 16384\n"));
+    let json = dir.path().join("samples.json");
+    let out =
+        bin().args(["once", "--config", &config, "--junit", "/dev/full", "--json"]).arg(&json).output().expect("once");
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "the verdict's exit code wins: {stdout}\n{stderr}");
+    assert!(stdout.contains("Verdict:     leak"), "{stdout}");
+    assert!(stderr.contains("--junit: cannot write /dev/full"), "the failed output is reported: {stderr}");
+    assert!(std::fs::metadata(&json).is_ok_and(|m| m.len() > 0), "the other outputs are still written");
+    let stable = write_config(&dir, QUICK);
+    let out = bin().args(["once", "--config", &stable, "--junit", "/dev/full"]).output().expect("once");
+    assert_eq!(out.status.code(), Some(2), "a stable run that failed to write its output is not a pass");
+}

@@ -203,7 +203,7 @@ fn a_cut_line_in_the_middle_is_skipped_with_a_warning_and_the_good_cycles_are_ju
     assert_eq!(out.status.code(), Some(1), "as for the good cycles alone: {stdout}\n{stderr}");
     assert!(stderr.contains("damaged.jsonl: line 3: not JSON (a line cut short?), skipped"), "{stderr}");
     assert!(stdout.contains("process-leak-1k (4 cycles)") && stdout.contains("-> RAISED"), "{stdout}");
-    assert!(stdout.contains("Skipped 1 line(s) that are not JSON"), "{stdout}");
+    assert!(stdout.contains("Skipped 1 line(s) that are not recorded cycles"), "{stdout}");
 }
 
 /// The peak resident set (VmHWM) of a running process, in KiB.

@@ -75,11 +75,7 @@ fn every_bad_input_names_its_place() {
             "cycles[0].batches[0].phase: must be warmup or measure",
         ),
         (r#"{"cycles": [{"batches": [], "end": "exploded"}]}"#.to_string(), "cycles[0].end: must be completed"),
-        (
-            format!("{{\"cycles\": []}}\n{{\"cycles\": [{{\"batches\": [{}]}}]}}\n", batch_json("1", "0")),
-            "line 2: cycles[0].batches[0].requests: must be at least 1",
-        ),
-        ("{\"cycles\": []}\n[1]\n".to_string(), "line 2: must be an object with `cycles`"),
+        ("{\"scenario\": \"x\"}\n{\"scenario\": \"y\"}\n".to_string(), "line 1: cycles: missing"),
         ("[]".to_string(), "(file): no recorded scenario"),
         ("[1]".to_string(), "[0]: must be an object with `cycles`"),
     ];
@@ -124,27 +120,34 @@ fn a_json_lines_line_that_is_not_json_is_skipped_and_named() {
 }
 
 #[test]
-fn a_line_of_the_wrong_shape_still_rejects_after_the_cycles_before_it() {
-    let good = format!(r#"{{"scenario": "a", "cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "1"));
-    let mut seen = 0;
-    let result = read_each(format!("{good}\n{{\"scenario\": \"a\"}}\n{good}\n").as_bytes(), |_| seen += 1);
+fn a_line_with_a_bad_value_is_skipped_and_named_and_the_rest_read() {
+    let good = |s: &str| format!(r#"{{"scenario": "{s}", "cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "1"));
+    let bad = format!(r#"{{"scenario": "a", "cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "0"));
+    let text = format!("{}\n{bad}\n{{\"scenario\": \"a\"}}\n[1]\n{}\n", good("a"), good("b"));
     assert_eq!(
-        result.map_err(|e| e.to_string()),
-        Err("line 2: cycles: missing: a recorded soak is a list of cycles, each a list of batches".into())
+        entries(&text),
+        Ok(vec!["a".into(), "skipped line 2".into(), "skipped line 3".into(), "skipped line 4".into(), "b".into()])
     );
-    assert_eq!(seen, 1);
+    let mut warnings = vec![];
+    read_each(format!("{bad}\n{}\n", good("a")).as_bytes(), |e| {
+        if let Entry::Skipped(e) = e {
+            warnings.push(e.to_string());
+        }
+    })
+    .expect("the good line is read");
+    assert_eq!(warnings, ["line 1: cycles[0].batches[0].requests: must be at least 1, got 0, skipped"]);
 }
 
 #[test]
-fn pretty_printed_documents_are_read_whole_up_to_the_cap() {
-    let doc = format!("{{\n  \"scenario\": \"p\",\n  \"cycles\": [{{\"batches\": [{}]}}]\n}}\n", batch_json("1", "1"));
-    assert_eq!(entries(&doc), Ok(vec!["p".into()]));
-    let huge = format!("[\n{}]", " ".repeat(MAX_DOCUMENT_BYTES));
-    let refused = entries(&huge).expect_err("over the cap").to_string();
-    assert!(
-        refused.starts_with("(file): a JSON document over 64 MiB is not read; record long soaks as JSON lines"),
-        "{refused}"
-    );
+fn a_line_over_the_cap_is_skipped_and_the_rest_read() {
+    let good = format!(r#"{{"scenario": "a", "cycles": [{{"batches": [{}]}}]}}"#, batch_json("1", "1"));
+    let long = format!(r#"{{"scenario": "a", "cycles": [], "pad": "{}"}}"#, "x".repeat(MAX_LINE_BYTES));
+    let text = format!("{good}\n{long}\n{good}\n");
+    assert_eq!(entries(&text), Ok(vec!["a".into(), "skipped line 2".into(), "a".into()]));
+    let first = format!("{long}\n{good}\n");
+    assert_eq!(entries(&first), Ok(vec!["skipped line 1".into(), "a".into()]), "a long first line too");
+    let alone = entries(&long).expect_err("one line over the cap").to_string();
+    assert_eq!(alone, "line 1: longer than 8 MiB, the most a line of a recording holds");
 }
 
 #[test]
@@ -163,4 +166,16 @@ fn resources_and_the_memory_breakdown_are_read_when_present() {
     let bad =
         r#"{"cycles": [{"batches": [{"memory_bytes": 5, "requests": 1, "memory_breakdown": {"anon_bytes": 1}}]}]}"#;
     assert!(error_of(bad).contains("memory_breakdown.file_bytes: missing"), "{}", error_of(bad));
+}
+
+#[test]
+fn pretty_printed_documents_are_read_whole_up_to_the_cap() {
+    let doc = format!("{{\n  \"scenario\": \"p\",\n  \"cycles\": [{{\"batches\": [{}]}}]\n}}\n", batch_json("1", "1"));
+    assert_eq!(entries(&doc), Ok(vec!["p".into()]));
+    let huge = format!("[\n{}1]", "1,\n".repeat(MAX_DOCUMENT_BYTES / 3));
+    let refused = entries(&huge).expect_err("over the cap").to_string();
+    assert!(
+        refused.starts_with("(file): a JSON document over 16 MiB is not read; record long soaks as JSON lines"),
+        "{refused}"
+    );
 }

@@ -50,7 +50,12 @@ fn a_cycle_after_a_cut_line_starts_on_a_line_of_its_own() {
 #[test]
 fn a_failed_append_is_counted() {
     let metrics = Metrics::new("test", "test");
-    let recorder = Recorder::open(Path::new("/dev/full")).expect("open /dev/full").counting_failures(metrics.clone());
+    // `/dev/full` fails every write, as a full disk does; `Recorder::open` refuses a device, so it is opened here.
+    let full = std::fs::OpenOptions::new().append(true).read(true).open("/dev/full").expect("open /dev/full");
+    let recorder =
+        Recorder { path: "/dev/full".into(), file: std::sync::Mutex::new(full), metrics: None, rotation: None }
+            .counting_failures(metrics.clone());
+    assert!(Recorder::open(Path::new("/dev/full")).is_err(), "a device is no record file");
     recorder.cycle(&judged("a"));
     recorder.cycle(&judged("a"));
     let text = String::from_utf8(metrics.render()).expect("utf-8");

@@ -22,6 +22,7 @@
 //!   looks like a leak while it fills; once it stops, the window's last parts go flat and it is not (the
 //!   unit tests: 6 chunks every 3 cycles, not raised 14 cycles after the last).
 
+use super::floors::{HOLD_MIN_RISE_BYTES, NOISE_FLOOR_FACTOR};
 use super::stats;
 use super::units::mib;
 use crate::settings::Analysis;
@@ -93,7 +94,7 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
     let requests = x[n - 1] - x[0];
     let growth = rate * requests;
     let p = stats::mann_kendall(&x, &y);
-    let floor = settings.trend_min_growth_bytes.max(super::trend::NOISE_FLOOR_FACTOR * noise);
+    let floor = settings.trend_min_growth_bytes.max(NOISE_FLOOR_FACTOR * noise);
     // A sawing heap spreads the rise: its own test (the envelope) is structural, so the plain
     // `trend_alpha` suffices for it; a steady rise must pass the stricter one.
     if !(p < settings.trend_alpha && growth > floor && requests > 0.0) {
@@ -185,7 +186,7 @@ fn rising_envelope(x: &[f64], y: &[f64], rate: f64, noise: f64) -> Option<String
         high - v
     });
     let growth = rate * (x[n - 1] - x[0]);
-    let deep = (3.0 * noise.max(super::trend::HOLD_MIN_RISE_BYTES)).max(growth / 3.0);
+    let deep = (3.0 * noise.max(HOLD_MIN_RISE_BYTES)).max(growth / 3.0);
     if n < ENVELOPE_MIN_CYCLES || fell.fold(0.0, f64::max) <= deep {
         return None;
     }
@@ -225,7 +226,7 @@ fn shape(x: &[f64], y: &[f64], rate: f64, noise: f64, floor: f64) -> Option<Stri
     let last_from = (SEGMENTS - 1) * n / SEGMENTS;
     let before = y[..last_from].iter().copied().fold(f64::MIN, f64::max);
     let newest = y[last_from..].iter().copied().fold(f64::MIN, f64::max);
-    if newest - before <= noise.max(super::trend::HOLD_MIN_RISE_BYTES) {
+    if newest - before <= noise.max(HOLD_MIN_RISE_BYTES) {
         return Some(format!(
             "its last sixth made no new high ({:.2} MiB, against {:.2} MiB before it): the steps stopped",
             mib(newest),

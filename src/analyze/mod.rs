@@ -43,6 +43,7 @@
 mod cycle;
 mod failures;
 mod finding;
+mod floors;
 pub mod forecast;
 pub mod gauge;
 pub mod long_trend;

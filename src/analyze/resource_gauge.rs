@@ -8,11 +8,12 @@
 //! it fired in `confirm_cycles` consecutive judged cycles. A cycle in which a resource was not read
 //! leaves that resource's state as it was.
 
+use super::floors::NOISE_FLOOR_FACTOR;
 use super::gauge::{PYTEST_CONFIRM_ALPHA, RATE_AGREEMENT, SLOPE_CONFIRM_ALPHA};
 use super::resources::{self, Count, ResourceCycle, ResourceFinding, ResourceRule};
 use super::shape;
 use super::stats;
-use super::trend::{MAX_HISTORY, NOISE_FLOOR_FACTOR};
+use super::trend::MAX_HISTORY;
 use crate::settings::Analysis;
 use std::collections::{BTreeMap, VecDeque};
 

@@ -120,7 +120,8 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
         }
     };
     for j in &judged {
-        println!("{}", j.report);
+        // The report's own verdict is memory's; this line adds the resources' confirmed leaks.
+        println!("{}\nVerdict of {} (memory and resources): {}\n", j.report, j.scenario, j.verdict_line());
     }
     if let Err(e) = write_outputs(&judged, outputs, analysis) {
         eprintln!("leaksoak once: {}", one_line(&e));
@@ -129,10 +130,11 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     once_exit_code(&judged)
 }
 
-/// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
+/// `once` keeps the pytest suite's semantics: any leak verdict, or a confirmed resource leak → 1; else
+/// anything not judged stable → 2.
 pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     use crate::analyze::Verdict;
-    if judged.iter().any(|j| j.analysis.verdict == Verdict::Leak) {
+    if judged.iter().any(crate::engine::Judged::leaks) {
         exit::LEAK
     } else if judged.iter().all(|j| j.analysis.verdict == Verdict::Stable) {
         exit::OK

@@ -107,7 +107,12 @@ impl Metrics {
             cycles: counter(&r, "cycles_total", "Cycles finished", &["scenario", "verdict"]),
             last_cycle: gauge(&r, "last_cycle_timestamp_seconds", "End of the last cycle (Unix seconds)", s),
             source_up: gauge(&r, "memory_source_up", "1 when the last memory read succeeded", s),
-            target_restarts: counter(&r, "target_restarts_total", "Times the soaked process changed", s),
+            target_restarts: counter(
+                &r,
+                "target_restarts_total",
+                "Times the soaked process changed, counted once, on the scenario whose cycle saw it (sum over scenarios: the target's restarts)",
+                s,
+            ),
             target_churn: counter(
                 &r,
                 "target_churn_total",

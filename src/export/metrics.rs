@@ -3,6 +3,7 @@
 
 use super::confidence::Confidence;
 use super::family::{counter, gauge, histogram, register};
+use super::lifecycle::Lifecycle;
 use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
@@ -47,6 +48,8 @@ pub struct Metrics {
     confidence: Confidence,
     /// Open fds, sockets, threads and tasks per batch, their leak gauges, the memory breakdown.
     resources: ResourceMetrics,
+    /// Whether the configuration runs, and the expected round time.
+    lifecycle: Lifecycle,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
     record_write_failures: IntCounter,
     /// `leaksoak_record_unreadable_total`: record files that could not be read to resume and were moved aside.
@@ -156,6 +159,7 @@ impl Metrics {
             scenarios: Default::default(),
             confidence: Confidence::new(&r),
             resources: ResourceMetrics::new(&r),
+            lifecycle: Lifecycle::new(&r),
             snapshot: Default::default(),
             cache: Default::default(),
             registry: r,
@@ -243,6 +247,11 @@ impl Metrics {
         let _ = self.target_churn.remove_label_values(&[s]);
         self.confidence.remove(s);
         self.resources.remove(s);
+    }
+
+    /// Says whether the configuration runs (`leaksoak_configured`): 0 while waiting for a secret.
+    pub fn set_configured(&self, runs: bool) {
+        self.lifecycle.configured(runs);
     }
 
     /// Records the outcome of a configuration load (start or reload).

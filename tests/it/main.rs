@@ -19,4 +19,5 @@ mod resources;
 mod resume;
 mod resume_kill;
 mod rotation;
+mod sidecar;
 mod tls;

@@ -100,3 +100,23 @@ async fn the_sidecar_without_its_secret_stays_up_for_a_minute_then_judges_cycles
     }
     assert!(sidecar.0.try_wait().expect("wait").is_none(), "still running");
 }
+
+#[tokio::test]
+async fn a_secret_file_that_changes_is_read_again_and_reloaded() {
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = keys.path().join("api-key");
+    std::fs::write(&key, "sk-before\n").expect("write the key");
+    let config = format!(
+        "[cycle]\nwarmup_batches = 1\nmax_settle_batches = 0\nbatch_size = 5\npause = \"1s\"\n\
+         [memory]\nsource = \"self-heap\"\nsettle = \"1ms\"\nsamples_per_batch = 1\n\
+         [[scenario]]\nname = \"chat\"\nstream = false\napi_key_file = {:?}\n",
+        key.display().to_string()
+    );
+    let daemon = crate::helpers::spawn_daemon(&config, "").await;
+    let loaded = |m: &str| sample_value(m, "leaksoak_config_last_reload_success_timestamp_seconds").unwrap_or(0.0);
+    let started = loaded(&crate::helpers::wait_for_metrics(&daemon, 10, |m| loaded(m) > 0.0).await);
+    // The kubelet replaces a mounted Secret's file in place; the next read sees the new key.
+    std::fs::write(&key, "sk-after\n").expect("rotate the key");
+    let limit = leaksoak::app::SECRET_WATCH.as_secs() * 3;
+    crate::helpers::wait_for_metrics(&daemon, limit, |m| loaded(m) > started).await;
+}

@@ -254,6 +254,11 @@ impl Metrics {
         self.lifecycle.configured(runs);
     }
 
+    /// The configured pause between cycles, part of `leaksoak_expected_round_seconds`.
+    pub fn set_pause(&self, pause: Duration) {
+        self.lifecycle.pause(pause);
+    }
+
     /// Records the outcome of a configuration load (start or reload).
     pub fn reloaded(&self, ok: bool) {
         let _update = self.updating();
@@ -327,6 +332,7 @@ fn observe_all(target: &prometheus::Histogram, source: &hdrhistogram::Histogram<
 impl Observer for Metrics {
     fn configured(&self, scenarios: &[String]) {
         self.set_scenarios(scenarios);
+        self.lifecycle.scenarios(scenarios);
     }
 
     fn analysis(&self, settings: &Analysis) {
@@ -399,6 +405,7 @@ impl Observer for Metrics {
         }
         self.confidence.cycle(j);
         self.resources.cycle(j);
+        self.lifecycle.cycle(s, j.duration.as_secs_f64());
     }
 }
 

@@ -46,8 +46,8 @@ pub async fn until_configured(
         metrics,
         board: Arc::clone(&board),
         page: Arc::default(),
-        // No value is known yet: a token nobody has keeps the endpoints closed, as they will be.
-        bearer: bearer_configured.then(unguessable),
+        // No value is known yet: a token no request can carry keeps the endpoints closed, as they will be.
+        bearer: bearer_configured.then(unmatchable),
         reload: None,
     };
     let token = CancellationToken::new();
@@ -116,7 +116,7 @@ fn one_line(e: &SettingsError) -> String {
     e.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
-/// A bearer token nobody knows (128 random bits).
-fn unguessable() -> Secret {
-    Secret::new(&format!("{:032x}", fastrand::u128(..)))
+/// A bearer token no request can match: an HTTP header value cannot hold a NUL byte (the parser refuses it).
+fn unmatchable() -> Secret {
+    Secret::new("\0")
 }

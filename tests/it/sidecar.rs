@@ -107,7 +107,7 @@ async fn a_secret_file_that_changes_is_read_again_and_reloaded() {
     let key = keys.path().join("api-key");
     std::fs::write(&key, "sk-before\n").expect("write the key");
     let config = format!(
-        "[cycle]\nwarmup_batches = 1\nmax_settle_batches = 0\nbatch_size = 5\npause = \"1s\"\n\
+        "[cycle]\nwarmup_batches = 1\nmax_settle_batches = 0\nbatch_size = 5\npause = \"5s\"\n\
          [memory]\nsource = \"self-heap\"\nsettle = \"1ms\"\nsamples_per_batch = 1\n\
          [[scenario]]\nname = \"chat\"\nstream = false\napi_key_file = {:?}\n",
         key.display().to_string()
@@ -119,4 +119,34 @@ async fn a_secret_file_that_changes_is_read_again_and_reloaded() {
     std::fs::write(&key, "sk-after\n").expect("rotate the key");
     let limit = leaksoak::app::SECRET_WATCH.as_secs() * 3;
     crate::helpers::wait_for_metrics(&daemon, limit, |m| loaded(m) > started).await;
+}
+
+#[tokio::test]
+async fn while_its_bearer_token_cannot_be_read_only_healthz_answers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let token = dir.path().join("token");
+    let config =
+        format!("[server]\nlisten = \"127.0.0.1:{port}\"\nbearer_token_file = {:?}\n", token.display().to_string());
+    std::fs::write(dir.path().join("leaksoak.toml"), config).expect("write config");
+    let child = crate::helpers::bin()
+        .args(["run", "--config"])
+        .arg(dir.path().join("leaksoak.toml"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn leaksoak run");
+    let _running = Sidecar(child);
+    let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !http().get(url("/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+        assert!(Instant::now() < deadline, "/healthz never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for path in ["/metrics", "/status"] {
+        for auth in ["Bearer ", "Bearer secret-not-read", "Bearer x"] {
+            let r = http().get(url(path)).header("Authorization", auth).send().await.expect("get");
+            assert_eq!(r.status(), 401, "{path} with {auth:?} while the token is unknown");
+        }
+    }
 }

@@ -146,8 +146,8 @@ def check_api_key(fail, name, c, spec, cfg, rendered_secrets, docs_text):
             fail(f"{at}: no API key: set api_key_file (a mounted Secret) or api_key_env (from a Secret)")
             continue
         if sec.get("optional") is not True:
-            fail(f"{at}: the Secret {secret} must be optional: a missing one is leaksoak's clear error (exit 3) "
-                 "instead of a pod that never starts")
+            fail(f"{at}: the Secret {secret} must be optional: leaksoak waits for a missing one "
+                 "(leaksoak_configured 0) instead of a pod that never starts")
         if secret in rendered_secrets:
             if key is not None and key not in (rendered_secrets[secret].get("data") or {}):
                 fail(f"{at}: the rendered Secret {secret} has no key {key}")

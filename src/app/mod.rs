@@ -151,8 +151,8 @@ pub async fn run_on(
     let settings = Arc::new(settings);
     let metrics = Metrics::new(crate::build_info::VERSION, crate::build_info::REVISION);
     metrics.reloaded(true);
-    metrics.set_configured(true);
-    metrics.set_pause(settings.cycle.pause);
+    metrics.lifecycle().configured(true);
+    metrics.lifecycle().pause(settings.cycle.pause);
     let board = Arc::new(Board::default());
     let page = Arc::new(crate::export::html::Live::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;

@@ -38,7 +38,7 @@ pub async fn until_configured(
 ) -> Result<Option<Settings>, Error> {
     let addr = listener.local_addr().map_err(|source| Error::Listen { addr: ([0, 0, 0, 0], 0).into(), source })?;
     let metrics = Metrics::new(crate::build_info::VERSION, crate::build_info::REVISION);
-    metrics.set_configured(false);
+    metrics.lifecycle().configured(false);
     let board = Arc::new(Board::default());
     board.set_not_configured(Some(one_line(why)));
     tracing::warn!(%addr, "the configuration cannot run yet; serving /healthz, /metrics and /status while waiting\n{why}");

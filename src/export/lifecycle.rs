@@ -36,6 +36,12 @@ impl Round {
     }
 }
 
+impl std::fmt::Debug for Lifecycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lifecycle")
+    }
+}
+
 impl Lifecycle {
     pub fn new(r: &Registry) -> Self {
         let gauge = |name: &str, help: &str| register(r, Gauge::with_opts(Opts::new(name, help).namespace("leaksoak")));

@@ -110,12 +110,7 @@ impl Metrics {
             cycles: counter(&r, "cycles_total", "Cycles finished", &["scenario", "verdict"]),
             last_cycle: gauge(&r, "last_cycle_timestamp_seconds", "End of the last cycle (Unix seconds)", s),
             source_up: gauge(&r, "memory_source_up", "1 when the last memory read succeeded", s),
-            target_restarts: counter(
-                &r,
-                "target_restarts_total",
-                "Times the soaked process changed, counted once, on the scenario whose cycle saw it (sum over scenarios: the target's restarts)",
-                s,
-            ),
+            target_restarts: counter(&r, "target_restarts_total", RESTARTS_HELP, s),
             target_churn: counter(
                 &r,
                 "target_churn_total",
@@ -249,14 +244,9 @@ impl Metrics {
         self.resources.remove(s);
     }
 
-    /// Says whether the configuration runs (`leaksoak_configured`): 0 while waiting for a secret.
-    pub fn set_configured(&self, runs: bool) {
-        self.lifecycle.configured(runs);
-    }
-
-    /// The configured pause between cycles, part of `leaksoak_expected_round_seconds`.
-    pub fn set_pause(&self, pause: Duration) {
-        self.lifecycle.pause(pause);
+    /// `leaksoak_configured` and `leaksoak_expected_round_seconds`.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
     }
 
     /// Records the outcome of a configuration load (start or reload).
@@ -313,6 +303,9 @@ impl Metrics {
         }
     }
 }
+
+/// Each restart is counted once, on one scenario: the target's restarts are the sum over scenarios.
+const RESTARTS_HELP: &str = "Times the soaked process changed, counted once, on the scenario whose cycle saw it (sum over scenarios: the target's restarts)";
 
 /// How long a rendered `/metrics` body is served again. A render costs a few hundred microseconds; a
 /// scrape storm then costs one render per period, not one per scrape. Prometheus scrapes every 15 s or

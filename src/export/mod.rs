@@ -7,7 +7,7 @@ mod family;
 mod connections;
 pub mod html;
 pub mod junit;
-mod lifecycle;
+pub mod lifecycle;
 mod markup;
 pub mod metrics;
 mod priority;

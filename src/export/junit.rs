@@ -53,8 +53,13 @@ pub fn render(judged: &[Judged]) -> String {
         let report = escape(&j.report);
         match case(j) {
             Case::Failure => {
-                // The message names what leaks first: "leak (sockets; memory stable): Memory stabilized …".
-                let message = escape(&format!("{}: {}", j.verdict_line(), j.analysis.summary));
+                // The message names what leaks first: "leak (sockets; memory stable): a resource leak is …".
+                let memory = &j.analysis.summary;
+                let message = match j.analysis.verdict {
+                    Verdict::Leak => format!("{}: {memory}", j.verdict_line()),
+                    _ => format!("{}: a resource leak is confirmed; memory: {memory}", j.verdict_line()),
+                };
+                let message = escape(&message);
                 let _ = writeln!(out, "    <failure message=\"{message}\" type=\"leak\">{report}</failure>");
             }
             Case::Error => {

@@ -72,12 +72,30 @@ def _grafana_macro(src, alert, name, fn):
     return f"{{{{ with $values.{name} }}}}{{{{ .Value{_pipe(fn)} }}}}{{{{ end }}}}"
 
 
+SEVERITIES = ("critical", "warning", "info")
+# The alert label naming the soak: its app.kubernetes.io/instance, which the shipped monitors put on every
+# series as app_kubernetes_io_instance. Empty (compose, a scrape config of your own): no label.
+SOAK_LABEL = {"soak": "{{ $labels.app_kubernetes_io_instance }}"}
+
+
+def runbook_url(src, alert):
+    """The alert's runbook: its section of docs/runbooks.md, whose heading is the alert's name."""
+    return f"{src['runbook_url']}#{alert['name'].lower()}"
+
+
+def labels(alert):
+    if alert["severity"] not in SEVERITIES:
+        raise ValueError(f"{alert['name']}: severity {alert['severity']!r} is not one of {SEVERITIES}")
+    return {"severity": alert["severity"], **SOAK_LABEL}
+
+
 def annotations(src, alert, dialect):
     render = _prometheus_macro if dialect == "prometheus" else _grafana_macro
     out = {}
     for key in ("summary", "description"):
         text = " ".join(alert[key].split())
         out[key] = MACRO.sub(lambda m: render(src, alert, m.group(1), m.group(2)), text)
+    out["runbook_url"] = runbook_url(src, alert)
     return out
 
 
@@ -87,7 +105,7 @@ def prometheus_groups(src):
         rule = {"alert": a["name"], "expr": expr(src, a), "for": a["for"]}
         if a.get("keep_firing_for", "0m") != "0m":
             rule["keep_firing_for"] = a["keep_firing_for"]
-        rule["labels"] = {"severity": a["severity"]}
+        rule["labels"] = labels(a)
         rule["annotations"] = annotations(src, a, "prometheus")
         rules.append(rule)
     # No group interval: the Prometheus server's evaluation_interval applies (1m by default, like Grafana's
@@ -108,7 +126,7 @@ def grafana_rule(src, a):
     data = [_query("query", expr(src, a))]
     data += [_query(name, promql) for name, promql in (a.get("values") or {}).items()]
     if _uses(a, "rules"):
-        data += [_query(f"rule_{r}", f'max by (job, namespace, instance, scenario) (leaksoak_leak_detected{{rule="{r}"}})')
+        data += [_query(f"rule_{r}", f'max by (job, namespace, app_kubernetes_io_instance, instance, scenario) (leaksoak_leak_detected{{rule="{r}"}})')
                  for r in RULES]
     data += [
         {"refId": "prometheus_math", "datasourceUid": "__expr__",
@@ -123,7 +141,7 @@ def grafana_rule(src, a):
         "noDataState": "OK", "execErrState": "KeepLast",
         "for": a["for"], "keepFiringFor": a.get("keep_firing_for", "0m"),
         "missing_series_evals_to_resolve": 1,
-        "labels": {"severity": a["severity"]},
+        "labels": labels(a),
         "annotations": annotations(src, a, "grafana"),
         "isPaused": False,
     }

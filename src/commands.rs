@@ -40,8 +40,6 @@ struct Started {
     settings: settings::Settings,
     /// Flushes the traces at the end.
     telemetry: crate::telemetry::Guard,
-    /// The panic hook's secrets.
-    scrubber: Scrubber,
 }
 
 /// Loads settings for a command that runs, starts logging and tracing, and installs the panic hook that
@@ -49,19 +47,21 @@ struct Started {
 fn load_and_init(file: Option<&Path>) -> Result<Started, u8> {
     let settings = settings::load(file).map_err(|e| report_bad_config(&e))?;
     let telemetry = crate::telemetry::init(&settings.telemetry);
-    let scrubber = Scrubber::new(settings.secrets());
-    crate::panic_log::install(scrubber.clone());
-    Ok(Started { settings, telemetry, scrubber })
+    crate::panic_log::install(Scrubber::new(settings.secrets()));
+    Ok(Started { settings, telemetry })
 }
 
 fn run(config: Option<PathBuf>, record: Option<PathBuf>) -> u8 {
     let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
-    let Started { settings, telemetry, scrubber } = match load_and_init(config.as_deref()) {
-        Ok(started) => started,
-        Err(code) => return code,
+    let start = match crate::app::Start::load(config.as_deref()) {
+        Ok(start) => start,
+        Err(e) => return report_bad_config(&e),
     };
+    let telemetry = crate::telemetry::init(&start.settings().telemetry);
+    let scrubber = Scrubber::new(start.settings().secrets());
+    crate::panic_log::install(scrubber.clone());
     let options = crate::app::Options { config, record, scrubber };
-    let done = rt.block_on(crate::app::run(settings, options, signals.received()));
+    let done = rt.block_on(crate::app::run(start, options, signals.received()));
     // The engine aborted the requests in flight; do not wait for their sockets to close.
     rt.shutdown_timeout(SHUTDOWN_GRACE);
     let result = done.map_err(anyhow::Error::from);
@@ -95,7 +95,7 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_millis(500
 
 fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     let Some((rt, signals)) = runtime_listening() else { return exit::INCONCLUSIVE };
-    let Started { settings, telemetry, .. } = match load_and_init(file) {
+    let Started { settings, telemetry } = match load_and_init(file) {
         Ok(started) => started,
         Err(code) => return code,
     };
@@ -120,7 +120,8 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
         }
     };
     for j in &judged {
-        println!("{}", j.report);
+        // The report's own verdict is memory's; this line adds the resources' confirmed leaks.
+        println!("{}\nVerdict of {} (memory and resources): {}\n", j.report, j.scenario, j.verdict_line());
     }
     let code = once_exit_code(&judged);
     if let Err(e) = write_outputs(&judged, outputs, analysis) {
@@ -130,10 +131,11 @@ fn once(file: Option<&Path>, outputs: Outputs<'_>) -> u8 {
     code
 }
 
-/// `once` keeps the pytest suite's semantics: any leak verdict → 1; else anything not judged stable → 2.
+/// `once` keeps the pytest suite's semantics: any leak verdict, or a confirmed resource leak → 1; else
+/// anything not judged stable → 2.
 pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     use crate::analyze::Verdict;
-    if judged.iter().any(|j| j.analysis.verdict == Verdict::Leak) {
+    if judged.iter().any(crate::engine::Judged::leaks) {
         exit::LEAK
     } else if judged.iter().all(|j| j.analysis.verdict == Verdict::Stable) {
         exit::OK

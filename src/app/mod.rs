@@ -6,18 +6,20 @@ mod progress;
 mod reload;
 mod replay;
 mod resume;
+mod waiting;
 
 pub use log::LogObserver;
 pub use progress::Progress;
 pub use replay::{Baseline, Replay, Replayed};
 pub use resume::Resumed;
 pub(crate) use resume::resume;
+pub use waiting::{POLL as SECRET_POLL, WATCH as SECRET_WATCH};
 
 use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
-use crate::settings::{FakeLlm, Settings};
+use crate::settings::{FakeLlm, Settings, SettingsError};
 use reload::Reloader;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -71,11 +73,66 @@ pub async fn start_fake(
     Ok(Some(FakeEndpoint { addr, base }))
 }
 
-/// The daemon: binds `server.listen`, serves the endpoints and cycles until `shutdown` completes (see
-/// [`run_on`]).
-pub async fn run(settings: Settings, options: Options, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-    let listen = settings.server.listen;
+/// What the daemon starts with.
+#[derive(Debug)]
+pub enum Start {
+    /// A configuration it can run.
+    Ready(Settings),
+    /// A configuration valid in itself whose secrets cannot be read yet (a secret file missing or empty):
+    /// waited out, never an exit (docs/operating.md#fatal-at-start-or-waited-out).
+    Waiting {
+        /// The configuration with its secrets not read: where to listen, whether a bearer token is set.
+        sketch: Settings,
+        /// Why it cannot run yet.
+        why: SettingsError,
+    },
+}
+
+impl Start {
+    /// Loads `file`: the configuration, or one valid in itself whose secrets cannot be read yet (checked
+    /// with its secrets skipped, as `check-config --skip-secrets` does). `Err` is a configuration wrong in
+    /// itself, fatal at start.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, SettingsError> {
+        let why = match crate::settings::load(file) {
+            Ok(settings) => return Ok(Self::Ready(settings)),
+            Err(why) => why,
+        };
+        match crate::settings::load_with(file, crate::settings::SecretReading::Skip) {
+            Ok(sketch) => Ok(Self::Waiting { sketch, why }),
+            Err(_) => Err(why),
+        }
+    }
+
+    /// The settings to log and listen by: the configuration, or while waiting its sketch.
+    pub fn settings(&self) -> &Settings {
+        match self {
+            Self::Ready(settings) => settings,
+            Self::Waiting { sketch, .. } => sketch,
+        }
+    }
+}
+
+/// The daemon: binds `server.listen`, waits for the secrets a [`Start::Waiting`] configuration lacks
+/// (serving `/healthz`, `/metrics` and `/status` meanwhile), then serves the endpoints and cycles until
+/// `shutdown` completes (see [`run_on`]).
+pub async fn run(start: Start, options: Options, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    let listen = start.settings().server.listen;
     let listener = std::net::TcpListener::bind(listen).map_err(|source| Error::Listen { addr: listen, source })?;
+    tokio::pin!(shutdown);
+    let settings = match start {
+        Start::Ready(settings) => settings,
+        Start::Waiting { sketch, why } => {
+            let bearer = sketch.server.bearer_token.is_some();
+            let file = options.config.clone();
+            match waiting::until_configured(&listener, file.as_deref(), &why, bearer, &mut shutdown).await? {
+                Some(settings) => {
+                    options.scrubber.add(settings.secrets());
+                    settings
+                }
+                None => return Ok(()),
+            }
+        }
+    };
     run_on(listener, settings, options, shutdown).await
 }
 
@@ -95,11 +152,14 @@ pub async fn run_on(
     let settings = Arc::new(settings);
     let metrics = Metrics::new(crate::build_info::VERSION, crate::build_info::REVISION);
     metrics.reloaded(true);
+    metrics.lifecycle().configured(true);
+    metrics.lifecycle().pause(settings.cycle.pause);
     let board = Arc::new(Board::default());
     let page = Arc::new(crate::export::html::Live::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let pending = Arc::new(Pending::default());
     let base = fake.as_ref().map(|f| f.base.clone());
+    let watched = options.config.clone();
     let reloader =
         Arc::new(Reloader::new(options.config, options.scrubber, metrics.clone(), base, Arc::clone(&pending)));
     let endpoints = Endpoints {
@@ -148,6 +208,7 @@ pub async fn run_on(
         None => None,
     };
     observers.extend(recorder.iter().map(|r| Arc::clone(r) as Arc<dyn Observer>));
+    tracker.spawn(waiting::watch_secrets(Arc::clone(&reloader), watched, settings.secrets(), token.clone()));
     tracker.spawn(reload::on_sighup(reloader, recorder, token.clone()));
     engine.set_observer(Arc::new(Fanout(observers)));
     let engine_done = tracker.spawn(engine.run(token.clone(), pending));

@@ -55,6 +55,7 @@ impl Reload for Reloader {
         let _one = self.one_at_a_time.lock().unwrap_or_else(|e| e.into_inner());
         match self.prepare() {
             Ok(prepared) => {
+                self.metrics.lifecycle().pause(prepared.settings.cycle.pause);
                 let replaced = self.engine.put(prepared);
                 self.metrics.reloaded(true);
                 tracing::info!(replaced, "configuration reloaded; it applies from the next cycle");

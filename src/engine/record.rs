@@ -164,3 +164,30 @@ pub struct Judged {
     /// (docs/analysis.md#how-long-until-it-falls-over).
     pub forecast: Option<Forecast>,
 }
+
+impl Judged {
+    /// The resources whose leak gauge is raised after this cycle, by name: each a confirmed resource leak.
+    pub fn leaking_resources(&self) -> Vec<&str> {
+        self.resources_raised.iter().filter(|(_, raised)| **raised).map(|(name, _)| name.as_str()).collect()
+    }
+
+    /// Whether the cycle ends in a leak: memory's verdict is `leak`, or a resource's leak is confirmed.
+    pub fn leaks(&self) -> bool {
+        self.analysis.verdict == crate::analyze::Verdict::Leak || !self.leaking_resources().is_empty()
+    }
+
+    /// The verdict of memory and resources together, naming what leaks: `stable`, `leak (memory)`,
+    /// `leak (memory, sockets)`, `leak (open file descriptors, sockets; memory stable)`. What `once` prints last for each scenario
+    /// and its JUnit failure says.
+    pub fn verdict_line(&self) -> String {
+        let resources: Vec<String> =
+            self.leaking_resources().into_iter().map(|r| crate::analyze::resources::describe(r).0).collect();
+        let memory = self.analysis.verdict;
+        match (memory == crate::analyze::Verdict::Leak, resources.is_empty()) {
+            (true, true) => "leak (memory)".to_owned(),
+            (false, true) => memory.to_string(),
+            (true, false) => format!("leak (memory, {})", resources.join(", ")),
+            (false, false) => format!("leak ({}; memory {memory})", resources.join(", ")),
+        }
+    }
+}

@@ -4,6 +4,7 @@
 use super::confidence::Confidence;
 use super::family::{counter, gauge, histogram, register};
 use super::forecast::ForecastMetrics;
+use super::lifecycle::Lifecycle;
 use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
@@ -50,6 +51,8 @@ pub struct Metrics {
     forecast: ForecastMetrics,
     /// Open fds, sockets, threads and tasks per batch, their leak gauges, the memory breakdown.
     resources: ResourceMetrics,
+    /// Whether the configuration runs, and the expected round time.
+    lifecycle: Lifecycle,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
     record_write_failures: IntCounter,
     /// `leaksoak_record_unreadable_total`: record files that could not be read to resume and were moved aside.
@@ -110,7 +113,7 @@ impl Metrics {
             cycles: counter(&r, "cycles_total", "Cycles finished", &["scenario", "verdict"]),
             last_cycle: gauge(&r, "last_cycle_timestamp_seconds", "End of the last cycle (Unix seconds)", s),
             source_up: gauge(&r, "memory_source_up", "1 when the last memory read succeeded", s),
-            target_restarts: counter(&r, "target_restarts_total", "Times the soaked process changed", s),
+            target_restarts: counter(&r, "target_restarts_total", RESTARTS_HELP, s),
             target_churn: counter(
                 &r,
                 "target_churn_total",
@@ -155,6 +158,7 @@ impl Metrics {
             confidence: Confidence::new(&r),
             forecast: ForecastMetrics::new(&r),
             resources: ResourceMetrics::new(&r),
+            lifecycle: Lifecycle::new(&r),
             snapshot: Default::default(),
             cache: Default::default(),
             registry: r,
@@ -246,6 +250,11 @@ impl Metrics {
         self.resources.remove(s);
     }
 
+    /// `leaksoak_configured` and `leaksoak_expected_round_seconds`.
+    pub fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
     /// Records the outcome of a configuration load (start or reload).
     pub fn reloaded(&self, ok: bool) {
         let _update = self.updating();
@@ -301,6 +310,9 @@ impl Metrics {
     }
 }
 
+/// Each restart is counted once, on one scenario: the target's restarts are the sum over scenarios.
+const RESTARTS_HELP: &str = "Times the soaked process changed, counted once, on the scenario whose cycle saw it (sum over scenarios: the target's restarts)";
+
 /// How long a rendered `/metrics` body is served again. A render costs a few hundred microseconds; a
 /// scrape storm then costs one render per period, not one per scrape. Prometheus scrapes every 15 s or
 /// more, so a body up to one second old changes nothing for it.
@@ -319,6 +331,7 @@ fn observe_all(target: &prometheus::Histogram, source: &hdrhistogram::Histogram<
 impl Observer for Metrics {
     fn configured(&self, scenarios: &[String]) {
         self.set_scenarios(scenarios);
+        self.lifecycle.scenarios(scenarios);
     }
 
     fn analysis(&self, settings: &Analysis) {
@@ -392,6 +405,7 @@ impl Observer for Metrics {
         self.confidence.cycle(j);
         self.forecast.cycle(j);
         self.resources.cycle(j);
+        self.lifecycle.cycle(s, j.duration.as_secs_f64());
     }
 }
 

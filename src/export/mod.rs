@@ -8,6 +8,7 @@ mod forecast;
 mod connections;
 pub mod html;
 pub mod junit;
+pub mod lifecycle;
 mod markup;
 pub mod metrics;
 mod priority;

@@ -179,6 +179,7 @@ fn status(e: &Endpoints) -> Response {
         "revision": crate::build_info::REVISION,
         "ready": e.board.is_ready(),
         "resumed": e.board.resumed(),
+        "not_configured": e.board.not_configured(),
         "scenarios": e.board.snapshot(),
     });
     body(StatusCode::OK, "application/json", serde_json::to_vec_pretty(&doc).unwrap_or_default())

@@ -66,6 +66,8 @@ pub struct Board {
     ready: AtomicBool,
     /// What was resumed from the recording at start-up (`resumed 3 scenarios, 41 cycles, …`), if anything.
     resumed: Mutex<Option<String>>,
+    /// Why the configuration cannot run yet (a secret file missing or empty), while the daemon waits.
+    not_configured: Mutex<Option<String>>,
 }
 
 impl Board {
@@ -82,6 +84,16 @@ impl Board {
     /// What was resumed from the recording at start-up, if anything.
     pub fn resumed(&self) -> Option<String> {
         self.resumed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Says why the configuration cannot run yet (`None`: it runs); `/status` shows it as `not_configured`.
+    pub fn set_not_configured(&self, why: Option<String>) {
+        *self.not_configured.lock().unwrap_or_else(|e| e.into_inner()) = why;
+    }
+
+    /// Why the configuration cannot run yet, while the daemon waits.
+    pub fn not_configured(&self) -> Option<String> {
+        self.not_configured.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A copy of every scenario's status.

@@ -16,7 +16,8 @@ the Prometheus rule with the same behaviour:
   - for, keepFiringFor, labels and the group interval (the tests' evaluation_interval) carry over.
 Then runs deploy/prometheus/leaksoak-rules.test.yaml against those rules with promtool (without the expected
 annotations: Grafana's template dialect differs) and requires every test to pass. Also checks that both sets
-have the same alerts, that every `$values.X` an annotation quotes is a query of its rule, and that the leak
+have the same alerts, that every alert of both has a runbook_url whose anchor is a section of docs/runbooks.md,
+a severity of critical, warning or info and the soak's name as its label `soak`, that every `$values.X` an annotation quotes is a query of its rule, and that the leak
 alert names the pytest suite's four debugging tips.
 """
 import pathlib
@@ -33,6 +34,8 @@ PROM = ROOT / "deploy/prometheus/leaksoak-rules.yaml"
 GRAFANA = ROOT / "grafana/provisioning/alerting/leaksoak.yaml"
 TESTS = ROOT / "deploy/prometheus/leaksoak-rules.test.yaml"
 MATH = "is_number($query) || is_nan($query) || is_inf($query)"
+RUNBOOKS = ROOT / "docs/runbooks.md"
+SEVERITIES = ("critical", "warning", "info")
 TIPS = ["unreleased resources", "error handling cleanup", "closures", "unbounded caches"]
 
 
@@ -71,6 +74,24 @@ def as_prometheus(rule, errors):
     return out
 
 
+def github_anchor(heading):
+    """The anchor GitHub (and most Markdown renderers) give a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def check_conventions(name, rule, anchors, errors):
+    """On-call conventions every alert follows, in either dialect."""
+    url = rule.get("annotations", {}).get("runbook_url", "")
+    page, _, anchor = url.partition("#")
+    if not page.startswith("http") or not page.endswith("docs/runbooks.md") or anchor not in anchors:
+        errors.append(f"{name}: runbook_url {url!r} is not an absolute link to a section of docs/runbooks.md")
+    labels = rule.get("labels", {})
+    if labels.get("severity") not in SEVERITIES:
+        errors.append(f"{name}: severity {labels.get('severity')!r} is not one of {SEVERITIES}")
+    if "app_kubernetes_io_instance" not in labels.get("soak", ""):
+        errors.append(f"{name}: no label soak naming the soak (its app_kubernetes_io_instance)")
+
+
 def promtool_test(tmp, rules):
     """Runs the shared tests against `rules` (Prometheus groups); annotations are not compared."""
     (tmp / "rules.yaml").write_text(yaml.safe_dump({"groups": rules}, sort_keys=False))
@@ -102,6 +123,11 @@ def main() -> int:
     graf = {r["alert"] for g in rules for r in g["rules"]}
     if graf != set(prom):
         errors.append(f"alerts differ: Prometheus {sorted(prom)}, Grafana {sorted(graf)}")
+    anchors = {github_anchor(h) for h in re.findall(r"^#+ (.+)$", RUNBOOKS.read_text(), re.M)}
+    for name, rule in prom.items():
+        check_conventions(name, rule, anchors, errors)
+    for rule in (r for g in graf_groups for r in g["rules"]):
+        check_conventions(f"Grafana {rule['title']}", rule, anchors, errors)
     for name, rule in prom.items():
         if not rule.get("labels", {}).get("severity") or not all(rule["annotations"].get(k) for k in ("summary", "description")):
             errors.append(f"{name}: needs severity, summary and description")

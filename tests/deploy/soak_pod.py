@@ -1,9 +1,10 @@
 """What check_manifests.py checks in a soak's pod beyond labels and selectors: how leaksoak runs in it.
 
   - the container: its args start with the command (the image's entrypoint is leaksoak, its default command
-    run), a startupProbe and a liveness probe on /healthz, a readiness probe on /readyz except as a sidecar
-    (where the pod's readiness is the application's), requests and limits, and its own non-root user with a
-    read-only root filesystem, set on the container;
+    run), a startupProbe and a liveness probe on /healthz and a readiness probe on /readyz, except as a
+    sidecar: no probe at all (the pod's readiness is the application's) and limits of at most 500m CPU and
+    256Mi memory; requests and limits, and its own non-root user with a read-only root filesystem, set on
+    the container;
   - the record: run --record PATH, PATH on a writable emptyDir or PersistentVolumeClaim of the container;
   - the API key (overlays; the base and the examples soak the fake endpoint and send none): every scenario's api_key_file is a file of a Secret mounted in the container, or
     its api_key_env a variable from a Secret; the Secret optional (a missing one is leaksoak's own clear
@@ -47,14 +48,15 @@ def check_container(fail, name, c, sidecar):
         fail(f"{name}: leaksoak's args {args} must start with the command (run): the image's entrypoint is "
              "leaksoak, and args replace its default command")
     probe = lambda kind: (c.get(kind) or {}).get("httpGet", {}).get("path")
-    if probe("startupProbe") != "/healthz":
-        fail(f"{name}: no startupProbe on GET /healthz")
-    if probe("livenessProbe") != "/healthz":
-        fail(f"{name}: liveness probe is not GET /healthz")
-    if sidecar and "readinessProbe" in c:
-        fail(f"{name}: a sidecar leaksoak must have no readinessProbe: the pod's readiness is the application's")
-    if not sidecar and probe("readinessProbe") != "/readyz":
-        fail(f"{name}: readiness probe is not GET /readyz")
+    if sidecar:
+        check_sidecar_container(fail, name, c)
+    else:
+        if probe("startupProbe") != "/healthz":
+            fail(f"{name}: no startupProbe on GET /healthz")
+        if probe("livenessProbe") != "/healthz":
+            fail(f"{name}: liveness probe is not GET /healthz")
+        if probe("readinessProbe") != "/readyz":
+            fail(f"{name}: readiness probe is not GET /readyz")
     if not c.get("resources", {}).get("requests") or not c.get("resources", {}).get("limits"):
         fail(f"{name}: leaksoak container without requests and limits")
     sc = c.get("securityContext", {})
@@ -144,8 +146,8 @@ def check_api_key(fail, name, c, spec, cfg, rendered_secrets, docs_text):
             fail(f"{at}: no API key: set api_key_file (a mounted Secret) or api_key_env (from a Secret)")
             continue
         if sec.get("optional") is not True:
-            fail(f"{at}: the Secret {secret} must be optional: a missing one is leaksoak's clear error (exit 3) "
-                 "instead of a pod that never starts")
+            fail(f"{at}: the Secret {secret} must be optional: leaksoak waits for a missing one "
+                 "(leaksoak_configured 0) instead of a pod that never starts")
         if secret in rendered_secrets:
             if key is not None and key not in (rendered_secrets[secret].get("data") or {}):
                 fail(f"{at}: the rendered Secret {secret} has no key {key}")
@@ -237,6 +239,40 @@ def source_deployment(overlay_dir, deploy_name):
                 if d and d.get("kind") == "Deployment" and d["metadata"]["name"] == deploy_name:
                     return d
     return None
+
+
+# The most a sidecar leaksoak may take from the application's pod (its RSS stays near 10 MiB).
+SIDECAR_MAX_CPU_MILLI = 500
+SIDECAR_MAX_MEMORY_MI = 256
+
+
+def quantity(text, unit):
+    """A Kubernetes CPU quantity in millicores (unit "m") or a memory quantity in MiB (unit "Mi")."""
+    text = str(text)
+    if unit == "m":
+        return int(text[:-1]) if text.endswith("m") else int(float(text) * 1000)
+    factors = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
+    for suffix, factor in factors.items():
+        if text.endswith(suffix):
+            return float(text[:-len(suffix)]) * factor
+    return int(text) / 2**20
+
+
+def check_sidecar_container(fail, name, c):
+    """No probe that could make the application's pod unready (a startupProbe not yet passed, a failing
+    readinessProbe) or restart leaksoak (a liveness probe: a restarting container is not ready either), and
+    small stated limits."""
+    for kind in ("startupProbe", "readinessProbe", "livenessProbe"):
+        if kind in c:
+            fail(f"{name}: a sidecar leaksoak must have no {kind}: its pod is the application's, and a leaksoak "
+                 "not ready or restarting would take the application out of its Service")
+    limits = c.get("resources", {}).get("limits") or {}
+    if "cpu" not in limits or "memory" not in limits:
+        fail(f"{name}: a sidecar leaksoak must state its cpu and memory limits")
+        return
+    if quantity(limits["cpu"], "m") > SIDECAR_MAX_CPU_MILLI or quantity(limits["memory"], "Mi") > SIDECAR_MAX_MEMORY_MI:
+        fail(f"{name}: a sidecar leaksoak's limits {limits} exceed {SIDECAR_MAX_CPU_MILLI}m CPU and "
+             f"{SIDECAR_MAX_MEMORY_MI}Mi memory")
 
 
 def check_sidecar(fail, name, soak, c, overlay_dir):

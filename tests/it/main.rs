@@ -22,4 +22,5 @@ mod resources;
 mod resume;
 mod resume_kill;
 mod rotation;
+mod sidecar;
 mod tls;

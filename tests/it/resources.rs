@@ -69,6 +69,27 @@ async fn a_clean_run_of_20_cycles_raises_nothing() {
     assert!(after.iter().all(|g| g.values().all(|r| !r)), "{after:?}");
 }
 
+#[test]
+fn once_exits_1_on_a_socket_leak_and_its_verdict_and_junit_name_sockets() {
+    // Memory stays flat (a socket is a few bytes); only the resource gauge sees this leak.
+    let fake = spawn_fake_process(&["--leak-sockets-every", "10"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let memory = format!("source = \"process\"\npid = {}", fake.child.id());
+    let file = dir.path().join("leaksoak.toml");
+    std::fs::write(&file, config(fake.addr.port(), 20, &memory)).expect("write config");
+    let junit = dir.path().join("junit.xml");
+    let out = bin().args(["once", "--config"]).arg(&file).arg("--junit").arg(&junit).output().expect("run once");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "a confirmed resource leak exits 1: {stdout}");
+    let verdict = stdout.lines().find(|l| l.starts_with("Verdict of target")).unwrap_or_default();
+    // Memory's own verdict may be anything on a loaded machine; the line names the resources either way.
+    assert!(verdict.contains(": leak (") && verdict.contains("open file descriptors, sockets"), "{stdout}");
+    let xml = std::fs::read_to_string(&junit).expect("junit written");
+    assert!(xml.contains("failures=\"1\""), "{xml}");
+    let failure = xml.lines().find(|l| l.contains("<failure")).unwrap_or_else(|| panic!("no failure: {xml}"));
+    assert!(failure.contains("message=\"leak (") && failure.contains("sockets"), "{failure}");
+}
+
 /// A v1 memory cgroup made for the test (removed when dropped), holding one process.
 struct Cgroup(std::path::PathBuf);
 

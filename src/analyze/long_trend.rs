@@ -11,7 +11,8 @@
 //!   judged by its envelope); the fitted growth exceeds the short window's floors.
 //! * **Above the creep**: the Theil–Sen rate is at least `trend_min_bytes_per_request` (a healthy
 //!   LiteLLM proxy creeps by tens of bytes per request for hours: that is not raised, however long).
-//! * **Never came back**: the last cycle is not clearly below the window's peak.
+//! * **Never came back**: the last cycle is not below the window's peak by more than 3 × the noise and
+//!   the rise of a sixth of the window.
 //! * **Every part rose, and the last is a new high**: split into [`SEGMENTS`] runs of cycles, each rose
 //!   over the one before by at least [`SEGMENT_SHARE`] of what the fitted rate predicts (medians), the
 //!   last run reached above every cycle before it, and the later half of the window rose at least
@@ -142,7 +143,8 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
 /// Whether a leak the long window raised is still going on, to hold its raise ([`crate::analyze::Across`]):
 /// over the window (at least `LONG_MIN_PER_SEGMENT × SEGMENTS` cycles), the later half's high or low rose
 /// over the earlier half's at [`HOLD_RATE_SHARE`] of `trend_min_bytes_per_request` or faster, and neither
-/// fell. Looser than raising (hysteresis), and read from the envelope rather than
+/// fell by more than that much; and memory still moved over the last `2 × trend_cycles` cycles (by more
+/// than 3 × the noise and [`HOLD_MIN_RISE_BYTES`]: a leak that stopped is flat). Looser than raising (hysteresis), and read from the envelope rather than
 /// a fit: the resident set of a real leak moves in steps and give-backs (the LiteLLM proxy keeping 256
 /// bytes per call: a fitted rate of 52 to 400 bytes per request from one window to the next), and the
 /// gauge must not flap with it. A leak that stopped loses its hold within half a window.
@@ -160,11 +162,21 @@ pub fn holds(history: &[Point], settings: &Analysis) -> bool {
     let sent = |h: &[Point]| stats::median(&h.iter().map(|p| p.sent).collect::<Vec<_>>());
     let ((low0, high0), (low1, high1)) = (span(early), span(late));
     let requests = sent(late) - sent(early);
+    // A leak that stopped is flat over the last `2 × trend_cycles` cycles; a staircase or a sawing heap
+    // moves (the LiteLLM proxy keeping 256 bytes per call held its resident set for 7 cycles at a time).
+    let recent: Vec<f64> = window.iter().rev().take(2 * settings.trend_cycles).map(|p| p.final_avg).collect();
+    let noise = stats::median(&window.iter().map(|p| p.noise).collect::<Vec<_>>());
+    let moved = recent.iter().copied().fold(f64::MIN, f64::max) - recent.iter().copied().fold(f64::MAX, f64::min);
+    if moved <= (3.0 * noise).max(HOLD_MIN_RISE_BYTES) {
+        return false;
+    }
     let lifted = (high1 - high0).max(low1 - low0);
+    // Neither may fall by more than the lift the hold asks for.
+    let tolerance = HOLD_RATE_SHARE * settings.trend_min_bytes_per_request * requests;
     requests > 0.0
         && lifted / requests >= HOLD_RATE_SHARE * settings.trend_min_bytes_per_request
-        && low1 >= low0
-        && high1 >= high0
+        && low1 >= low0 - tolerance
+        && high1 >= high0 - tolerance
 }
 
 /// [`holds`] keeps a raise while the rate stays above this share of the floor.
@@ -214,7 +226,8 @@ pub const ENVELOPE_MIN_CYCLES: usize = 36;
 fn shape(x: &[f64], y: &[f64], rate: f64, noise: f64, floor: f64) -> Option<String> {
     let n = y.len();
     let peak = y.iter().copied().fold(f64::MIN, f64::max);
-    if peak - y[n - 1] > (3.0 * noise).max(floor / (n - 1) as f64) {
+    let part = rate * (x[n - 1] - x[0]) / SEGMENTS as f64;
+    if peak - y[n - 1] > (3.0 * noise).max(floor / (n - 1) as f64).max(part) {
         return Some(format!("it fell back {:.2} MiB from its peak", mib(peak - y[n - 1])));
     }
     let parts: Vec<(f64, f64)> = (0..SEGMENTS)

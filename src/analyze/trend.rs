@@ -110,9 +110,9 @@ impl Trend {
 
     /// Whether memory is still rising, for the gauge to hold a confirmed raise ([`crate::analyze::Gauge`]):
     /// over the last `trend_cycles` cycles (at least 3), the Theil–Sen growth exceeds the median noise (and
-    /// [`HOLD_MIN_RISE_BYTES`]) with a one-sided Mann–Kendall p below [`HOLD_ALPHA`], or the latest cycle is
-    /// a new high above the others by more than that. Memory that stopped rising fails both within a few
-    /// cycles.
+    /// [`HOLD_MIN_RISE_BYTES`]) with a one-sided Mann–Kendall p below [`HOLD_ALPHA`], or, while there are
+    /// fewer cycles than that, the latest cycle is a new high above the others by more than that. Memory that
+    /// stopped rising fails within a few cycles.
     pub fn rising(&self, settings: &Analysis) -> bool {
         let k = settings.trend_cycles.clamp(3, MAX_HISTORY).min(self.history.len());
         if k < 3 {
@@ -125,7 +125,10 @@ impl Trend {
         let growth = stats::theil_sen(&x, &y).slope * (k - 1) as f64;
         let before = y[..k - 1].iter().copied().fold(f64::MIN, f64::max);
         let margin = noise.max(HOLD_MIN_RISE_BYTES);
-        (growth > margin && stats::mann_kendall(&x, &y) < HOLD_ALPHA) || y[k - 1] - before > margin
+        let steady = growth > margin && stats::mann_kendall(&x, &y) < HOLD_ALPHA;
+        // A new high stands in for the test only while the window is too short for it (3 cycles cannot
+        // reach p < 0.1); in a full window one step up of a wandering level must not hold a raise.
+        steady || (k < settings.trend_cycles && y[k - 1] - before > margin)
     }
 
     /// Memory kept per request to the target across the recent cycles (the long window, up to

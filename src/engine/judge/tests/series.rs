@@ -168,3 +168,40 @@ fn a_timer_leak_growing_only_while_idle_is_raised_and_named() {
     assert!(trend.contains("a leak on a timer"), "{trend}");
     assert!(judged[5].idle.is_some_and(|i| (i.growth_per_second() - 0.05 * MIB).abs() < 0.02 * MIB));
 }
+
+/// The cycles from the first raise to the last, when the gauge was up on every one of them.
+fn raised_to_the_end(judged: &[Judged]) -> Option<usize> {
+    let up = raised(judged);
+    let first = *up.first()?;
+    (up.len() == judged.len() - first + 1).then_some(first)
+}
+
+#[test]
+fn a_steady_leak_whose_rate_wanders_stays_raised_from_its_first_raise() {
+    // The LiteLLM proxy keeping every request: 23 KB per request, then 20, then 11 KB in the next, …
+    let rates = [23_000.0, 20_000.0, 11_000.0, 23_000.0, 11_000.0, 24_000.0];
+    let (mut kept, mut seen) = (0.0, 0);
+    let judged = soak(12, |at| {
+        if !at.idle {
+            kept += rates[at.cycle % rates.len()] * (at.requests - seen) as f64;
+            seen = at.requests;
+        }
+        BASE + kept
+    });
+    let first = raised_to_the_end(&judged);
+    assert!(first.is_some_and(|c| c <= 3), "raised on {:?}", raised(&judged));
+    // A leak of 1 KiB per request under ±200 KB of noise: raised, and still raised at the end.
+    let mut rng = fastrand::Rng::with_seed(9);
+    let judged = soak(12, |at| BASE + 1024.0 * at.requests as f64 + (rng.f64() - 0.5) * 400_000.0);
+    assert!(raised_to_the_end(&judged).is_some(), "raised on {:?}", raised(&judged));
+}
+
+#[test]
+fn the_gauge_falls_once_a_leak_stops() {
+    let mut rng = fastrand::Rng::with_seed(10);
+    let judged = soak(24, |at| BASE + 16_384.0 * at.requests.min(10 * 1300) as f64 + jitter(&mut rng));
+    let up = raised(&judged);
+    assert!(up.first().is_some_and(|c| *c <= 3), "raised on {up:?}");
+    // Stopped after cycle 10: down within 2 × trend_cycles flat cycles.
+    assert!(up.last().is_some_and(|c| *c <= 22), "still raised long after the leak stopped: {up:?}");
+}

@@ -311,7 +311,9 @@ fn logged_address(stderr: std::process::ChildStderr) -> SocketAddr {
         if show {
             eprintln!("{line}");
         }
-        if let Some(addr) = line.split("addr=").nth(1).filter(|_| line.contains("serving /metrics")) {
+        // "serving /metrics" once running; "serving /healthz, /metrics and /status while waiting" for a
+        // secret (docs/operating.md#fatal-at-start-or-waited-out).
+        if let Some(addr) = line.split("addr=").nth(1).filter(|_| line.contains("serving /")) {
             let addr = addr.split_whitespace().next().unwrap_or_default().parse().expect("a socket address");
             std::thread::spawn(move || lines.map_while(Result::ok).filter(|_| show).for_each(|l| eprintln!("{l}")));
             return addr;

@@ -21,19 +21,23 @@ async fn two_sighups_in_quick_succession_apply_the_new_config_once_and_go_on() {
     assert!(d.child().try_wait().expect("wait").is_none(), "still running");
 }
 
-#[test]
-fn a_fifo_as_api_key_file_is_refused_at_start_instead_of_waiting_for_a_writer() {
-    // A named pipe nothing writes into: reading it would wait forever, and SIGTERM with it (issue 26).
+#[tokio::test]
+async fn a_fifo_as_api_key_file_is_never_read_the_daemon_waits_for_a_regular_file_and_stops_on_sigterm() {
+    // A named pipe nothing writes into: reading it would wait forever, and SIGTERM with it (issue 26). A
+    // secret that cannot be read yet is waited out with the endpoints up (issue 25): the pipe is refused
+    // as a file, never opened, and the daemon says what it waits for.
     let dir = tempfile::tempdir().expect("tempdir");
     let key = crate::hostile_files::fifo(dir.path(), "api-key");
-    let config = dir.path().join("leaksoak.toml");
-    let text = format!("[server]\nlisten = \"127.0.0.1:0\"\n[[scenario]]\nname = \"keyed\"\napi_key_file = {key:?}\n");
-    std::fs::write(&config, text).expect("write config");
-    let (code, out, _) =
-        crate::hostile_files::run_measured(crate::helpers::bin().args(["run", "--config"]).arg(&config));
-    assert_eq!(code, Some(3), "bad configuration: {out}");
-    assert!(
-        out.contains("scenario[0].api_key_file") && out.contains("is a FIFO (named pipe), not a regular file"),
-        "{out}"
-    );
+    let config = format!("[[scenario]]\nname = \"keyed\"\napi_key_file = {key:?}\n");
+    let mut d = spawn_daemon_process(&config, "").await;
+    let m = wait_for_metrics(&d, 30, |m| sample_value(m, "leaksoak_configured") == Some(0.0)).await;
+    assert_eq!(sample_value(&m, "leaksoak_configured"), Some(0.0));
+    let status = crate::helpers::get_text(d.url("/status")).await;
+    assert!(status.contains("is a FIFO (named pipe), not a regular file"), "{status}");
+    d.signal("TERM");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while d.child().try_wait().expect("wait").is_none() {
+        assert!(std::time::Instant::now() < deadline, "still running 5 s after SIGTERM");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }

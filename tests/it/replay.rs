@@ -61,7 +61,8 @@ fn first_raised(text: &str, scenario: &str) -> Option<usize> {
 
 /// Real soaks of the truth table (docs/truth-table.md, `scripts/truth-table/run`, trimmed) and the
 /// healthy LiteLLM proxy of the first trust report: clean targets never raise the gauge, not even on their
-/// warm-up, and leaking ones raise it by their third cycle.
+/// warm-up, and leaking ones raise it by their third cycle (the 2-hour LiteLLM rows: 1 KiB per call by
+/// the fifth, 256 bytes by the fortieth, 31 minutes in).
 #[test]
 fn real_soaks_give_their_expected_gauges() {
     let cases: &[(&str, &[&str], Option<usize>)] = &[
@@ -72,6 +73,10 @@ fn real_soaks_give_their_expected_gauges() {
         ("truth-litellm-leak.jsonl", &["sequential", "streaming"], Some(3)),
         ("truth-uvicorn-leak.jsonl", &["sequential", "streaming"], Some(3)),
         ("truth-fake-leak.jsonl", &["sequential", "streaming"], Some(3)),
+        // The 2-hour soaks: the clean proxy whole (289 cycles); 256 bytes and 1 KiB kept per call, trimmed.
+        ("truth-2h-litellm-clean.jsonl", &["sequential", "streaming"], None),
+        ("truth-2h-litellm-leak-256.jsonl", &["sequential", "streaming"], Some(40)),
+        ("truth-2h-litellm-leak-1k.jsonl", &["sequential", "streaming"], Some(5)),
     ];
     for (file, scenarios, by) in cases {
         let (code, text) = analyze(&fixture(file), None);
@@ -82,6 +87,16 @@ fn real_soaks_give_their_expected_gauges() {
                 None => assert_eq!(first, None, "{file}: {scenario} raised after cycle {first:?}"),
                 Some(limit) => assert!(first.is_some_and(|c| c <= *limit), "{file}: {scenario} raised at {first:?}"),
             }
+        }
+    }
+    // A leak that goes on stays raised from its first raise to the last cycle: one run, no dip.
+    for (file, last) in [("truth-2h-litellm-leak-256.jsonl", 50), ("truth-2h-litellm-leak-1k.jsonl", 20)] {
+        let (_, text) = analyze(&fixture(file), None);
+        let history = text.split("Leak gauge history:").nth(1).expect("a gauge history");
+        for scenario in ["sequential", "streaming"] {
+            let line = history.lines().find(|l| l.trim_start().starts_with(&format!("{scenario}:"))).expect("listed");
+            let runs = line.split("raised on cycles ").nth(1).unwrap_or_default();
+            assert!(!runs.contains("), ") && runs.contains(&format!("-{last} (")), "{file}: {line}");
         }
     }
     let (_, text) = analyze(&fixture("litellm-clean.jsonl"), None);

@@ -108,6 +108,12 @@ fn every_recorded_fixture_draws_its_golden_structure() {
         two("truth-litellm-leak.jsonl", 11, 17, ["LEAK", "STABLE"], true),
         two("truth-uvicorn-clean.jsonl", 11, 20, ["STABLE", "STABLE"], false),
         two("truth-uvicorn-leak.jsonl", 11, 8, ["LEAK", "LEAK"], true),
+        (
+            "truth-2h-litellm-clean.jsonl".to_owned(),
+            vec![section("sequential", 11, "STABLE", 145, false), section("streaming", 11, "STABLE", 144, false)],
+        ),
+        two("truth-2h-litellm-leak-256.jsonl", 11, 50, ["STABLE", "STABLE"], true),
+        two("truth-2h-litellm-leak-1k.jsonl", 11, 20, ["STABLE", "STABLE"], true),
     ];
     let on_disk = std::fs::read_dir(fixture("")).expect("fixtures").count();
     assert_eq!(cases.len(), on_disk, "every fixture has its golden structure here");

@@ -69,13 +69,16 @@ fn fed() -> Metrics {
         records.push(record);
     }
     let idle = Idle { from_bytes: 50_000_000, to_bytes: 50_004_096, seconds: 10.0 };
-    metrics.cycle(&Judge::new(SCENARIO).judge_after(
+    let mut judged = Judge::new(SCENARIO).judge_after(
         crate::engine::Context { idle: Some(idle), ..Default::default() },
         2,
         &Analysis::default(),
         records,
         CycleEnd::Completed,
-    ));
+    );
+    // A raised leak's forecast, whose time-to-limit series exists only while it can be told.
+    judged.forecast = Some(crate::analyze::Forecast::new(1024.0, 5e7, Some(50.0), Some(1e9)));
+    metrics.cycle(&judged);
     metrics
 }
 

@@ -71,7 +71,9 @@ def may_be_empty(q, clean):
     measure a process, which has no cgroup `tasks` series: that panel is empty for both."""
     if 'resource="tasks"' in q["expr"]:
         return True
-    return clean and (q["kind"] == "annotation" or re.search(r"\)\s*>\s*0\s*$", q["expr"]) is not None)
+    # The time to the memory limit exists only while a leak is raised (and a rate and a limit are known).
+    raised_only = "leaksoak_leak_time_to_limit_seconds" in q["expr"]
+    return clean and (q["kind"] == "annotation" or raised_only or re.search(r"\)\s*>\s*0\s*$", q["expr"]) is not None)
 
 
 def query_problems(base, args, instance, counts):

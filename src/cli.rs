@@ -70,7 +70,7 @@ pub enum Command {
         baseline: Option<PathBuf>,
     },
     /// Run the built-in fake OpenAI-compatible endpoint alone.
-    FakeLlm(FakeLlmArgs),
+    FakeLlm(Box<FakeLlmArgs>),
     /// Validate a configuration file: exit 0, or print every problem and exit 3.
     CheckConfig {
         /// The TOML file to check.
@@ -100,6 +100,12 @@ pub struct FakeLlmArgs {
     /// Delay before each response, e.g. "20ms".
     #[arg(long)]
     pub latency: Option<String>,
+    /// Drowning mode: bytes kept per completion request, answered or not (0: off).
+    #[arg(long)]
+    pub drowning_bytes_per_request: Option<u64>,
+    /// Drowning mode: each answer waits this long per MiB kept so far, e.g. "10ms".
+    #[arg(long)]
+    pub drowning_delay_per_mib: Option<String>,
     /// Content chunks per streamed response.
     #[arg(long)]
     pub stream_chunks: Option<u64>,

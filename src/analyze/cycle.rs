@@ -156,6 +156,22 @@ impl CycleAnalysis {
         Self::empty(samples, Verdict::Insufficient, summary)
     }
 
+    /// A cycle whose requests mostly failed while the target drowned in its memory ([`super::drowning`]):
+    /// verdict `leak` with the drowning finding alone, and the measured batches' figures, so the growth it
+    /// went through is exported rather than 0.
+    pub fn drowned(samples: &[Sample], finding: Finding, settings: &Analysis) -> Self {
+        let figures = cycle(samples, settings);
+        let summary = format!("Possible memory leak (rules: {})", finding.rule);
+        Self {
+            verdict: Verdict::Leak,
+            findings: vec![finding],
+            spikes: Vec::new(),
+            summary,
+            notes: Vec::new(),
+            ..figures
+        }
+    }
+
     /// A discarded cycle (target restart, failed memory reads): verdict `error`, counts kept, no figures.
     pub fn error(samples: &[Sample], reason: &str) -> Self {
         Self::empty(samples, Verdict::Error, format!("Cycle discarded: {reason}"))

@@ -15,11 +15,18 @@ pub enum Rule {
     Slope,
     /// Final averages across cycles: a significant robust trend.
     Trend,
+    /// A target that stopped answering while its memory rose far above its settled level: the loudest
+    /// leak, read from a cycle whose requests mostly failed ([`crate::analyze::drowning`]).
+    Drowning,
 }
 
 impl Rule {
+    /// How many rules there are: the length of per-rule arrays.
+    pub const COUNT: usize = 6;
+
     /// Every rule, in label order.
-    pub const ALL: [Rule; 5] = [Rule::Growth, Rule::Tail, Rule::ErrorSpike, Rule::Slope, Rule::Trend];
+    pub const ALL: [Rule; Rule::COUNT] =
+        [Rule::Growth, Rule::Tail, Rule::ErrorSpike, Rule::Slope, Rule::Trend, Rule::Drowning];
 
     /// The label value.
     pub fn as_str(self) -> &'static str {
@@ -29,6 +36,7 @@ impl Rule {
             Rule::ErrorSpike => "error_spike",
             Rule::Slope => "slope",
             Rule::Trend => "trend",
+            Rule::Drowning => "drowning",
         }
     }
 
@@ -40,6 +48,7 @@ impl Rule {
             Rule::ErrorSpike => 2,
             Rule::Slope => 3,
             Rule::Trend => 4,
+            Rule::Drowning => 5,
         }
     }
 }

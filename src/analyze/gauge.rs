@@ -28,6 +28,10 @@
 //!   chance pattern of allocator steps that looks steady in one window rarely does in the next, while a
 //!   leak keeps the rule firing.
 //! * Findings of a `noisy` cycle are not significant: they are returned unconfirmed and raise nothing.
+//! * A confirmed `drowning` finding (a cycle whose requests mostly failed while memory rose far above its
+//!   settled level, [`crate::analyze::drowning`]) raises the gauge at once: the target may not answer
+//!   again. The `error` cycles that follow leave it raised; once cycles are judged again it holds while
+//!   memory stays far above the level the drowning rose from ([`Across::drowned`]).
 //! * `once` judges a single cycle with the pytest suite's semantics ([`Gauge::single_cycle`]): every finding of a
 //!   leak cycle is confirmed at once, with no streak and no significance gate.
 //! * A raised rule holds while memory keeps rising ([`Across::rising`], from
@@ -75,6 +79,9 @@ pub struct Across {
     /// The long trend window still sees the leak at half its floor ([`crate::analyze::Trend::still_leaking`]):
     /// a raised `trend` rule holds even while memory saws back down.
     pub still_leaking: bool,
+    /// Memory still sits far above the level a drowning rose from ([`crate::analyze::drowning::still_above`]):
+    /// a raised `drowning` rule holds through cycles that are judged again.
+    pub drowned: bool,
 }
 
 /// The leak gauge of one scenario.
@@ -82,12 +89,12 @@ pub struct Across {
 pub struct Gauge {
     /// Per rule (indexed by [`Rule::index`]), consecutive leak cycles in which it fired: what confirms
     /// growth, tail, slope and an in-cycle unconfirmed error spike.
-    streaks: [u32; 5],
+    streaks: [u32; Rule::COUNT],
     /// Raised state per rule, indexed by [`Rule::index`]: `leaksoak_leak_detected{rule}`.
-    raised: [bool; 5],
+    raised: [bool; Rule::COUNT],
     /// Per rule, the fitted slope (bytes/request) of the last cycle that extended its streak: the next
     /// cycle's must agree within [`RATE_AGREEMENT`].
-    rates: [f64; 5],
+    rates: [f64; Rule::COUNT],
     /// What the last observed cycle did to a streak beyond the findings (a rate that changed), for the report.
     note: Option<String>,
     /// `once`: a single cycle, judged as the pytest suite judges it; nothing waits for confirmation.
@@ -127,9 +134,9 @@ impl Gauge {
         }
         let held = across.came_back;
         let leak = a.verdict == Verdict::Leak;
-        let mut fired = [false; 5];
-        let single = self.single;
+        let mut fired = [false; Rule::COUNT];
         let held = |rule| held && matches!(rule, Rule::Growth | Rule::Tail | Rule::Slope);
+        let single = self.single;
         let counts = |rule| !held(rule) && (single || counts(rule, a));
         for f in a.findings.iter().filter(|f| leak && counts(f.rule)) {
             fired[f.rule.index()] = true;
@@ -142,27 +149,39 @@ impl Gauge {
         let mut findings: Vec<Finding> =
             a.findings.iter().map(|f| self.confirm(f, leak && counts(f.rule), settings)).collect();
         findings.extend(trend.map(|f| self.confirm(f, true, settings)));
-        let mut now = [false; 5];
+        let mut now = [false; Rule::COUNT];
         for f in findings.iter().filter(|f| f.confirmed) {
             now[f.rule.index()] = true;
         }
+        self.raise(now, across, settings);
+        findings
+    }
+
+    /// Raises the rules confirmed now and keeps raised those a hold (or the latch) keeps, with a note for
+    /// the report when a hold kept one.
+    fn raise(&mut self, now: [bool; Rule::COUNT], across: Across, settings: &Analysis) {
         let mut holding = Vec::new();
-        for (rule, (raised, now)) in Rule::ALL.into_iter().zip(self.raised.iter_mut().zip(now)) {
-            let hold =
-                !single && ((across.rising && !across.came_back) || (rule == Rule::Trend && across.still_leaking));
-            if !now && hold && *raised && !settings.latch {
+        for rule in Rule::ALL {
+            let (i, raised) = (rule.index(), self.raised[rule.index()]);
+            let hold = !self.single && holds(rule, across);
+            if !now[i] && hold && raised && !settings.latch {
                 holding.push(rule.as_str());
             }
-            *raised = now || ((settings.latch || hold) && *raised);
+            self.raised[i] = now[i] || ((settings.latch || hold) && raised);
         }
-        if !holding.is_empty() {
-            let note = format!(
-                "The leak gauge stays raised ({}): memory is still rising across cycles, although this cycle did                  not confirm it again.",
-                holding.join(", ")
-            );
-            self.note = Some(self.note.take().map_or(note.clone(), |n| format!("{n} {note}")));
+        if holding.is_empty() {
+            return;
         }
-        findings
+        let why = if holding == [Rule::Drowning.as_str()] && (!across.rising || across.came_back) {
+            "memory still sits far above the level the target drowned from"
+        } else {
+            "memory is still rising across cycles"
+        };
+        let note = format!(
+            "The leak gauge stays raised ({}): {why}, although this cycle did not confirm it again.",
+            holding.join(", ")
+        );
+        self.note = Some(self.note.take().map_or(note.clone(), |n| format!("{n} {note}")));
     }
 
     /// Extends or ends the streak of `rule`; a streak of a per-cycle rule whose rate changed by more than
@@ -227,6 +246,13 @@ impl Gauge {
     }
 }
 
+/// Whether what the trend history says keeps a raised `rule` raised although this cycle did not confirm it.
+fn holds(rule: Rule, across: Across) -> bool {
+    (across.rising && !across.came_back)
+        || (rule == Rule::Trend && across.still_leaking)
+        || (rule == Rule::Drowning && across.drowned)
+}
+
 /// Whether two fitted slopes (bytes/request) are within [`RATE_AGREEMENT`] of each other, both rising.
 fn agrees(previous: f64, now: f64) -> bool {
     previous > 0.0 && now > 0.0 && now <= previous * RATE_AGREEMENT && previous <= now * RATE_AGREEMENT
@@ -238,6 +264,6 @@ fn counts(rule: Rule, a: &CycleAnalysis) -> bool {
     match rule {
         Rule::Growth | Rule::Tail => a.slope_p_value < PYTEST_CONFIRM_ALPHA,
         Rule::Slope => a.slope_p_value < SLOPE_CONFIRM_ALPHA,
-        Rule::ErrorSpike | Rule::Trend => true,
+        Rule::ErrorSpike | Rule::Trend | Rule::Drowning => true,
     }
 }

@@ -41,6 +41,7 @@
 //!   [`Trend::assess`] and [`shape`].
 
 mod cycle;
+pub mod drowning;
 mod failures;
 mod finding;
 mod floors;

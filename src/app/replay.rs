@@ -46,7 +46,7 @@ pub const MAX_EPISODES: usize = 100;
 pub struct Episode {
     pub first: usize,
     pub last: usize,
-    pub rules: [bool; 5],
+    pub rules: [bool; Rule::COUNT],
 }
 
 impl Replay {
@@ -91,7 +91,7 @@ impl Replayed {
     }
 
     /// The leak gauge after the last cycle, indexed by [`Rule::index`].
-    pub fn raised(&self) -> [bool; 5] {
+    pub fn raised(&self) -> [bool; Rule::COUNT] {
         self.judge.raised()
     }
 
@@ -101,7 +101,7 @@ impl Replayed {
     }
 
     /// Extends the current episode or starts one when the gauge is raised after the latest cycle.
-    fn note_gauge(&mut self, raised: [bool; 5]) {
+    fn note_gauge(&mut self, raised: [bool; Rule::COUNT]) {
         if !raised.iter().any(|r| *r) {
             return;
         }

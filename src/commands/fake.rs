@@ -14,10 +14,12 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
         f.listen = listen.to_string();
     }
     if let Some(latency) = &args.latency {
-        let d = humantime::parse_duration(latency)
-            .map_err(|e| SettingsError::one("fake_llm.latency", format!("invalid duration {latency:?} ({e})")))?;
-        f.latency = settings::HumaneDuration(d);
+        f.latency = duration("fake_llm.latency", latency)?;
     }
+    if let Some(delay) = &args.drowning_delay_per_mib {
+        f.drowning_delay_per_mib = duration("fake_llm.drowning_delay_per_mib", delay)?;
+    }
+    f.drowning_bytes_per_request = args.drowning_bytes_per_request.unwrap_or(f.drowning_bytes_per_request);
     f.stream_chunks = args.stream_chunks.unwrap_or(f.stream_chunks);
     f.error_rate = args.error_rate.unwrap_or(f.error_rate);
     f.leak_bytes_per_request = args.leak_bytes_per_request.unwrap_or(f.leak_bytes_per_request);
@@ -30,6 +32,13 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
     f.plateau_chunk_bytes = args.plateau_chunk_bytes.unwrap_or(f.plateau_chunk_bytes);
     f.plateau_limit_bytes = args.plateau_limit_bytes.unwrap_or(f.plateau_limit_bytes);
     Ok(())
+}
+
+/// A duration flag, its error naming the key it sets.
+fn duration(key: &str, text: &str) -> Result<settings::HumaneDuration, SettingsError> {
+    humantime::parse_duration(text)
+        .map(settings::HumaneDuration)
+        .map_err(|e| SettingsError::one(key, format!("invalid duration {text:?} ({e})")))
 }
 
 pub(super) fn fake_llm(args: &FakeLlmArgs) -> u8 {

@@ -1,7 +1,10 @@
 //! The judgement of a finished cycle: analysis, the trend history and the leak gauge of its scenario, and
 //! the report. The daemon, `once` and `analyze` (replaying recorded cycles) all judge through this.
 
-use super::record::{BatchRecord, Context, CycleEnd, Judged, measured_error_kinds, measured_samples, warmup_samples};
+use super::record::{
+    BatchRecord, Context, CycleEnd, Judged, error_kinds, measured_error_kinds, measured_samples, warmup_samples,
+};
+use crate::analyze::drowning::{self, Level};
 use crate::analyze::{
     self, Across, Assessment, Count, CycleAnalysis, Forecast, Gauge, ResourceCycle, ResourceGauge, Rule, Trend, Verdict,
 };
@@ -33,6 +36,12 @@ pub struct Judge {
     /// Requests the target had received when this scenario's last cycle ended, from every scenario when
     /// the caller counts them ([`Judge::judge_after`]), else from this one: the long trend window's x.
     sent: u64,
+    /// Final average of the last judged cycle while the drowning rule was down (since start or the last
+    /// restart): the settled level a drowning target's memory is measured from ([`drowning`]).
+    settled: Option<f64>,
+    /// While the drowning rule is raised, the level its drowning rose from: it holds while memory stays
+    /// far above it.
+    drowned_from: Option<f64>,
 }
 
 impl Judge {
@@ -45,6 +54,8 @@ impl Judge {
             settling: true,
             resources: ResourceGauge::new(),
             sent: 0,
+            settled: None,
+            drowned_from: None,
         }
     }
 
@@ -76,22 +87,9 @@ impl Judge {
         let own: u64 = batches.iter().map(|b| b.requests).sum();
         self.sent = context.sent.unwrap_or(self.sent.saturating_add(own));
         let idle = context.idle;
-        let failed = match end {
-            CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(&batches), settings),
-            _ => None,
-        };
-        let mut analysis = match (&end, failed) {
-            (CycleEnd::Completed, None) => analyze::cycle(&samples, settings),
-            (CycleEnd::Completed, Some(reason)) => CycleAnalysis::error(&samples, &reason),
-            (CycleEnd::SourceFailed(reason), _) => {
-                CycleAnalysis::error(&samples, &format!("memory source failed: {reason}"))
-            }
-            (CycleEnd::Restarted, _) => {
-                self.target_restarted();
-                CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
-            }
-        };
-        let judged_now = end == CycleEnd::Completed && analysis.verdict.is_judged();
+        let mut analysis = self.analyse(&context, settings, &batches, &end);
+        let drowned = analysis.finding(Rule::Drowning).is_some();
+        let judged_now = end == CycleEnd::Completed && analysis.verdict.is_judged() && !drowned;
         if self.settling && judged_now {
             // A cycle that was not judged (most requests failed: a target still loading) keeps the next
             // cycle's warm-up waiting.
@@ -128,8 +126,11 @@ impl Judge {
             came_back: came_back.is_some(),
             rising: judged_now && self.trend.rising(settings),
             still_leaking: judged_now && self.trend.still_leaking(settings),
+            drowned: judged_now
+                && self.drowned_from.is_some_and(|from| drowning::still_above(from, analysis.final_avg, settings)),
         };
         analysis.findings = self.gauge.observe_across(&analysis, trend.as_ref(), settings, across);
+        self.follow_drowning(&analysis, judged_now);
         analysis.notes.extend(self.gauge.note().map(str::to_owned));
         if trend.is_some() && analysis.verdict != Verdict::Leak {
             // The verdict stays this cycle's own (docs/analysis.md#the-leak-gauge), but the summary must not say "no leak".
@@ -170,6 +171,60 @@ impl Judge {
             resources,
             resources_raised: self.resources.raised(),
             forecast,
+        }
+    }
+
+    /// The cycle's own analysis: judged by the per-cycle rules when it completed and most requests were
+    /// answered; otherwise `error`, unless the target drowned in its memory while it stopped answering.
+    fn analyse(
+        &mut self,
+        context: &Context,
+        settings: &Analysis,
+        batches: &[BatchRecord],
+        end: &CycleEnd,
+    ) -> CycleAnalysis {
+        let samples = measured_samples(batches);
+        let failed = match end {
+            CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(batches), settings),
+            _ => None,
+        };
+        match (end, failed) {
+            (CycleEnd::Completed, None) => analyze::cycle(&samples, settings),
+            (CycleEnd::Completed, Some(reason)) => {
+                let all: Vec<analyze::Sample> = batches.iter().map(BatchRecord::sample).collect();
+                let level = self.level(context);
+                match drowning::assess(level, &all, &error_kinds(batches.iter()), settings) {
+                    Some(finding) => {
+                        self.drowned_from = self.drowned_from.or(level.baseline(&all));
+                        CycleAnalysis::drowned(&samples, finding, settings)
+                    }
+                    None => CycleAnalysis::error(&samples, &reason),
+                }
+            }
+            (CycleEnd::SourceFailed(reason), _) => {
+                CycleAnalysis::error(&samples, &format!("memory source failed: {reason}"))
+            }
+            (CycleEnd::Restarted, _) => {
+                self.target_restarted();
+                CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
+            }
+        }
+    }
+
+    /// Where memory stood before this cycle, for the drowning rule.
+    fn level(&self, context: &Context) -> Level {
+        Level { settled: self.settled, before: context.idle.map(|i| i.to_bytes as f64) }
+    }
+
+    /// After the gauge saw a cycle: a judged cycle sets the settled level while the drowning rule is down,
+    /// and a drowning that is over forgets the level it rose from.
+    fn follow_drowning(&mut self, analysis: &CycleAnalysis, judged_now: bool) {
+        if self.gauge.is_raised(Rule::Drowning) {
+            return;
+        }
+        self.drowned_from = None;
+        if judged_now {
+            self.settled = Some(analysis.final_avg);
         }
     }
 
@@ -216,6 +271,8 @@ impl Judge {
     /// history and wait for the target to settle again.
     pub fn target_restarted(&mut self) {
         self.trend.reset();
+        self.settled = None;
+        self.drowned_from = None;
         self.resources.target_restarted();
         self.settling = true;
     }
@@ -236,7 +293,7 @@ impl Judge {
     }
 
     /// The leak gauge per rule, indexed by [`Rule::index`].
-    pub fn raised(&self) -> [bool; 5] {
+    pub fn raised(&self) -> [bool; Rule::COUNT] {
         Rule::ALL.map(|r| self.gauge.is_raised(r))
     }
 }

@@ -1,7 +1,7 @@
 //! What a cycle leaves behind: one record per batch and the judged cycle, in the shape `once --json`
 //! writes and `analyze` reads (docs/recording.md).
 
-use crate::analyze::{CycleAnalysis, Finding, Forecast, Phase, ResourceCycle, Sample};
+use crate::analyze::{CycleAnalysis, Finding, Forecast, Phase, ResourceCycle, Rule, Sample};
 use crate::load::ErrorCounts;
 use crate::memory::Breakdown;
 use serde::{Deserialize, Serialize};
@@ -67,8 +67,13 @@ pub fn warmup_samples(batches: &[BatchRecord]) -> Vec<Sample> {
 
 /// Failures by kind over the measured batches of a cycle (what the error-ratio rule names).
 pub fn measured_error_kinds(batches: &[BatchRecord]) -> BTreeMap<String, u64> {
+    error_kinds(batches.iter().filter(|b| b.phase == Phase::Measure))
+}
+
+/// Failures by kind over `batches`.
+pub fn error_kinds<'a>(batches: impl Iterator<Item = &'a BatchRecord>) -> BTreeMap<String, u64> {
     let mut kinds = BTreeMap::new();
-    for (kind, n) in batches.iter().filter(|b| b.phase == Phase::Measure).flat_map(|b| &b.errors_by_kind) {
+    for (kind, n) in batches.flat_map(|b| &b.errors_by_kind) {
         let total: &mut u64 = kinds.entry(kind.clone()).or_default();
         *total = total.saturating_add(*n);
     }
@@ -143,10 +148,10 @@ pub struct Judged {
     pub trend: Option<Finding>,
     /// The scenario's leak gauge after this cycle, per rule (indexed by `Rule::index`):
     /// `leaksoak_leak_detected{rule}`.
-    pub raised: [bool; 5],
+    pub raised: [bool; Rule::COUNT],
     /// Per rule, consecutive cycles it fired up to this one (its confirmation streak), indexed by
     /// `Rule::index`: `leaksoak_leak_streak{rule}`.
-    pub streaks: [u32; 5],
+    pub streaks: [u32; Rule::COUNT],
     /// When the scenario's gauge last rose from all rules down (Unix seconds), 0 while it is down.
     pub raised_since: f64,
     /// Wall time of the cycle.

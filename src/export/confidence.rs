@@ -87,6 +87,7 @@ impl Confidence {
             ("trend_alpha", a.trend_alpha),
             ("confirm_cycles", f64::from(a.confirm_cycles)),
             ("max_error_ratio", a.max_error_ratio),
+            ("drowning_growth_percent", a.drowning_growth_percent),
             ("resource_min_per_request", a.resource_min_per_request),
             ("resource_min_growth", a.resource_min_growth),
         ] {

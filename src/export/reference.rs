@@ -133,6 +133,6 @@ mod tests {
         for name in ["leaksoak_leak_detected", "leaksoak_request_errors_total", "process_resident_memory_bytes"] {
             assert!(page.contains(&format!("| `{name}` |")), "{name} missing:\n{page}");
         }
-        assert!(page.contains("`rule` (`error_spike`, `growth`, `slope`, `tail`, `trend`)"), "{page}");
+        assert!(page.contains("`rule` (`drowning`, `error_spike`, `growth`, `slope`, `tail`, `trend`)"), "{page}");
     }
 }

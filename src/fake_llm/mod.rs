@@ -10,6 +10,7 @@ mod faults;
 mod handles;
 mod json_out;
 mod metrics;
+mod drowning;
 mod plateau;
 mod routes;
 mod wire;
@@ -47,6 +48,8 @@ struct State {
     leaks: faults::LeakStore,
     /// Deliberately bounded memory (the plateau knobs).
     plateau: plateau::PlateauStore,
+    /// The drowning mode's count of what it kept (the memory itself is in `leaks`).
+    drowning: drowning::Drowning,
     /// Deliberately kept file descriptors, sockets and threads.
     handles: handles::HandleStore,
     /// Request counters for `/metrics`.
@@ -72,6 +75,7 @@ impl State {
             pieces,
             leaks: faults::LeakStore::default(),
             plateau: plateau::PlateauStore::default(),
+            drowning: drowning::Drowning::default(),
             handles: handles::HandleStore::default(),
             metrics: metrics::Metrics::new(),
             serial: AtomicU64::new(1),

@@ -69,6 +69,10 @@ async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -
             return error(StatusCode::BAD_REQUEST, &msg, "invalid_request_error", None);
         }
     };
+    if let Some(delay) = state.drowning.request(&state.settings, &state.leaks) {
+        // Kept before the wait: a request whose client gives up is kept all the same.
+        tokio::time::sleep(delay).await;
+    }
     let injected = faults::decide(&parsed.model, state.settings.error_rate);
     state.leaks.keep(faults::leak_for(&state.settings, injected.is_some()));
     if injected.is_none() {

@@ -54,6 +54,13 @@ pub const LATCH: bool = false;
 /// still be soaked (its error path is judged by the error-spike rule); lower it to catch a flaky target
 /// sooner; 1 judges every cycle, however many of its requests failed.
 pub const MAX_ERROR_RATIO: f64 = 0.5;
+/// The drowning rule (docs/analysis.md#a-target-drowning-in-its-memory): a cycle whose requests mostly
+/// failed raises the gauge when the target's memory rose above its settled level by more than this
+/// (and by at least [`crate::analyze::drowning::MIN_RISE_BYTES`]) while it stopped answering. A LiteLLM
+/// proxy drowning in a retry-path leak went from ~320 to 580–890 MiB (+80–180 %); a healthy one under an
+/// overload it cannot answer stays within a few percent of its level. Lower: a target drowning in less is
+/// raised sooner; higher: only the gross cases are, and the rest stay `error`.
+pub const DROWNING_GROWTH_PERCENT: f64 = 50.0;
 
 /// Resource slope floor, in units per request: one file descriptor, socket or thread kept per 100
 /// requests. A leak of one per 10 requests is 10× above it; a connection or thread pool that fills up
@@ -103,6 +110,7 @@ pub struct RawAnalysis {
     pub confirm_cycles: u64,
     pub latch: bool,
     pub max_error_ratio: f64,
+    pub drowning_growth_percent: f64,
     pub resource_min_per_request: f64,
     pub resource_min_growth: f64,
     pub forecast_requests_per_second: f64,
@@ -129,6 +137,7 @@ impl Default for RawAnalysis {
             confirm_cycles: CONFIRM_CYCLES,
             latch: LATCH,
             max_error_ratio: MAX_ERROR_RATIO,
+            drowning_growth_percent: DROWNING_GROWTH_PERCENT,
             resource_min_per_request: RESOURCE_MIN_PER_REQUEST,
             resource_min_growth: RESOURCE_MIN_GROWTH,
             forecast_requests_per_second: FORECAST_REQUESTS_PER_SECOND,
@@ -158,6 +167,7 @@ pub struct Analysis {
     pub confirm_cycles: u32,
     pub latch: bool,
     pub max_error_ratio: f64,
+    pub drowning_growth_percent: f64,
     pub resource_min_per_request: f64,
     pub resource_min_growth: f64,
     pub forecast_requests_per_second: f64,
@@ -201,6 +211,7 @@ pub fn validate(raw: &RawAnalysis, p: &mut Problems) -> Analysis {
         confirm_cycles: p.between(&k("confirm_cycles"), raw.confirm_cycles, 1, MAX_CONFIRM_CYCLES) as u32,
         latch: raw.latch,
         max_error_ratio: error_ratio(p, &k("max_error_ratio"), raw.max_error_ratio),
+        drowning_growth_percent: p.above(&k("drowning_growth_percent"), raw.drowning_growth_percent, 0.0),
         resource_min_per_request: p.non_negative(&k("resource_min_per_request"), raw.resource_min_per_request),
         resource_min_growth: p.non_negative(&k("resource_min_growth"), raw.resource_min_growth),
         forecast_requests_per_second: p

@@ -13,6 +13,12 @@ pub const ENABLED: bool = true;
 pub const LISTEN: &str = "127.0.0.1:0";
 /// No added latency: the fake endpoint should never be the bottleneck.
 pub const LATENCY: HumaneDuration = HumaneDuration::from_millis(0);
+/// The drowning mode is off: set `drowning_bytes_per_request` to keep that much per completion request
+/// (answered or not) and slow every answer as memory grows (docs/fake-endpoint.md#drowning).
+pub const DROWNING_BYTES_PER_REQUEST: u64 = 0;
+/// In the drowning mode, each answer waits this long per MiB kept so far: at 10 ms, 100 MiB kept make a
+/// 1 s answer.
+pub const DROWNING_DELAY_PER_MIB: HumaneDuration = HumaneDuration::from_millis(10);
 /// Chunks per streamed completion, before the final `finish_reason: "stop"` chunk.
 pub const STREAM_CHUNKS: u64 = 10;
 /// Fraction of requests answered with HTTP 500 or 429.
@@ -49,6 +55,8 @@ pub struct RawFakeLlm {
     pub enabled: bool,
     pub listen: String,
     pub latency: HumaneDuration,
+    pub drowning_bytes_per_request: u64,
+    pub drowning_delay_per_mib: HumaneDuration,
     pub stream_chunks: u64,
     pub error_rate: f64,
     pub leak_bytes_per_request: u64,
@@ -68,6 +76,8 @@ impl Default for RawFakeLlm {
             enabled: ENABLED,
             listen: LISTEN.into(),
             latency: LATENCY,
+            drowning_bytes_per_request: DROWNING_BYTES_PER_REQUEST,
+            drowning_delay_per_mib: DROWNING_DELAY_PER_MIB,
             stream_chunks: STREAM_CHUNKS,
             error_rate: ERROR_RATE,
             leak_bytes_per_request: LEAK_BYTES_PER_REQUEST,
@@ -92,6 +102,10 @@ pub struct FakeLlm {
     pub listen: SocketAddr,
     /// Delay before each response starts.
     pub latency: Duration,
+    /// The drowning mode: bytes kept per completion request before it is answered (0: off).
+    pub drowning_bytes_per_request: usize,
+    /// The drowning mode: each answer waits this long per MiB it has kept so far.
+    pub drowning_delay_per_mib: Duration,
     /// Content chunks per streamed response.
     pub stream_chunks: usize,
     /// Probability in `0..=1` that a request fails with 500 or 429.
@@ -146,6 +160,7 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
     for (key, v) in [
         ("fake_llm.leak_bytes_per_request", raw.leak_bytes_per_request),
         ("fake_llm.leak_bytes_per_error", raw.leak_bytes_per_error),
+        ("fake_llm.drowning_bytes_per_request", raw.drowning_bytes_per_request),
     ] {
         if v > MAX_LEAK_BYTES {
             p.push(key, format!("must be at most {MAX_LEAK_BYTES} (64 MiB), got {v}"));
@@ -155,6 +170,12 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
         enabled: raw.enabled,
         listen: socket_addr(p, "fake_llm.listen", &raw.listen),
         latency: p.duration_at_most("fake_llm.latency", raw.latency.0, MAX_DURATION),
+        drowning_bytes_per_request: raw.drowning_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
+        drowning_delay_per_mib: p.duration_at_most(
+            "fake_llm.drowning_delay_per_mib",
+            raw.drowning_delay_per_mib.0,
+            MAX_DURATION,
+        ),
         stream_chunks: p.between("fake_llm.stream_chunks", raw.stream_chunks, 1, MAX_STREAM_CHUNKS) as usize,
         error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
         leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,

@@ -32,6 +32,7 @@ const COMMENTS: &[(&str, &str)] = &[
     ("analysis.confirm_cycles", "growth/tail/slope must fire in N consecutive cycles to raise the gauge"),
     ("analysis.latch", "true: the leak gauge stays 1 until restart once raised"),
     ("analysis.max_error_ratio", "above this failed share of requests a cycle is not judged (error)"),
+    ("analysis.drowning_growth_percent", "drowning rule: memory this far above its settled level while failing"),
     ("analysis.resource_min_per_request", "fds, sockets, threads: slope floor in units per request (0.01: 1 per 100)"),
     ("analysis.resource_min_growth", "fds, sockets, threads: fitted growth over a cycle or the trend window"),
     (
@@ -67,6 +68,8 @@ const COMMENTS: &[(&str, &str)] = &[
     ("fake_llm.error_rate", "fraction answered with HTTP 500 or 429"),
     ("fake_llm.leak_bytes_per_request", "deliberate leak, to prove detection end to end"),
     ("fake_llm.leak_bytes_per_error", "deliberate leak on the error path"),
+    ("fake_llm.drowning_bytes_per_request", "drowning mode: kept per request, answered or not (0: off)"),
+    ("fake_llm.drowning_delay_per_mib", "drowning mode: each answer waits this long per MiB kept"),
     ("fake_llm.leak_fds_every", "keep an open file per N successful requests (0: off)"),
     ("fake_llm.leak_sockets_every", "keep an open connection (a socket) per N successful requests (0: off)"),
     ("fake_llm.leak_threads_every", "keep a parked thread per N successful requests (0: off)"),

@@ -3,6 +3,7 @@
 
 mod auth;
 mod cli;
+mod drowning;
 mod engine;
 mod export;
 mod faults;

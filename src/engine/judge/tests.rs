@@ -43,7 +43,7 @@ fn a_cycle_of_failed_requests_is_error_and_leaves_the_gauge_as_it_was() {
     let reason = "1000 of 1000 requests failed (connect: 1000): the target is not answering; is the URL right?";
     assert!(failed.analysis.summary.contains(reason), "{}", failed.analysis.summary);
     assert!(failed.report.contains(reason), "{}", failed.report);
-    assert_eq!(failed.raised, [false; 5]);
+    assert_eq!(failed.raised, [false; Rule::COUNT]);
     let second = judge.judge(100, &s, leaking(1), CycleEnd::Completed);
     assert!(second.raised[Rule::Slope.index()], "the failed cycle did not break the streak: {}", second.report);
     let again = judge.judge(100, &s, dead_target(), CycleEnd::Completed);
@@ -79,6 +79,70 @@ fn the_warm_up_waits_until_a_cycle_is_judged_and_again_after_any_restart() {
     judge.judge(100, &s, leaking(1), CycleEnd::Completed);
     judge.judge(100, &s, cycle(|_| 50 * MIB, 0), CycleEnd::Restarted);
     assert!(judge.settling(), "this scenario saw it");
+}
+
+/// Ten measured batches of 100 requests that all timed out, memory from `memory(i)`.
+fn timing_out(memory: impl Fn(u64) -> u64) -> Vec<BatchRecord> {
+    let mut batches = cycle(memory, 100);
+    for b in &mut batches {
+        b.errors_by_kind = [("timeout".to_owned(), 100)].into_iter().collect();
+    }
+    batches
+}
+
+/// A healthy cycle at 320 MiB: the settled level.
+fn healthy_at(level: u64) -> Vec<BatchRecord> {
+    cycle(move |i| level + (i % 2) * 4096, 0)
+}
+
+#[test]
+fn a_target_drowning_in_its_memory_raises_the_gauge_at_once_and_holds_it_while_memory_stays_up() {
+    let s = Analysis::default();
+    let mut judge = Judge::new("s");
+    assert_eq!(judge.judge(100, &s, healthy_at(320 * MIB), CycleEnd::Completed).analysis.verdict, Verdict::Stable);
+    let drowning = judge.judge(100, &s, timing_out(|i| 580 * MIB + 30 * MIB * i), CycleEnd::Completed);
+    assert_eq!(drowning.analysis.verdict, Verdict::Leak, "{}", drowning.report);
+    assert!(drowning.raised[Rule::Drowning.index()], "{}", drowning.report);
+    assert!(
+        drowning.report.contains(
+            "Memory 320 → 775 MiB while 1000 of 1000 requests failed (timeout: 1000): the target is drowning in its memory"
+        ),
+        "{}",
+        drowning.report
+    );
+    assert!(drowning.analysis.growth_bytes > 100.0 * MIB as f64, "its growth is reported: {}", drowning.report);
+    let flat_high = judge.judge(100, &s, timing_out(|i| 890 * MIB + (i % 2) * 4096), CycleEnd::Completed);
+    assert_eq!(flat_high.analysis.verdict, Verdict::Error);
+    assert!(flat_high.raised[Rule::Drowning.index()], "an error cycle leaves the gauge raised");
+    let answering_high = judge.judge(100, &s, healthy_at(880 * MIB), CycleEnd::Completed);
+    assert!(answering_high.raised[Rule::Drowning.index()], "memory still far above 320 MiB: {}", answering_high.report);
+    assert!(answering_high.report.contains("the level the target drowned from"), "{}", answering_high.report);
+    let recovered = judge.judge(100, &s, healthy_at(330 * MIB), CycleEnd::Completed);
+    assert!(!recovered.raised[Rule::Drowning.index()], "memory came back: {}", recovered.report);
+}
+
+#[test]
+fn a_failing_target_with_flat_memory_stays_error_with_nothing_raised() {
+    let s = Analysis::default();
+    let mut judge = Judge::new("s");
+    judge.judge(100, &s, healthy_at(320 * MIB), CycleEnd::Completed);
+    for _ in 0..3 {
+        let failed = judge.judge(100, &s, timing_out(|i| 321 * MIB + (i % 2) * 4096), CycleEnd::Completed);
+        assert_eq!(failed.analysis.verdict, Verdict::Error, "{}", failed.report);
+        assert_eq!(failed.raised, [false; Rule::COUNT]);
+        assert!(failed.report.contains("does not answer in time"), "{}", failed.report);
+    }
+}
+
+#[test]
+fn a_target_that_drowns_in_its_first_cycle_is_measured_from_its_first_sample() {
+    let mut first = timing_out(|i| 100 * MIB + 40 * MIB * i);
+    // It answered a few requests before it drowned.
+    first[0].errors = 80;
+    let mut judge = Judge::new("s");
+    let judged = judge.judge(100, &Analysis::default(), first, CycleEnd::Completed);
+    assert!(judged.raised[Rule::Drowning.index()], "{}", judged.report);
+    assert!(judged.report.contains("Memory 100 → "), "{}", judged.report);
 }
 
 mod series;

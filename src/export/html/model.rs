@@ -1,7 +1,7 @@
 //! What the report draws, gathered from judged cycles as they come, in bounded memory: per scenario the
 //! latest cycle in full and one point per cycle for the across-cycles charts.
 
-use crate::analyze::{CycleAnalysis, Verdict};
+use crate::analyze::{CycleAnalysis, Rule, Verdict};
 use crate::engine::{BatchRecord, CycleEnd, Judged};
 use crate::settings::{Analysis, MAX_TREND_CYCLES};
 use std::collections::VecDeque;
@@ -37,9 +37,9 @@ pub struct CycleView {
     /// How it ended: a restart or a failed read is said in words.
     pub end: CycleEnd,
     /// The gauge after it, per rule: the confirmation state.
-    pub raised: [bool; 5],
+    pub raised: [bool; Rule::COUNT],
     /// Per rule, consecutive cycles it fired: the confirmation state.
-    pub streaks: [u32; 5],
+    pub streaks: [u32; Rule::COUNT],
 }
 
 /// One point of the across-cycles charts: one cycle, or several merged.

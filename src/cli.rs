@@ -141,3 +141,58 @@ pub struct FakeLlmArgs {
     #[arg(long)]
     pub plateau_limit_bytes: Option<u64>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Where the generated part of docs/commands.md begins: everything after it is [`flags_markdown`].
+    const GENERATED: &str = "## Every flag\n";
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// The flags of every command, from the definitions above: what `COMMAND --help` lists.
+    fn flags_markdown() -> String {
+        let mut out = format!(
+            "{GENERATED}\n<!-- Generated from src/cli.rs and checked by its tests: edit the doc comments there, then \
+             LEAKSOAK_BLESS=1 cargo test --lib commands_md_matches_the_cli -->\n\nWhat `leaksoak COMMAND --help` \
+             lists, command by command.\n"
+        );
+        for command in Cli::command().get_subcommands() {
+            out.push_str(&format!("\n### `leaksoak {}`\n\n", command.get_name()));
+            out.push_str(&format!("{}\n\n| argument | meaning |\n|---|---|\n", one_line(command.get_about())));
+            for arg in command.get_arguments() {
+                let values = arg.get_value_names().unwrap_or_default().iter().map(|v| format!("<{v}>"));
+                let values: Vec<String> = values.collect();
+                let mut name = match arg.get_long() {
+                    Some(long) => [format!("--{long}")].into_iter().chain(values).collect::<Vec<_>>().join(" "),
+                    None => values.join(" "),
+                };
+                if arg.get_num_args().is_some_and(|n| n.max_values() > 1) {
+                    name.push_str("...");
+                }
+                let help = one_line(arg.get_long_help().or(arg.get_help()));
+                out.push_str(&format!("| `{name}` | {help} |\n"));
+            }
+        }
+        out
+    }
+
+    /// A help text on one line (a table cell).
+    fn one_line(text: Option<&clap::builder::StyledStr>) -> String {
+        text.map(|t| t.to_string().split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default()
+    }
+
+    #[test]
+    fn commands_md_matches_the_cli() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md");
+        let text = std::fs::read_to_string(path).expect("read docs/commands.md");
+        let written = text.split(GENERATED).next().unwrap_or_default();
+        let generated = format!("{}\n\n{}", written.trim_end(), flags_markdown());
+        crate::testing::assert_generated("docs/commands.md", &generated, "commands_md_matches_the_cli");
+    }
+}

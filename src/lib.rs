@@ -10,6 +10,7 @@
 //! * [`text`]: text from outside (errors of sources and targets, recorded names) made safe to print.
 //! * [`files`]: every file leaksoak reads, read bounded: regular files only (a FIFO or a device is
 //!   refused without waiting), up to a cap per kind of file.
+//! * [`limits`]: the process's own limits (open files), read from the kernel in one place.
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
@@ -34,10 +35,15 @@
 //! * [`app`]: the one place that wires the stages together: `run`, `once`, reload, replay.
 //! * [`cli`], [`commands`]: the command line, and what each command does (`main.rs` only calls these).
 //! * `fuzz_api`: entry points for the fuzz targets (hidden).
+//!
+//! "Record" names three things: `engine::record` (what a cycle leaves in memory: batch records and the
+//! judged cycle), [`recording`] (those written to and read from files) and `settings::record` (the
+//! `[record]` section: how `run --record` rotates its file).
 
 pub mod build_info;
 pub mod text;
 pub mod files;
+pub mod limits;
 pub mod settings;
 pub mod http_client;
 pub mod load;

@@ -8,22 +8,31 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// One batch of a cycle, warmup or measured.
+mod fields;
+
+/// One batch of a cycle, warmup or measured: as written and read in recordings (the field rules in
+/// `record/fields.rs`; the checks across fields, such as `errors` at most `requests`, in `recording`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "an object")]
 pub struct BatchRecord {
+    /// Warm-up or measured: only measured batches are analysed.
+    #[serde(default = "fields::measure", deserialize_with = "fields::phase")]
     pub phase: Phase,
     /// Memory after the batch (the median of the sampler's reads), bytes.
+    #[serde(deserialize_with = "fields::bytes")]
     pub memory_bytes: u64,
     /// Requests sent.
+    #[serde(deserialize_with = "fields::at_least_one")]
     pub requests: u64,
     /// Requests that failed.
+    #[serde(default, deserialize_with = "fields::whole")]
     pub errors: u64,
     /// Failures by kind (`connect`, `timeout`, …); kinds with no failure are left out.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "fields::lenient_counts")]
     pub errors_by_kind: BTreeMap<String, u64>,
     /// Resource counts read at the same sample point as memory (`open_fds`, `sockets`, `threads`, `tasks`,
     /// a scraped page's extra metrics); left out when the source has none.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "fields::counts")]
     pub resources: BTreeMap<String, u64>,
     /// Where the memory is (anonymous, file-backed, shared), when the source can tell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -84,12 +93,16 @@ pub fn error_kinds<'a>(batches: impl Iterator<Item = &'a BatchRecord>) -> BTreeM
 /// (whichever scenario ran it) and just before this cycle's first batch, with no request in between.
 /// Growth here follows the clock, not requests (docs/analysis.md#requests-or-the-clock).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "an object")]
 pub struct Idle {
     /// Memory when the pause began, bytes.
+    #[serde(deserialize_with = "fields::bytes")]
     pub from_bytes: u64,
     /// Memory when it ended, bytes.
+    #[serde(deserialize_with = "fields::bytes")]
     pub to_bytes: u64,
     /// Its length, seconds.
+    #[serde(deserialize_with = "fields::number")]
     pub seconds: f64,
 }
 

@@ -153,13 +153,9 @@ fn system_constants() -> (f64, f64) {
     (if ticks > 0 { ticks as f64 } else { 100.0 }, if page > 0 { page as f64 } else { 4096.0 })
 }
 
-/// The soft limit on open files (it can change at run time, so it is read each time: one system call).
-#[allow(unsafe_code)]
+/// The soft limit on open files; 0 when unlimited or unknown.
 fn max_fds() -> f64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes into the struct it is given, which lives for the call.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
-    if ok && limit.rlim_cur != libc::RLIM_INFINITY { limit.rlim_cur as f64 } else { 0.0 }
+    crate::limits::open_files().map_or(0.0, |n| n as f64)
 }
 
 #[cfg(test)]

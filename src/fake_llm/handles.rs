@@ -124,15 +124,8 @@ impl Kept {
 }
 
 /// [`MAX_KEPT_DESCRIPTORS`], or half the soft limit on open files when that is lower.
-#[allow(unsafe_code)]
 fn descriptor_limit() -> usize {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit writes one `rlimit` into the struct it is given, which lives for the call.
-    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
-        usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX)
-    } else {
-        1024
-    };
+    let soft = crate::limits::open_files().map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
     MAX_KEPT_DESCRIPTORS.min(soft / 2)
 }
 

@@ -2,7 +2,7 @@
 //! parts are copied as they are, and a string is escaped only when it holds a byte that needs it.
 //! serde_json escapes every key and value byte by byte, which was a fifth of the endpoint's instructions
 //! per request. The output is byte for byte what serde_json writes for the same document (tested against
-//! it in `wire_tests.rs`).
+//! it in `wire/tests.rs`).
 
 use bytes::Bytes;
 

@@ -15,7 +15,8 @@
 //!
 //! Binaries that do not (unit tests, other tools) get [`Error::HeapNotCounted`] from [`live_heap_bytes`]
 //! rather than a misleading 0.
-// Implementing `GlobalAlloc` is unsafe by nature; this is the one module of the crate allowed to.
+// Implementing `GlobalAlloc` is unsafe by nature. The crate denies `unsafe_code`; the few modules that need it
+// (this one, and the libc calls of `limits`, `export/process.rs`, `export/priority.rs`) allow it one by one.
 #![allow(unsafe_code)]
 
 use super::Error;

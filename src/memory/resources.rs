@@ -25,6 +25,7 @@ pub const TASKS: &str = "tasks";
 
 /// Where the memory of a sample is: the contract of a recording's `memory_breakdown` field.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(expecting = "an object")]
 pub struct Breakdown {
     /// Anonymous memory (heaps, stacks): where a per-request object kept alive grows.
     pub anon_bytes: u64,

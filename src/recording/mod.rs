@@ -14,6 +14,7 @@
 //! `run --record FILE` rotates FILE by size (`[record]`): the rotated set, oldest first, then FILE, is one
 //! soak ([`rotated_set`]); resume and `analyze FILE...` read it in that order.
 
+mod format;
 mod read;
 mod rotate;
 mod write;

@@ -2,13 +2,11 @@
 //! (`cycles[3].batches[7].memory_bytes: missing`), never a panic. In JSON lines a bad line is skipped and
 //! named (`line 59: …, skipped`), and the lines after it are read: one bad line never costs a soak.
 
-use crate::analyze::Phase;
+use super::format::{Object, ScenarioRecord};
 use crate::engine::{BatchRecord, CycleEnd, Idle};
-use crate::memory::{Breakdown, MAX_MEMORY_BYTES};
-use crate::settings::{MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES};
 use lines::{Line, Lines};
-use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 use std::io::{BufRead, Read};
 use std::path::Path;
 
@@ -139,8 +137,9 @@ struct Objects<'a, F> {
 }
 
 impl<F: FnMut(Entry)> Objects<'_, F> {
-    fn take(&mut self, value: &Value, place: &str) -> Result<(), ReadError> {
-        let rec = recorded(value, place, self.index)?;
+    /// Hands over the cycles of one decoded object, once it is checked.
+    fn take(&mut self, record: ScenarioRecord<'_>) -> Result<(), Problem> {
+        let rec = recorded(record, self.index)?;
         self.index += 1;
         for cycle in rec.cycles {
             (self.each)(Entry::Cycle { scenario: rec.scenario.clone(), batch_size: rec.batch_size, cycle });
@@ -151,17 +150,26 @@ impl<F: FnMut(Entry)> Objects<'_, F> {
     /// Line `n` of JSON lines: its cycles, or skipped (and said why) when it is not a recorded cycle.
     fn line(&mut self, n: usize, line: &Line) {
         let place = format!("line {n}");
-        let skipped = match line.json() {
-            None => err(place, format!("{}, skipped", too_long())),
-            Some(Err(e)) => err(place, format!("not JSON (a line cut short?), skipped: {e}")),
-            Some(Ok(v)) => match self.take(&v, &format!("{place}: ")) {
+        let problem = match line {
+            Line::TooLong => {
+                (self.each)(Entry::Skipped(err(place, format!("{}, skipped", too_long()))));
+                return;
+            }
+            Line::Text(bytes) => match decode::<Object<ScenarioRecord<'_>>>(bytes).and_then(|r| self.take(r.0)) {
                 Ok(()) => return,
-                Err(bad) => {
-                    let inner = bad.place.strip_prefix(&format!("{place}: ")).unwrap_or(&bad.place).to_owned();
-                    self.first_bad.get_or_insert_with(|| bad.clone());
-                    err(place, format!("{inner}: {}, skipped", bad.detail))
-                }
+                Err(problem) => problem,
             },
+        };
+        let skipped = match problem {
+            Problem::NotJson(e) => err(place, format!("not JSON (a line cut short?), skipped: {e}")),
+            Problem::Bad(inner, detail) if inner.is_empty() => {
+                self.first_bad.get_or_insert_with(|| err(&place, &detail));
+                err(place, format!("{detail}, skipped"))
+            }
+            Problem::Bad(inner, detail) => {
+                self.first_bad.get_or_insert_with(|| err(format!("{place}: {inner}"), &detail));
+                err(place, format!("{inner}: {detail}, skipped"))
+            }
         };
         (self.each)(Entry::Skipped(skipped));
     }
@@ -175,7 +183,8 @@ impl<F: FnMut(Entry)> Objects<'_, F> {
     }
 }
 
-/// A whole document: `head` (its first lines) and the rest of `input`, at most [`MAX_DOCUMENT_BYTES`].
+/// A whole document: `head` (its first lines) and the rest of `input`, at most [`MAX_DOCUMENT_BYTES`]; a
+/// list of objects (one per scenario) or one object. Read whole before any cycle is handed over.
 fn document<F: FnMut(Entry)>(
     mut head: Vec<u8>,
     input: &mut impl BufRead,
@@ -193,175 +202,106 @@ fn document<F: FnMut(Entry)>(
             ),
         ));
     }
-    let items = match serde_json::from_slice::<Value>(&head) {
-        Ok(Value::Array(items)) => items.into_iter().enumerate().map(|(i, v)| (format!("[{i}]"), v)).collect(),
-        Ok(v) => vec![(String::new(), v)],
-        Err(e) => return Err(err("(file)", format!("invalid JSON: {e}"))),
+    let listed = head.trim_ascii_start().first() == Some(&b'[');
+    let records = if listed {
+        decode::<Vec<Object<ScenarioRecord<'static>>>>(&head).map(|list| list.into_iter().map(|r| r.0).collect())
+    } else {
+        decode::<Object<ScenarioRecord<'static>>>(&head).map(|r| vec![r.0])
     };
     drop(head);
-    if items.is_empty() {
+    let records = records.map_err(|problem| match problem {
+        Problem::NotJson(e) => err("(file)", format!("invalid JSON: {e}")),
+        Problem::Bad(place, detail) => err(if place.is_empty() { "(file)".to_owned() } else { place }, detail),
+    })?;
+    if records.is_empty() {
         return Err(err("(file)", "no recorded scenario in the file"));
     }
-    for (place, value) in items {
-        objects.take(&value, &place)?;
+    for (i, record) in records.into_iter().enumerate() {
+        objects.take(record).map_err(|problem| match problem {
+            Problem::Bad(place, detail) if listed => err(format!("[{i}].{place}"), detail),
+            Problem::Bad(place, detail) => err(place, detail),
+            Problem::NotJson(e) => err("(file)", format!("invalid JSON: {e}")),
+        })?;
     }
     Ok(())
 }
 
-/// `prefix` + `key`, joining with a dot unless `prefix` ends a line marker or is empty.
-fn at(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() || prefix.ends_with(": ") { format!("{prefix}{key}") } else { format!("{prefix}.{key}") }
+/// What went wrong decoding one object (a line, or a whole document).
+enum Problem {
+    /// The text is not JSON (a line cut short).
+    NotJson(serde_json::Error),
+    /// JSON, but not a recording: the place within the object (empty for the object itself) and what is
+    /// wrong there.
+    Bad(String, String),
 }
 
-fn recorded(value: &Value, place: &str, index: usize) -> Result<Recorded, ReadError> {
-    let obj = value.as_object().ok_or_else(|| err(place_or_root(place), "must be an object with `cycles`"))?;
-    let scenario = match obj.get("scenario") {
-        None => format!("recorded-{index}"),
-        // Shown in reports and logs: escaped (a recorded name never matches a configured one otherwise).
-        Some(Value::String(s)) if !s.is_empty() => crate::text::printable(s).into_owned(),
-        Some(_) => return Err(err(at(place, "scenario"), "must be a non-empty string")),
-    };
-    let batch_size = match obj.get("batch_size") {
-        None => 0,
-        Some(v) => v.as_u64().ok_or_else(|| err(at(place, "batch_size"), "must be a whole number"))?,
-    };
-    let missing = "missing: a recorded soak is a list of cycles, each a list of batches";
-    let cycles = list(obj, place, "cycles", missing)?
-        .iter()
-        .enumerate()
-        .map(|(i, c)| cycle(c, &at(place, &format!("cycles[{i}]"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Recorded { scenario, batch_size, cycles })
-}
-
-/// A required list field.
-fn list<'a>(obj: &'a Map<String, Value>, place: &str, key: &str, missing: &str) -> Result<&'a Vec<Value>, ReadError> {
-    match obj.get(key) {
-        None => Err(err(at(place, key), missing)),
-        Some(Value::Array(items)) => Ok(items),
-        Some(_) => Err(err(at(place, key), "must be a list")),
-    }
-}
-
-fn place_or_root(place: &str) -> String {
-    if place.is_empty() { "(file)".into() } else { place.trim_end_matches(": ").into() }
-}
-
-fn cycle(value: &Value, place: &str) -> Result<RecordedCycle, ReadError> {
-    let obj = value.as_object().ok_or_else(|| err(place, "must be an object with `batches`"))?;
-    let listed = list(obj, place, "batches", "missing")?;
-    // The same bound a configuration has: the slope fit's cost grows with the square of the batches.
-    // Warm-up may run `warmup_batches` plus `max_settle_batches`, each at most MAX_WARMUP_BATCHES.
-    let most = 2 * MAX_WARMUP_BATCHES + MAX_MEASURE_BATCHES;
-    if listed.len() as u64 > most {
-        return Err(err(at(place, "batches"), format!("at most {most} batches in a cycle, got {}", listed.len())));
-    }
-    let batches = listed
-        .iter()
-        .enumerate()
-        .map(|(i, b)| batch(b, &at(place, &format!("batches[{i}]"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let end = match obj.get("end").and_then(Value::as_str) {
-        None | Some("completed") => CycleEnd::Completed,
-        Some("restarted") => CycleEnd::Restarted,
-        Some("source_failed") => CycleEnd::SourceFailed("recorded as failed".into()),
-        Some(other) => {
-            return Err(err(at(place, "end"), format!("must be completed, source_failed or restarted, got {other:?}")));
+/// Decodes `bytes` as `T`, naming the field a problem is in; a recording is then checked across fields.
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let decoded = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // A bad value met before a cut: the text is still no JSON (what a JSON-lines line cut short is).
+        match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Err(not_json) if !not_json.is_data() => Problem::NotJson(not_json),
+            _ if !inner.is_data() => Problem::NotJson(inner),
+            _ => described(if path == "." { "" } else { &path }, &inner),
         }
-    };
-    Ok(RecordedCycle { batches, end, idle: idle(obj, place)? })
+    })?;
+    de.end().map_err(Problem::NotJson)?;
+    Ok(decoded)
 }
 
-/// The idle pause before a cycle (`idle: {from_bytes, to_bytes, seconds}`), when recorded.
-fn idle(obj: &Map<String, Value>, place: &str) -> Result<Option<Idle>, ReadError> {
-    let Some(value) = obj.get("idle").filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let place = at(place, "idle");
-    let idle = value.as_object().ok_or_else(|| err(&place, "must be an object"))?;
-    let bytes = |key: &str| match number(idle, &place, key)? {
-        v if v > MAX_MEMORY_BYTES as f64 => Err(err(at(&place, key), format!("must be at most 1 PiB, got {v}"))),
-        v => Ok(v.round() as u64),
-    };
-    let (from_bytes, to_bytes) = (bytes("from_bytes")?, bytes("to_bytes")?);
-    Ok(Some(Idle { from_bytes, to_bytes, seconds: number(idle, &place, "seconds")? }))
-}
-
-fn batch(value: &Value, place: &str) -> Result<BatchRecord, ReadError> {
-    let obj = value.as_object().ok_or_else(|| err(place, "must be an object"))?;
-    let phase = match obj.get("phase").and_then(Value::as_str) {
-        Some("warmup") => Phase::Warmup,
-        Some("measure") | None => Phase::Measure,
-        Some(other) => return Err(err(at(place, "phase"), format!("must be warmup or measure, got {other:?}"))),
-    };
-    let memory = number(obj, place, "memory_bytes")?;
-    if memory > MAX_MEMORY_BYTES as f64 {
-        return Err(err(
-            at(place, "memory_bytes"),
-            format!("must be at most 1 PiB ({MAX_MEMORY_BYTES}), got {memory}"),
-        ));
+/// The place and the problem of a decoding error `e` at `path`, in the reader's words: `memory_bytes:
+/// missing`, `cycles: must be a sequence, got integer `5``.
+fn described(path: &str, e: &serde_json::Error) -> Problem {
+    let text = e.to_string();
+    let suffix = format!(" at line {} column {}", e.line(), e.column());
+    let message = text.strip_suffix(&suffix).unwrap_or(&text);
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        let detail = match (path, field) {
+            ("", "cycles") => "missing: a recorded soak is a list of cycles, each a list of batches",
+            _ => "missing",
+        };
+        return Problem::Bad(at(path, field), detail.into());
     }
-    let requests = whole(obj, place, "requests")?;
-    if requests == 0 {
-        return Err(err(at(place, "requests"), "must be at least 1, got 0"));
-    }
-    let errors = if obj.contains_key("errors") { whole(obj, place, "errors")? } else { 0 };
-    if errors > requests {
-        return Err(err(at(place, "errors"), format!("must be at most requests ({requests}), got {errors}")));
-    }
-    let errors_by_kind = obj
-        .get("errors_by_kind")
-        .and_then(Value::as_object)
-        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
-        .unwrap_or_else(BTreeMap::new);
-    let record = BatchRecord::new(phase, memory.round() as u64, requests, &Default::default());
-    Ok(BatchRecord { errors, errors_by_kind, ..record }.with_extras(resources(obj, place)?, breakdown(obj, place)?))
+    let mismatch = ["invalid type: ", "invalid value: "].iter().find_map(|p| message.strip_prefix(p));
+    let detail = match mismatch.and_then(|m| m.split_once(", expected ")) {
+        Some((got, expected)) => format!("must be {}, got {got}", in_our_words(expected)),
+        None => message.to_owned(),
+    };
+    Problem::Bad(path.to_owned(), detail)
 }
 
-/// A batch's `resources` (optional): counts by name, each a whole number.
-fn resources(obj: &Map<String, Value>, place: &str) -> Result<BTreeMap<String, u64>, ReadError> {
-    let Some(value) = obj.get("resources").filter(|v| !v.is_null()) else {
-        return Ok(BTreeMap::new());
-    };
-    let place = at(place, "resources");
-    let map = value.as_object().ok_or_else(|| err(&place, "must be an object of counts"))?;
-    map.keys().map(|name| Ok((name.clone(), whole(map, &place, name)?))).collect()
-}
-
-/// A batch's `memory_breakdown` (optional): `anon_bytes`, `file_bytes`, `shmem_bytes`.
-fn breakdown(obj: &Map<String, Value>, place: &str) -> Result<Option<Breakdown>, ReadError> {
-    let Some(value) = obj.get("memory_breakdown").filter(|v| !v.is_null()) else {
-        return Ok(None);
-    };
-    let place = at(place, "memory_breakdown");
-    let map = value.as_object().ok_or_else(|| err(&place, "must be an object"))?;
-    let bytes = |key: &str| match whole(map, &place, key)? {
-        v if v > MAX_MEMORY_BYTES => Err(err(at(&place, key), format!("must be at most 1 PiB, got {v}"))),
-        v => Ok(v),
-    };
-    Ok(Some(Breakdown {
-        anon_bytes: bytes("anon_bytes")?,
-        file_bytes: bytes("file_bytes")?,
-        shmem_bytes: bytes("shmem_bytes")?,
-    }))
-}
-
-fn number(obj: &Map<String, Value>, place: &str, key: &str) -> Result<f64, ReadError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Err(err(at(place, key), "missing")),
-        Some(Value::Number(n)) => match n.as_f64() {
-            Some(v) if v.is_finite() && v >= 0.0 => Ok(v),
-            _ => Err(err(at(place, key), format!("must be 0 or more, got {n}"))),
-        },
-        Some(other) => Err(err(at(place, key), format!("must be a number, got {other}"))),
+/// What serde expected, as docs/recording.md says it.
+fn in_our_words(expected: &str) -> &str {
+    match expected {
+        "a sequence" => "a list",
+        "a map" => "an object",
+        "u64" => "a whole number 0 or more",
+        other => other,
     }
 }
 
-fn whole(obj: &Map<String, Value>, place: &str, key: &str) -> Result<u64, ReadError> {
-    match obj.get(key) {
-        None | Some(Value::Null) => Err(err(at(place, key), "missing")),
-        Some(v) => v.as_u64().ok_or_else(|| err(at(place, key), format!("must be a whole number 0 or more, got {v}"))),
-    }
+/// `path` + `.key` (`key` alone at the root).
+fn at(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+/// One decoded object as the reader hands it over: named, escaped, and checked across fields.
+fn recorded(record: ScenarioRecord<'_>, index: usize) -> Result<Recorded, Problem> {
+    record.check().map_err(|(place, detail)| Problem::Bad(place, detail))?;
+    let scenario = match record.scenario {
+        // Shown in reports and logs: escaped (a recorded name never matches a configured one otherwise).
+        Some(name) => crate::text::printable(&name).into_owned(),
+        None => format!("recorded-{index}"),
+    };
+    let cycles = record
+        .cycles
+        .into_iter()
+        .map(|c| RecordedCycle { batches: c.batches.into_owned(), end: c.end, idle: c.idle })
+        .collect();
+    Ok(Recorded { scenario, batch_size: record.batch_size, cycles })
 }
 
 #[cfg(test)]

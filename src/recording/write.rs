@@ -1,44 +1,29 @@
 //! Writing recorded soaks: the `once --json` document and the `run --record` JSON lines.
 
-use crate::engine::{BatchRecord, Figures, Idle, Judged, Observer};
+use super::format::{CycleRecord, ScenarioRecord};
+use crate::engine::{Figures, Judged, Observer};
 use crate::export::Metrics;
 use crate::settings::Record;
-use serde::Serialize;
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// One scenario's recorded cycles.
-#[derive(Debug, Serialize)]
-struct Recording<'a> {
-    scenario: &'a str,
-    batch_size: u64,
-    cycles: Vec<Cycle<'a>>,
-}
-
-/// One cycle: its batches and what was concluded.
-#[derive(Debug, Serialize)]
-struct Cycle<'a> {
-    batches: &'a [BatchRecord],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idle: Option<Idle>,
-    #[serde(flatten)]
-    figures: Figures,
-}
-
-fn recording(j: &Judged) -> Recording<'_> {
-    Recording {
-        scenario: &j.scenario,
-        batch_size: j.batch_size,
-        cycles: vec![Cycle { batches: &j.batches, idle: j.idle, figures: Figures::new(j) }],
-    }
+fn recording(j: &Judged) -> ScenarioRecord<'_> {
+    let cycle = CycleRecord {
+        batches: Cow::Borrowed(&j.batches),
+        idle: j.idle,
+        end: j.end.clone(),
+        figures: Some(Figures::new(j)),
+    };
+    ScenarioRecord { scenario: Some(Cow::Borrowed(&j.scenario)), batch_size: j.batch_size, cycles: vec![cycle] }
 }
 
 /// The `once --json` document: a list with one object per scenario, each holding its one cycle.
 pub fn once_json(judged: &[Judged]) -> String {
-    let doc: Vec<Recording<'_>> = judged.iter().map(recording).collect();
+    let doc: Vec<ScenarioRecord<'_>> = judged.iter().map(recording).collect();
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 

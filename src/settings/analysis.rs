@@ -7,13 +7,13 @@ use serde::{Deserialize, Serialize};
 /// Rolling-average window of the pytest suite: smooths per-batch noise.
 pub const ROLLING_WINDOW: u64 = 5;
 /// The pytest suite's growth rule: final vs initial rolling average. Coarse: it misses small leaks in large processes.
-pub const MAX_GROWTH_PERCENT: f64 = 25.0;
+pub const DEFAULT_MAX_GROWTH_PERCENT: f64 = 25.0;
 /// The pytest suite's tail rule: this many final raw samples must each rise.
 pub const TAIL_SAMPLES: u64 = 5;
 /// A rise smaller than this (0.05 MiB) does not count for the tail rule.
 pub const TAIL_TOLERANCE_BYTES: u64 = 52_429;
 /// Noise guard: above this coefficient of variation a cycle is `noisy` unless a rule fires significantly.
-pub const MAX_NOISE_CV_PERCENT: f64 = 40.0;
+pub const DEFAULT_MAX_NOISE_CV_PERCENT: f64 = 40.0;
 /// Error-spike rule: a batch with errors whose memory jumps this much over the previous one.
 pub const ERROR_SPIKE_PERCENT: f64 = 50.0;
 /// Error-spike rule: the batches after the spike staying within this of it did "not fully recover".
@@ -53,7 +53,7 @@ pub const LATCH: bool = false;
 /// backend or a mistyped URL must not read as "no leak". Half lets a target that fails many requests
 /// still be soaked (its error path is judged by the error-spike rule); lower it to catch a flaky target
 /// sooner; 1 judges every cycle, however many of its requests failed.
-pub const MAX_ERROR_RATIO: f64 = 0.5;
+pub const DEFAULT_MAX_ERROR_RATIO: f64 = 0.5;
 /// The drowning rule (docs/analysis.md#a-target-drowning-in-its-memory): a cycle whose requests mostly
 /// failed raises the gauge when the target's memory rose above its settled level by more than this
 /// (and by at least [`crate::analyze::drowning::MIN_RISE_BYTES`]) while it stopped answering. A LiteLLM
@@ -121,10 +121,10 @@ impl Default for RawAnalysis {
     fn default() -> Self {
         Self {
             rolling_window: ROLLING_WINDOW,
-            max_growth_percent: MAX_GROWTH_PERCENT,
+            max_growth_percent: DEFAULT_MAX_GROWTH_PERCENT,
             tail_samples: TAIL_SAMPLES,
             tail_tolerance_bytes: TAIL_TOLERANCE_BYTES,
-            max_noise_cv_percent: MAX_NOISE_CV_PERCENT,
+            max_noise_cv_percent: DEFAULT_MAX_NOISE_CV_PERCENT,
             error_spike_percent: ERROR_SPIKE_PERCENT,
             error_spike_tolerance_percent: ERROR_SPIKE_TOLERANCE_PERCENT,
             error_spike_min_stable_batches: ERROR_SPIKE_MIN_STABLE_BATCHES,
@@ -136,7 +136,7 @@ impl Default for RawAnalysis {
             trend_alpha: TREND_ALPHA,
             confirm_cycles: CONFIRM_CYCLES,
             latch: LATCH,
-            max_error_ratio: MAX_ERROR_RATIO,
+            max_error_ratio: DEFAULT_MAX_ERROR_RATIO,
             drowning_growth_percent: DROWNING_GROWTH_PERCENT,
             resource_min_per_request: RESOURCE_MIN_PER_REQUEST,
             resource_min_growth: RESOURCE_MIN_GROWTH,

@@ -13,7 +13,7 @@ pub const WARMUP_BATCHES: u64 = 3;
 /// alarm. 20 batches of 100 requests cover it twice. A leak never settles, so the first verdict on a leak
 /// waits for all of them (once only: later cycles use `warmup_batches`); 0 keeps the pytest suite's fixed
 /// warm-up.
-pub const MAX_SETTLE_BATCHES: u64 = 20;
+pub const DEFAULT_MAX_SETTLE_BATCHES: u64 = 20;
 /// The pytest suite measures 10 batches: enough for two full rolling windows of 5.
 pub const MEASURE_BATCHES: u64 = 10;
 /// The pytest suite's batch: 100 requests. Larger batches make per-request leaks more visible, cycles longer.
@@ -48,7 +48,7 @@ impl Default for RawCycle {
     fn default() -> Self {
         Self {
             warmup_batches: WARMUP_BATCHES,
-            max_settle_batches: MAX_SETTLE_BATCHES,
+            max_settle_batches: DEFAULT_MAX_SETTLE_BATCHES,
             measure_batches: MEASURE_BATCHES,
             batch_size: BATCH_SIZE,
             pause: PAUSE,

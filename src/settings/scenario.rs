@@ -17,7 +17,7 @@ pub const CONCURRENCY: u64 = 8;
 /// A generous per-request timeout: real LLM calls are slow, a stuck one must still end.
 pub const TIMEOUT: HumaneDuration = HumaneDuration::from_secs(30);
 /// Response bodies beyond 16 MiB are cut and counted as errors: leaksoak's own memory must stay bounded.
-pub const MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 /// The largest `max_response_bytes`: 1 GiB. A body is held in memory up to this size while it is read, so
 /// leaksoak's own memory is bounded by concurrency × this.
 pub const MAX_MAX_RESPONSE_BYTES: u64 = 1024 * 1024 * 1024;
@@ -75,7 +75,7 @@ impl RawScenario {
             timeout: TIMEOUT,
             api_key_env: String::new(),
             api_key_file: String::new(),
-            max_response_bytes: MAX_RESPONSE_BYTES,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             headers: BTreeMap::new(),
             secret_headers: vec![],
         }
@@ -272,13 +272,9 @@ fn concurrency(raw: &RawScenario, at: &str, p: &mut Problems) -> usize {
     value.min(max.max(1)) as usize
 }
 
-/// The soft limit on open files of this process (`RLIMIT_NOFILE`); unlimited when it cannot be read.
-#[allow(unsafe_code)]
+/// The soft limit on open files of this process; unlimited when it cannot be read.
 fn open_file_limit() -> u64 {
-    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit only writes the struct it is given, which lives for the call.
-    let ok = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0;
-    if ok { limit.rlim_cur } else { u64::MAX }
+    crate::limits::open_files().unwrap_or(u64::MAX)
 }
 
 fn timeout(p: &mut Problems, key: &str, d: Duration) -> Duration {

@@ -1,12 +1,14 @@
 //! The cycle engine end to end: `once` against the fake endpoint with and without a deliberate leak, the
 //! daemon's shutdown on SIGTERM, target restarts and failing memory sources.
 
-use crate::helpers::{FakeProcess, bin, settings, spawn_fake_process};
+use crate::helpers::{
+    FakeProcess, bin, sample_value, settings, spawn_daemon_process, spawn_fake_process, wait_for_metrics,
+};
 use leaksoak::analyze::Verdict;
 use leaksoak::engine::{CycleEnd, Engine, Judged, Observer};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// A quick cycle: one async scenario, small batches, no settling, one read per sample.
@@ -100,26 +102,16 @@ fn once_with_a_bad_config_exits_3() {
     assert_eq!(out.status.code(), Some(3));
 }
 
-#[test]
-fn sigterm_stops_the_daemon_mid_batch_within_two_seconds() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    // Slow responses: a batch of 100 at concurrency 1 takes 20 s, so the signal lands mid-batch.
-    let config = write_config(&dir, &format!("{QUICK}[fake_llm]\nlatency = \"200ms\"\n"));
-    let mut child =
-        bin().args(["run", "--config", &config]).stderr(std::process::Stdio::null()).spawn().expect("spawn run");
-    std::thread::sleep(Duration::from_millis(1500));
-    let sent = Instant::now();
-    let status = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-    assert!(status.is_ok_and(|s| s.success()));
-    let exit = loop {
-        if let Some(exit) = child.try_wait().expect("wait") {
-            break exit;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(5), "still running 5 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+#[tokio::test]
+async fn sigterm_stops_the_daemon_mid_batch_within_two_seconds() {
+    // Slow responses: a batch of 40 at concurrency 4 takes 2 s, so the signal lands mid-batch once the
+    // daemon serves (it is ready: `/healthz` answers) and has sent its first requests.
+    let mut d = spawn_daemon_process(&format!("{QUICK}[fake_llm]\nlatency = \"200ms\"\n"), "").await;
+    let sent = |m: &str| sample_value(m, "leaksoak_requests_total{outcome=\"success\",scenario=\"quick\"}");
+    wait_for_metrics(&d, 30, |m| sent(m) > Some(0.0)).await;
+    let (exit, took) = d.terminate(Duration::from_secs(5)).await;
     assert_eq!(exit.code(), Some(0));
-    assert!(sent.elapsed() < Duration::from_secs(2), "took {:?}", sent.elapsed());
+    assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
 /// Collects what the engine reports.

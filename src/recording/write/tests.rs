@@ -1,6 +1,6 @@
 use super::*;
 use crate::analyze::Phase;
-use crate::engine::{CycleEnd, Judge};
+use crate::engine::{BatchRecord, CycleEnd, Judge};
 use crate::settings::Analysis;
 
 fn judged(scenario: &str) -> Judged {

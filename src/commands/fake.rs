@@ -13,15 +13,25 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
     if let Some(listen) = args.listen {
         f.listen = listen.to_string();
     }
-    if let Some(latency) = &args.latency {
-        let d = humantime::parse_duration(latency)
-            .map_err(|e| SettingsError::one("fake_llm.latency", format!("invalid duration {latency:?} ({e})")))?;
-        f.latency = settings::HumaneDuration(d);
+    for (key, flag, slot) in [
+        ("fake_llm.latency", &args.latency, &mut f.latency),
+        ("fake_llm.slow_model_latency", &args.slow_model_latency, &mut f.slow_model_latency),
+        ("fake_llm.stream_chunk_delay", &args.stream_chunk_delay, &mut f.stream_chunk_delay),
+    ] {
+        if let Some(text) = flag {
+            let d = humantime::parse_duration(text)
+                .map_err(|e| SettingsError::one(key, format!("invalid duration {text:?} ({e})")))?;
+            *slot = settings::HumaneDuration(d);
+        }
     }
     f.stream_chunks = args.stream_chunks.unwrap_or(f.stream_chunks);
     f.error_rate = args.error_rate.unwrap_or(f.error_rate);
     f.leak_bytes_per_request = args.leak_bytes_per_request.unwrap_or(f.leak_bytes_per_request);
     f.leak_bytes_per_error = args.leak_bytes_per_error.unwrap_or(f.leak_bytes_per_error);
+    f.leak_bytes_per_cancelled = args.leak_bytes_per_cancelled.unwrap_or(f.leak_bytes_per_cancelled);
+    f.fail_model = args.fail_model.clone().unwrap_or(std::mem::take(&mut f.fail_model));
+    f.fail_model_rate = args.fail_model_rate.unwrap_or(f.fail_model_rate);
+    f.slow_model = args.slow_model.clone().unwrap_or(std::mem::take(&mut f.slow_model));
     f.leak_fds_every = args.leak_fds_every.unwrap_or(f.leak_fds_every);
     f.leak_sockets_every = args.leak_sockets_every.unwrap_or(f.leak_sockets_every);
     f.leak_threads_every = args.leak_threads_every.unwrap_or(f.leak_threads_every);

@@ -314,8 +314,14 @@ fn batch(value: &Value, place: &str) -> Result<BatchRecord, ReadError> {
         .and_then(Value::as_object)
         .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
         .unwrap_or_else(BTreeMap::new);
+    let expected_by_kind = obj
+        .get("expected_by_kind")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_u64()?))).collect())
+        .unwrap_or_else(BTreeMap::new);
     let record = BatchRecord::new(phase, memory.round() as u64, requests, &Default::default());
-    Ok(BatchRecord { errors, errors_by_kind, ..record }.with_extras(resources(obj, place)?, breakdown(obj, place)?))
+    Ok(BatchRecord { errors, errors_by_kind, expected_by_kind, ..record }
+        .with_extras(resources(obj, place)?, breakdown(obj, place)?))
 }
 
 /// A batch's `resources` (optional): counts by name, each a whole number.

@@ -18,9 +18,8 @@ pub const MODEL_ERROR_500: &str = "error-500";
 /// See [`MODEL_ERROR_500`].
 pub const MODEL_ERROR_429: &str = "error-429";
 
-/// The API key the fake endpoint refuses with 401, as a proxy refuses a key it does not know: what the
-/// `rejected` path sends as its wrong key.
-pub const WRONG_API_KEY: &str = "sk-leaksoak-wrong-key";
+/// The API key the fake endpoint refuses with 401: what the `rejected` path sends as its wrong key.
+pub use crate::settings::path::WRONG_API_KEY;
 
 /// Decides whether a request fails: the error models always do, `fail_model` with probability
 /// `fail_model_rate`, others with probability `error_rate` (half 500s, half 429s).

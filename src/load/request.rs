@@ -1,16 +1,14 @@
 //! What a scenario sends: the request body (its prompt padded to `prompt_bytes`), and for the `rejected`
-//! path the requests a target must refuse, sent in turn (docs/failure-paths.md#rejected).
+//! path the requests a target must refuse, sent in turn (docs/failure-paths.md).
 
 use super::outcome::Expected;
+use crate::settings::path::WRONG_API_KEY;
 use crate::settings::{Api, Path, Scenario};
 use bytes::Bytes;
 use serde_json::json;
 
 /// The prompt of every request: short, so the target's memory, not the payload, dominates.
 const PROMPT: &str = "Say hello in one short sentence.";
-
-/// The API key of the `rejected` path's wrong-key requests; the fake endpoint refuses exactly this one.
-pub const WRONG_API_KEY: &str = crate::fake_llm::WRONG_API_KEY;
 
 /// One kind of request a scenario sends.
 #[derive(Debug, Clone, PartialEq)]

@@ -3,7 +3,6 @@
 //! leak is pinned on the path that has it.
 
 use super::problems::Problems;
-use super::scenario::{Api, RawScenario};
 
 /// Every request is meant to be answered: anything else is a failure.
 pub const HAPPY: &str = "happy";
@@ -21,6 +20,9 @@ pub const MAX_PROMPT_BYTES: u64 = 16 * 1024 * 1024;
 /// The body of the `oversized` rejection: 2 MiB, over the fake endpoint's 1 MiB limit; set it over the
 /// proxy's own limit (LiteLLM: `general_settings.max_request_size_mb`).
 pub const OVERSIZED_BODY_BYTES: u64 = 2 * 1024 * 1024;
+/// The API key of the `rejected` path's wrong-key requests. The fake endpoint refuses exactly this one
+/// with 401, as a proxy refuses a key it does not know.
+pub const WRONG_API_KEY: &str = "sk-leaksoak-wrong-key";
 /// The smallest `oversized_body_bytes`: a body below a kilobyte is no size limit's business.
 pub const MIN_OVERSIZED_BODY_BYTES: u64 = 1024;
 /// The largest `oversized_body_bytes`: 64 MiB, held once per scenario and sent every third request.
@@ -64,10 +66,25 @@ impl Path {
     }
 }
 
-/// Validates `path` and its knobs for a scenario sending `api`.
-pub fn validate(raw: &RawScenario, at: &str, api: Api, p: &mut Problems) -> Path {
+/// The keys of a `[[scenario]]` that say which path it drives, and what it sends.
+#[derive(Debug, Clone, Copy)]
+pub struct Keys<'a> {
+    /// `path` as written.
+    pub path: &'a str,
+    /// `disconnect_after_chunks` as written.
+    pub disconnect_after_chunks: u64,
+    /// `oversized_body_bytes` as written.
+    pub oversized_body_bytes: u64,
+    /// Whether the scenario's requests ask for a stream (`stream`, with a chat or completions `api`).
+    pub streams: bool,
+    /// Whether the scenario sends `GET`s with no body (`api = "http"`).
+    pub bodiless: bool,
+}
+
+/// Validates `path` and its knobs for the scenario at `at`.
+pub fn validate(raw: Keys<'_>, at: &str, p: &mut Problems) -> Path {
     let key = format!("{at}.path");
-    let path = match p.one_of(&key, &raw.path, PATHS) {
+    let path = match p.one_of(&key, raw.path, PATHS) {
         Some(1) => Path::UpstreamFailure,
         Some(2) => {
             let n = p.between(
@@ -89,33 +106,34 @@ pub fn validate(raw: &RawScenario, at: &str, api: Api, p: &mut Problems) -> Path
         },
         _ => Path::Happy,
     };
-    let streams = raw.stream && matches!(api, Api::Chat | Api::Completions);
-    if matches!(path, Path::Disconnect { .. }) && !streams {
+    if matches!(path, Path::Disconnect { .. }) && !raw.streams {
         p.push(
             key.clone(),
             "\"disconnect\" cuts a stream: it needs stream = true and api = \"chat\" or \"completions\"",
         );
     }
-    if matches!(path, Path::Rejected { .. }) && api == Api::Http {
+    if matches!(path, Path::Rejected { .. }) && raw.bodiless {
         p.push(key, "\"rejected\" sends bodies the target must refuse: it needs an api other than \"http\"");
     }
     path
-}
-
-/// `prompt_bytes`: at most [`MAX_PROMPT_BYTES`].
-pub fn prompt_bytes(raw: &RawScenario, at: &str, p: &mut Problems) -> usize {
-    p.between(&format!("{at}.prompt_bytes"), raw.prompt_bytes, 0, MAX_PROMPT_BYTES) as usize
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn check(edit: impl FnOnce(&mut RawScenario)) -> (Path, Vec<String>) {
-        let mut raw = RawScenario::default();
+    /// The keys of the default scenario (a chat stream) after `edit`.
+    fn check(edit: impl FnOnce(&mut Keys<'static>)) -> (Path, Vec<String>) {
+        let mut raw = Keys {
+            path: HAPPY,
+            disconnect_after_chunks: DISCONNECT_AFTER_CHUNKS,
+            oversized_body_bytes: OVERSIZED_BODY_BYTES,
+            streams: true,
+            bodiless: false,
+        };
         edit(&mut raw);
         let mut p = Problems::default();
-        let path = validate(&raw, "scenario[0]", if raw.api == "http" { Api::Http } else { Api::Chat }, &mut p);
+        let path = validate(raw, "scenario[0]", &mut p);
         let problems = p.finish(()).err().map(|e| e.problems).unwrap_or_default();
         (path, problems.iter().map(ToString::to_string).collect())
     }
@@ -123,17 +141,17 @@ mod tests {
     #[test]
     fn every_path_parses_with_its_knobs() {
         assert_eq!(check(|_| {}).0, Path::Happy);
-        assert_eq!(check(|r| r.path = "upstream_failure".into()).0, Path::UpstreamFailure);
+        assert_eq!(check(|r| r.path = "upstream_failure").0, Path::UpstreamFailure);
         let disconnect = check(|r| {
-            r.path = "disconnect".into();
+            r.path = "disconnect";
             r.disconnect_after_chunks = 5;
         });
         assert_eq!(disconnect, (Path::Disconnect { after_chunks: 5 }, vec![]));
-        assert_eq!(check(|r| r.path = "timeout".into()).0, Path::Timeout);
-        let rejected = check(|r| r.path = "rejected".into()).0;
+        assert_eq!(check(|r| r.path = "timeout").0, Path::Timeout);
+        let rejected = check(|r| r.path = "rejected").0;
         assert_eq!(rejected, Path::Rejected { oversized_body_bytes: OVERSIZED_BODY_BYTES as usize });
         for (i, name) in PATHS.iter().enumerate() {
-            let (path, problems) = check(|r| r.path = (*name).into());
+            let (path, problems) = check(|r| r.path = name);
             assert_eq!((path.as_str(), problems.len()), (PATHS[i], 0), "{name}");
         }
     }
@@ -141,19 +159,19 @@ mod tests {
     #[test]
     fn a_path_that_cannot_be_driven_is_refused() {
         let (_, problems) = check(|r| {
-            r.path = "disconnect".into();
-            r.stream = false;
+            r.path = "disconnect";
+            r.streams = false;
         });
         assert!(problems.iter().any(|x| x.contains("scenario[0].path") && x.contains("stream = true")), "{problems:?}");
         let (_, problems) = check(|r| {
-            r.path = "rejected".into();
-            r.api = "http".into();
+            r.path = "rejected";
+            r.bodiless = true;
         });
         assert!(problems.iter().any(|x| x.contains("needs an api other than")), "{problems:?}");
-        let (_, problems) = check(|r| r.path = "sideways".into());
+        let (_, problems) = check(|r| r.path = "sideways");
         assert!(problems.iter().any(|x| x.contains("scenario[0].path")), "{problems:?}");
         let (_, problems) = check(|r| {
-            r.path = "disconnect".into();
+            r.path = "disconnect";
             r.disconnect_after_chunks = 0;
         });
         assert!(problems.iter().any(|x| x.contains("disconnect_after_chunks")), "{problems:?}");

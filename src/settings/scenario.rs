@@ -240,8 +240,19 @@ fn validate(raw: &RawScenario, at: &str, fake_enabled: bool, p: &mut Problems) -
             1024,
             MAX_MAX_RESPONSE_BYTES,
         ),
-        path: path::validate(raw, at, api, p),
-        prompt_bytes: path::prompt_bytes(raw, at, p),
+        path: path::validate(path_keys(raw, api), at, p),
+        prompt_bytes: p.between(&format!("{at}.prompt_bytes"), raw.prompt_bytes, 0, path::MAX_PROMPT_BYTES) as usize,
+    }
+}
+
+/// The keys [`path::validate`] reads.
+fn path_keys(raw: &RawScenario, api: Api) -> path::Keys<'_> {
+    path::Keys {
+        path: &raw.path,
+        disconnect_after_chunks: raw.disconnect_after_chunks,
+        oversized_body_bytes: raw.oversized_body_bytes,
+        streams: raw.stream && matches!(api, Api::Chat | Api::Completions),
+        bodiless: api == Api::Http,
     }
 }
 

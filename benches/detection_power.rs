@@ -112,6 +112,7 @@ impl Target {
             requests: s.requests,
             errors: s.errors,
             errors_by_kind: Default::default(),
+            expected_by_kind: Default::default(),
             resources: Default::default(),
             memory_breakdown: None,
         };

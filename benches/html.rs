@@ -29,6 +29,7 @@ fn cycles() -> Vec<Judged> {
                         requests: 100,
                         errors: u64::from((c + i) % 37 == 0),
                         errors_by_kind: Default::default(),
+                        expected_by_kind: Default::default(),
                         resources: Default::default(),
                         memory_breakdown: Default::default(),
                     }

@@ -39,7 +39,7 @@ fn batch_stats(stream: bool, seed: u64) -> BatchStats {
             _ => Ok(()),
         };
         let time_to_first_token = stream.then(|| latency / 5);
-        stats.record(&Outcome { latency, time_to_first_token, bytes: 600, result });
+        stats.record(&Outcome { latency, time_to_first_token, bytes: 600, result, expected: None });
     }
     stats
 }

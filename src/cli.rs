@@ -118,6 +118,24 @@ pub struct FakeLlmArgs {
     /// Bytes kept alive per failed request.
     #[arg(long)]
     pub leak_bytes_per_error: Option<u64>,
+    /// Bytes kept alive per request whose client went away before the answer's end.
+    #[arg(long)]
+    pub leak_bytes_per_cancelled: Option<u64>,
+    /// The model that fails upstream at --fail-model-rate (500 or 429).
+    #[arg(long)]
+    pub fail_model: Option<String>,
+    /// Fraction of --fail-model's requests that fail.
+    #[arg(long)]
+    pub fail_model_rate: Option<f64>,
+    /// The model that waits --slow-model-latency, then answers 504.
+    #[arg(long)]
+    pub slow_model: Option<String>,
+    /// How long --slow-model's requests wait, e.g. "10s".
+    #[arg(long)]
+    pub slow_model_latency: Option<String>,
+    /// Pause before each streamed event after the first, e.g. "5ms".
+    #[arg(long)]
+    pub stream_chunk_delay: Option<String>,
     /// Keep an open file descriptor per N successful requests (0: never).
     #[arg(long)]
     pub leak_fds_every: Option<u64>,

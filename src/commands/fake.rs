@@ -13,17 +13,25 @@ fn apply_fake_flags(raw: &mut RawSettings, args: &FakeLlmArgs) -> Result<(), Set
     if let Some(listen) = args.listen {
         f.listen = listen.to_string();
     }
-    if let Some(latency) = &args.latency {
-        f.latency = duration("fake_llm.latency", latency)?;
-    }
-    if let Some(delay) = &args.drowning_delay_per_mib {
-        f.drowning_delay_per_mib = duration("fake_llm.drowning_delay_per_mib", delay)?;
+    for (key, flag, slot) in [
+        ("fake_llm.latency", &args.latency, &mut f.latency),
+        ("fake_llm.slow_model_latency", &args.slow_model_latency, &mut f.slow_model_latency),
+        ("fake_llm.stream_chunk_delay", &args.stream_chunk_delay, &mut f.stream_chunk_delay),
+        ("fake_llm.drowning_delay_per_mib", &args.drowning_delay_per_mib, &mut f.drowning_delay_per_mib),
+    ] {
+        if let Some(text) = flag {
+            *slot = duration(key, text)?;
+        }
     }
     f.drowning_bytes_per_request = args.drowning_bytes_per_request.unwrap_or(f.drowning_bytes_per_request);
     f.stream_chunks = args.stream_chunks.unwrap_or(f.stream_chunks);
     f.error_rate = args.error_rate.unwrap_or(f.error_rate);
     f.leak_bytes_per_request = args.leak_bytes_per_request.unwrap_or(f.leak_bytes_per_request);
     f.leak_bytes_per_error = args.leak_bytes_per_error.unwrap_or(f.leak_bytes_per_error);
+    f.leak_bytes_per_cancelled = args.leak_bytes_per_cancelled.unwrap_or(f.leak_bytes_per_cancelled);
+    f.fail_model = args.fail_model.clone().unwrap_or(std::mem::take(&mut f.fail_model));
+    f.fail_model_rate = args.fail_model_rate.unwrap_or(f.fail_model_rate);
+    f.slow_model = args.slow_model.clone().unwrap_or(std::mem::take(&mut f.slow_model));
     f.leak_fds_every = args.leak_fds_every.unwrap_or(f.leak_fds_every);
     f.leak_sockets_every = args.leak_sockets_every.unwrap_or(f.leak_sockets_every);
     f.leak_threads_every = args.leak_threads_every.unwrap_or(f.leak_threads_every);

@@ -200,6 +200,7 @@ async fn sample_batch(
     let stats = load::run_batch(&lane.client, cycle.batch_size, lane.scenario.concurrency).await;
     let reading = outcome(lane, observer, sampler.sample().await)?;
     let record = BatchRecord::new(phase, reading.bytes, stats.requests, &stats.errors)
+        .with_expected(&stats.expected)
         .with_extras(reading.resources, reading.breakdown);
     observer.batch(lane.scenario.name.as_str(), &record, &stats);
     Ok(record)

@@ -2,6 +2,7 @@
 
 use super::record::{CycleEnd, Judged};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// What a judged cycle concluded, as recordings and `/status` show it.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +29,10 @@ pub struct Figures {
     pub slope_bytes_per_request: f64,
     pub slope_p_value: f64,
     pub errors: u64,
+    /// How the measured requests ended, by kind (`answered`, the outcomes the scenario's failure path
+    /// expects, `failed`), when the path expected any (docs/failure-paths.md); left out otherwise.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub outcomes: BTreeMap<String, u64>,
     /// Failed share of the measured requests (0 when none were sent); above `max_error_ratio` the cycle
     /// was not judged, and `summary` says why.
     pub error_ratio: f64,
@@ -96,6 +101,7 @@ impl Figures {
             slope_bytes_per_request: a.slope_bytes_per_request,
             slope_p_value: a.slope_p_value,
             errors: a.errors,
+            outcomes: super::record::measured_outcomes(&j.batches),
             error_ratio: if a.requests == 0 { 0.0 } else { a.errors as f64 / a.requests as f64 },
             duration_seconds: j.duration.as_secs_f64(),
             finished_at: j.finished_at,

@@ -251,7 +251,7 @@ impl Judge {
         batches: &[BatchRecord],
         resources: &[ResourceCycle],
     ) -> String {
-        let mut report = analyze::render(&self.scenario, analysis, samples);
+        let mut report = super::record::with_outcomes(analyze::render(&self.scenario, analysis, samples), batches);
         report.push_str(&analyze::resources::render(resources, |r| self.resources.is_raised(r)));
         let mut split =
             batches.iter().filter(|b| b.phase == analyze::Phase::Measure).filter_map(|b| b.memory_breakdown);

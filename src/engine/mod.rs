@@ -25,7 +25,10 @@ pub use figures::{Figures, FindingRecord, ResourceFigures};
 pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
 pub use prepared::{Pending, Prepared};
-pub use record::{BatchRecord, Context, CycleEnd, Idle, Judged, measured_error_kinds, measured_samples};
+pub use record::{
+    BatchRecord, Context, CycleEnd, Idle, Judged, measured_error_kinds, measured_outcomes, measured_samples,
+    outcomes_line,
+};
 
 use crate::memory::Sampler;
 use crate::settings::Settings;

@@ -2,7 +2,7 @@
 //! writes and `analyze` reads (docs/recording.md).
 
 use crate::analyze::{CycleAnalysis, Finding, Forecast, Phase, ResourceCycle, Rule, Sample};
-use crate::load::ErrorCounts;
+use crate::load::{ErrorCounts, ExpectedCounts};
 use crate::memory::Breakdown;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -30,6 +30,11 @@ pub struct BatchRecord {
     /// Failures by kind (`connect`, `timeout`, …); kinds with no failure are left out.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "fields::lenient_counts")]
     pub errors_by_kind: BTreeMap<String, u64>,
+    /// Requests that ended as the scenario's failure path expects (a rejection, a deliberate disconnect,
+    /// the proxy's timeout answer), by kind: not failures, so not in `errors` (docs/failure-paths.md);
+    /// left out when there is none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "fields::lenient_counts")]
+    pub expected_by_kind: BTreeMap<String, u64>,
     /// Resource counts read at the same sample point as memory (`open_fds`, `sockets`, `threads`, `tasks`,
     /// a scraped page's extra metrics); left out when the source has none.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", deserialize_with = "fields::counts")]
@@ -48,9 +53,22 @@ impl BatchRecord {
             requests,
             errors: errors.total(),
             errors_by_kind,
+            expected_by_kind: BTreeMap::new(),
             resources: BTreeMap::new(),
             memory_breakdown: None,
         }
+    }
+
+    /// The record with the outcomes its scenario's failure path expected (kinds with none left out).
+    pub fn with_expected(self, expected: &ExpectedCounts) -> Self {
+        let expected_by_kind =
+            expected.iter().filter(|(_, n)| *n > 0).map(|(k, n)| (k.as_str().to_owned(), n)).collect();
+        Self { expected_by_kind, ..self }
+    }
+
+    /// Requests answered: neither failed nor ended in an expected failure.
+    pub fn answered(&self) -> u64 {
+        self.requests.saturating_sub(self.errors.saturating_add(self.expected_by_kind.values().sum()))
     }
 
     /// The record with what the sample read beside memory.
@@ -87,6 +105,51 @@ pub fn error_kinds<'a>(batches: impl Iterator<Item = &'a BatchRecord>) -> BTreeM
         *total = total.saturating_add(*n);
     }
     kinds
+}
+
+/// How the measured requests of a cycle ended, by kind: `answered`, each outcome its scenario's failure
+/// path expects (`upstream_error`, `disconnected`, …) and `failed`; empty when the path expected none
+/// (the happy path, or no expected outcome came).
+pub fn measured_outcomes(batches: &[BatchRecord]) -> BTreeMap<String, u64> {
+    let measured = || batches.iter().filter(|b| b.phase == Phase::Measure);
+    let mut outcomes = BTreeMap::new();
+    for (kind, n) in measured().flat_map(|b| &b.expected_by_kind) {
+        let total: &mut u64 = outcomes.entry(kind.clone()).or_default();
+        *total = total.saturating_add(*n);
+    }
+    if outcomes.is_empty() {
+        return outcomes;
+    }
+    outcomes.insert("answered".to_owned(), measured().map(BatchRecord::answered).sum());
+    outcomes.insert("failed".to_owned(), measured().map(|b| b.errors).sum());
+    outcomes
+}
+
+/// The report's line of [`measured_outcomes`] (`Outcomes:    812 answered, 188 upstream_error, 0 failed`);
+/// empty when there are none.
+pub fn outcomes_line(batches: &[BatchRecord]) -> String {
+    let outcomes = measured_outcomes(batches);
+    if outcomes.is_empty() {
+        return String::new();
+    }
+    let order = |k: &str| match k {
+        "answered" => 0,
+        "failed" => 2,
+        _ => 1,
+    };
+    let mut kinds: Vec<(&String, &u64)> = outcomes.iter().collect();
+    kinds.sort_by_key(|(k, _)| order(k));
+    let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    format!("Outcomes:    {} (expected outcomes of the path are not failures)\n", parts.join(", "))
+}
+
+/// `report` (a cycle's text report) with [`outcomes_line`] after its `Requests:` line (at its end when it
+/// has none).
+pub fn with_outcomes(mut report: String, batches: &[BatchRecord]) -> String {
+    let line = outcomes_line(batches);
+    let at = report.find("\nRequests:").and_then(|i| report[i + 1..].find('\n').map(|j| i + j + 2));
+    report.insert_str(at.unwrap_or(report.len()), &line);
+    report
 }
 
 /// The idle pause before a cycle, sampled at both ends: memory after the last batch of the cycle before

@@ -5,6 +5,7 @@ use super::confidence::Confidence;
 use super::family::{counter, gauge, histogram, register};
 use super::forecast::ForecastMetrics;
 use super::lifecycle::Lifecycle;
+use super::path_metrics::PathMetrics;
 use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
@@ -51,6 +52,8 @@ pub struct Metrics {
     forecast: ForecastMetrics,
     /// Open fds, sockets, threads and tasks per batch, their leak gauges, the memory breakdown.
     resources: ResourceMetrics,
+    /// How each scenario's requests ended, by kind: its failure path's expected outcomes among them.
+    paths: PathMetrics,
     /// Whether the configuration runs, and the expected round time.
     lifecycle: Lifecycle,
     /// `leaksoak_record_write_failures_total`: cycles `run --record` could not append (a full disk).
@@ -158,6 +161,7 @@ impl Metrics {
             confidence: Confidence::new(&r),
             forecast: ForecastMetrics::new(&r),
             resources: ResourceMetrics::new(&r),
+            paths: PathMetrics::new(&r),
             lifecycle: Lifecycle::new(&r),
             snapshot: Default::default(),
             cache: Default::default(),
@@ -202,6 +206,7 @@ impl Metrics {
             self.source_up.with_label_values(&[s]);
             self.confidence.add(s);
             self.forecast.add(s);
+            self.paths.add(s);
         }
     }
 
@@ -248,6 +253,7 @@ impl Metrics {
         self.confidence.remove(s);
         self.forecast.remove(s);
         self.resources.remove(s);
+        self.paths.remove(s);
     }
 
     /// `leaksoak_configured` and `leaksoak_expected_round_seconds`.
@@ -357,6 +363,7 @@ impl Observer for Metrics {
             self.request_errors.with_label_values(&[scenario, kind.as_str()]).inc_by(n);
         }
         self.resources.batch(scenario, r);
+        self.paths.batch(scenario, stats);
         observe_all(&self.request_duration.with_label_values(&[scenario]), &stats.latency);
         observe_all(&self.time_to_first_token.with_label_values(&[scenario]), &stats.time_to_first_token);
     }

@@ -11,6 +11,7 @@ pub mod junit;
 pub mod lifecycle;
 mod markup;
 pub mod metrics;
+mod path_metrics;
 mod priority;
 pub mod process;
 pub mod reference;

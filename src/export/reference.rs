@@ -56,7 +56,7 @@ fn fed() -> Metrics {
     let mut stats = BatchStats::new();
     let latency = std::time::Duration::from_millis(5);
     for result in [Ok(()), Err(ErrorKind::Status)] {
-        stats.record(&Outcome { latency, time_to_first_token: Some(latency), bytes: 100, result });
+        stats.record(&Outcome { latency, time_to_first_token: Some(latency), bytes: 100, result, expected: None });
     }
     let mut records = vec![];
     for (i, phase) in std::iter::once(Phase::Warmup).chain([Phase::Measure; 10]).enumerate() {

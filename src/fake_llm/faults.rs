@@ -18,13 +18,21 @@ pub const MODEL_ERROR_500: &str = "error-500";
 /// See [`MODEL_ERROR_500`].
 pub const MODEL_ERROR_429: &str = "error-429";
 
-/// Decides whether a request fails: the error models always do, others with probability `error_rate`
-/// (half 500s, half 429s).
-pub fn decide(model: &str, error_rate: f64) -> Option<Injected> {
+/// The API key the fake endpoint refuses with 401: what the `rejected` path sends as its wrong key.
+pub use crate::settings::path::WRONG_API_KEY;
+
+/// Decides whether a request fails: the error models always do, `fail_model` with probability
+/// `fail_model_rate`, others with probability `error_rate` (half 500s, half 429s).
+pub fn decide(settings: &FakeLlm, model: &str) -> Option<Injected> {
+    let rate = if !settings.fail_model.is_empty() && model == settings.fail_model {
+        settings.fail_model_rate
+    } else {
+        settings.error_rate
+    };
     match model {
         MODEL_ERROR_500 => Some(Injected::Server),
         MODEL_ERROR_429 => Some(Injected::RateLimit),
-        _ if error_rate > 0.0 && fastrand::f64() < error_rate => {
+        _ if rate > 0.0 && fastrand::f64() < rate => {
             Some(if fastrand::bool() { Injected::Server } else { Injected::RateLimit })
         }
         _ => None,
@@ -67,18 +75,32 @@ pub fn leak_for(settings: &FakeLlm, failed: bool) -> usize {
 mod tests {
     use super::*;
 
+    fn rate(error_rate: f64) -> FakeLlm {
+        FakeLlm { error_rate, ..FakeLlm::default() }
+    }
+
     #[test]
     fn error_models_always_fail_and_rate_zero_never_does() {
-        assert_eq!(decide("error-500", 0.0), Some(Injected::Server));
-        assert_eq!(decide("error-429", 0.0), Some(Injected::RateLimit));
-        assert!((0..1000).all(|_| decide("gpt-3.5-turbo", 0.0).is_none()));
-        assert!((0..1000).all(|_| decide("gpt-3.5-turbo", 1.0).is_some()));
+        assert_eq!(decide(&rate(0.0), "error-500"), Some(Injected::Server));
+        assert_eq!(decide(&rate(0.0), "error-429"), Some(Injected::RateLimit));
+        assert!((0..1000).all(|_| decide(&rate(0.0), "gpt-3.5-turbo").is_none()));
+        assert!((0..1000).all(|_| decide(&rate(1.0), "gpt-3.5-turbo").is_some()));
     }
 
     #[test]
     fn error_rate_is_roughly_honoured() {
-        let failed = (0..10_000).filter(|_| decide("m", 0.3).is_some()).count();
+        let failed = (0..10_000).filter(|_| decide(&rate(0.3), "m").is_some()).count();
         assert!((2_500..3_500).contains(&failed), "{failed}");
+    }
+
+    #[test]
+    fn only_the_failing_model_fails_at_its_rate() {
+        let s = FakeLlm { fail_model: "flaky".into(), fail_model_rate: 0.3, ..FakeLlm::default() };
+        let failed = (0..10_000).filter(|_| decide(&s, "flaky").is_some()).count();
+        assert!((2_500..3_500).contains(&failed), "{failed}");
+        assert!((0..1000).all(|_| decide(&s, "gpt-3.5-turbo").is_none()));
+        let off = FakeLlm { fail_model: String::new(), fail_model_rate: 1.0, ..FakeLlm::default() };
+        assert!((0..1000).all(|_| decide(&off, "").is_none()), "an empty fail_model names no model");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct Metrics {
     plateau: IntGauge,
     /// `fake_llm_kept_handles{kind}`: file descriptors, sockets and threads kept by the leak knobs.
     kept: IntGaugeVec,
+    /// `fake_llm_cancelled_total`: requests whose client went away before the answer's end (a stream cut
+    /// in mid-way, a slow answer given up on): what the disconnect and timeout paths drive.
+    cancelled: IntCounter,
 }
 
 impl Metrics {
@@ -66,12 +69,21 @@ impl Metrics {
         )
         .expect("valid metric definition");
         registry.register(Box::new(kept.clone())).expect("registered once");
+        let cancelled =
+            IntCounter::new("fake_llm_cancelled_total", "Requests whose client went away before the answer's end")
+                .expect("valid metric definition");
+        registry.register(Box::new(cancelled.clone())).expect("registered once");
         let requests = Route::ALL.map(|r| ["success", "error"].map(|o| vec.with_label_values(&[r.as_str(), o])));
-        Self { registry, requests, leaked, plateau, kept }
+        Self { registry, requests, leaked, plateau, kept, cancelled }
     }
 
     pub fn count(&self, route: Route, failed: bool) {
         self.requests[route as usize][usize::from(failed)].inc();
+    }
+
+    /// A request whose client went away before the answer's end.
+    pub fn cancelled(&self) {
+        self.cancelled.inc();
     }
 
     /// The text exposition, with the leak, plateau and kept-handle gauges brought up to date.

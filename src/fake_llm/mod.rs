@@ -6,6 +6,7 @@
 //! descriptors, sockets and threads (`leak_fds_every`, …), so the whole
 //! pipeline can be proven end to end. [`serve`] runs it in-process; `leaksoak fake-llm` runs it alone.
 
+mod cancel;
 mod faults;
 mod handles;
 mod json_out;
@@ -15,7 +16,7 @@ mod plateau;
 mod routes;
 mod wire;
 
-pub use faults::{MODEL_ERROR_429, MODEL_ERROR_500};
+pub use faults::{MODEL_ERROR_429, MODEL_ERROR_500, WRONG_API_KEY};
 
 use crate::settings::FakeLlm;
 use hyper::server::conn::http1;

@@ -1,10 +1,12 @@
 //! Request handling of the fake endpoint: route, inject faults, answer in the OpenAI wire format.
 
 use super::State;
+use super::cancel;
 use super::faults::{self, Injected};
 use super::metrics::Route;
 use super::wire::{self, Delta, Request, Stamp, Usage};
 use bytes::Bytes;
+use futures_util::StreamExt;
 use http::{Method, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited, StreamBody, combinators::UnsyncBoxBody};
 use hyper::body::{Frame, Incoming};
@@ -52,28 +54,35 @@ pub async fn handle(state: Arc<State>, req: http::Request<Incoming>) -> Result<h
     Ok(completion(&state, route, req).await)
 }
 
-async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -> http::Response<Body> {
+async fn completion(state: &Arc<State>, route: Route, req: http::Request<Incoming>) -> http::Response<Body> {
+    if wrong_key(req.headers()) {
+        return rejected(
+            state,
+            route,
+            StatusCode::UNAUTHORIZED,
+            "Incorrect API key provided.",
+            Some("invalid_api_key"),
+        );
+    }
     let body = match Limited::new(req.into_body(), MAX_REQUEST_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => {
-            state.metrics.count(route, true);
-            let msg = "Request body too large or unreadable";
-            return error(StatusCode::PAYLOAD_TOO_LARGE, msg, "invalid_request_error", None);
-        }
+        Err(_) => return rejected(state, route, StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE, None),
     };
     let parsed: Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            state.metrics.count(route, true);
             let msg = format!("We could not parse the JSON body of your request: {e}");
-            return error(StatusCode::BAD_REQUEST, &msg, "invalid_request_error", None);
+            return rejected(state, route, StatusCode::BAD_REQUEST, &msg, None);
         }
     };
     if let Some(delay) = state.drowning.request(&state.settings, &state.leaks) {
         // Kept before the wait: a request whose client gives up is kept all the same.
         tokio::time::sleep(delay).await;
     }
-    let injected = faults::decide(&parsed.model, state.settings.error_rate);
+    if !state.settings.slow_model.is_empty() && parsed.model == state.settings.slow_model {
+        return slow(state, route).await;
+    }
+    let injected = faults::decide(&state.settings, &parsed.model);
     state.leaks.keep(faults::leak_for(&state.settings, injected.is_some()));
     if injected.is_none() {
         state.plateau.request(&state.settings);
@@ -88,10 +97,45 @@ async fn completion(state: &State, route: Route, req: http::Request<Incoming>) -
     match (route, parsed.stream) {
         (Route::Embeddings, _) => json_ok(wire::embeddings(&parsed.model, &parsed, usage)),
         (Route::Chat, false) => json_ok(wire::chat(stamp, &parsed.model, &state.text, usage)),
-        (Route::Chat, true) => sse_ok(chat_stream(state, stamp, &parsed.model)),
+        (Route::Chat, true) => sse_ok(state, chat_stream(state, stamp, &parsed.model)),
         (_, false) => json_ok(wire::completion(stamp, &parsed.model, &state.text, usage)),
-        (_, true) => sse_ok(completion_stream(state, stamp, &parsed.model)),
+        (_, true) => sse_ok(state, completion_stream(state, stamp, &parsed.model)),
     }
+}
+
+/// The message of a 413.
+const TOO_LARGE: &str = "Request body too large or unreadable";
+
+/// Whether the request carries the key the endpoint refuses ([`faults::WRONG_API_KEY`]).
+fn wrong_key(headers: &http::HeaderMap) -> bool {
+    let bearer =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    bearer == Some(faults::WRONG_API_KEY)
+}
+
+/// A request refused (400, 401, 413): a failed request, counted and leaking `leak_bytes_per_error`.
+fn rejected(
+    state: &State,
+    route: Route,
+    status: StatusCode,
+    message: &str,
+    code: Option<&str>,
+) -> http::Response<Body> {
+    state.metrics.count(route, true);
+    state.leaks.keep(state.settings.leak_bytes_per_error);
+    error(status, message, "invalid_request_error", code)
+}
+
+/// `slow_model`: waits `slow_model_latency`, then answers 504 as a gateway whose upstream did not answer
+/// in time (a failed request). A client that goes away first cancels it.
+async fn slow(state: &Arc<State>, route: Route) -> http::Response<Body> {
+    let watch = cancel::Watch::new(Arc::clone(state));
+    tokio::time::sleep(state.settings.slow_model_latency).await;
+    watch.done();
+    state.metrics.count(route, true);
+    state.leaks.keep(state.settings.leak_bytes_per_error);
+    let msg = "The upstream model did not answer in time (injected by leaksoak).";
+    error(StatusCode::GATEWAY_TIMEOUT, msg, "timeout", Some("timeout"))
 }
 
 fn chat_stream(state: &State, stamp: Stamp, model: &str) -> Vec<Bytes> {
@@ -149,8 +193,11 @@ fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes
     resp
 }
 
-fn sse_ok(events: Vec<Bytes>) -> http::Response<Body> {
-    let frames = futures_util::stream::iter(events.into_iter().map(|b| Ok::<_, Infallible>(Frame::data(b))));
+/// A stream of `events`, paced by `stream_chunk_delay` and watched for a client that goes away.
+fn sse_ok(state: &Arc<State>, events: Vec<Bytes>) -> http::Response<Body> {
+    let watch = cancel::Watch::new(Arc::clone(state));
+    let events = cancel::paced(events, state.settings.stream_chunk_delay, watch);
+    let frames = events.map(|b| Ok::<_, Infallible>(Frame::data(b)));
     let mut resp = http::Response::new(StreamBody::new(frames).boxed_unsync());
     let headers = resp.headers_mut();
     headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/event-stream"));

@@ -21,6 +21,9 @@ pub struct Read {
     pub first_event: Option<Duration>,
     /// `Err` carries why the body did not count as an answer.
     pub result: Result<(), ErrorKind>,
+    /// The client stopped reading a stream on purpose, after the events it was to read (the `disconnect`
+    /// path); `result` is then `Ok`.
+    pub disconnected: bool,
 }
 
 /// An error of the transport under a body stream.
@@ -57,7 +60,7 @@ pub async fn read_whole<E: TransportError>(
     let mut body = Collected::default();
     let mut bytes = 0u64;
     while let Some(chunk) = chunks.next().await {
-        let failed = |bytes, kind| Read { bytes, first_event: None, result: Err(kind) };
+        let failed = |bytes, kind| Read { bytes, first_event: None, result: Err(kind), disconnected: false };
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) => {
@@ -80,7 +83,7 @@ pub async fn read_whole<E: TransportError>(
     } else {
         Err(ErrorKind::Decode)
     };
-    Read { bytes, first_event: None, result }
+    Read { bytes, first_event: None, result, disconnected: false }
 }
 
 /// A body gathered chunk by chunk, copied only when it came in more than one.
@@ -119,15 +122,18 @@ fn valid_answer(api: Api, body: &[u8]) -> bool {
 
 /// Reads a server-sent-event stream event by event to `data: [DONE]`. Every event must be a JSON chunk
 /// object with `choices`, judged as a whole body is; a stream that ends without `[DONE]`, or grows past
-/// `cap` bytes, is broken.
+/// `cap` bytes, is broken. With `stop_after`, reading stops on purpose once that many chunk events came
+/// (the `disconnect` path): the caller then drops the stream and its connection.
 pub async fn read_stream<E: TransportError>(
     chunks: impl Stream<Item = Result<Bytes, E>>,
     cap: u64,
     started: Instant,
+    stop_after: Option<usize>,
 ) -> Read {
     let mut chunks = std::pin::pin!(chunks);
     let mut parser = sse::Parser::default();
-    let mut read = Read { bytes: 0, first_event: None, result: Err(ErrorKind::Stream) };
+    let mut read = Read { bytes: 0, first_event: None, result: Err(ErrorKind::Stream), disconnected: false };
+    let mut events = 0usize;
     while let Some(chunk) = chunks.next().await {
         let chunk = match chunk {
             Ok(chunk) => chunk,
@@ -140,12 +146,17 @@ pub async fn read_stream<E: TransportError>(
         if read.bytes > cap {
             return read;
         }
-        let first_event = &mut read.first_event;
+        let (first_event, disconnected) = (&mut read.first_event, &mut read.disconnected);
         let verdict = parser.feed(&chunk, |data| {
             first_event.get_or_insert_with(|| started.elapsed());
             if data == b"[DONE]" {
                 ControlFlow::Break(Ok(()))
             } else if answer::has_member(data, Member::Choices) {
+                events += 1;
+                if stop_after.is_some_and(|n| events >= n) {
+                    *disconnected = true;
+                    return ControlFlow::Break(Ok(()));
+                }
                 ControlFlow::Continue(())
             } else {
                 ControlFlow::Break(Err(ErrorKind::Stream))

@@ -4,15 +4,16 @@
 
 use super::body::{self, Read};
 use super::deadline::{Alarm, deadline};
-use super::outcome::{ErrorKind, Outcome};
+use super::outcome::{ErrorKind, Expected, Outcome};
+use super::path;
+use super::request::{self, Shape};
 use super::tls;
 use super::transport::{Conns, Endpoint, Idle, Sender};
-use crate::settings::{Api, Scenario, Target};
+use crate::settings::{Api, Path, Scenario, Target};
 use bytes::Bytes;
 use futures_util::Stream;
 use http_body_util::BodyExt;
 use rustls::pki_types::CertificateDer;
-use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use url::Url;
@@ -35,22 +36,32 @@ pub enum Error {
     NoFakeEndpoint { scenario: String },
 }
 
-/// The prompt of every request: short, so the target's memory, not the payload, dominates.
-const PROMPT: &str = "Say hello in one short sentence.";
+/// One kind of request the scenario sends, prepared for every URL.
+#[derive(Debug)]
+struct Variant {
+    /// One per URL, in the client's URL order: where requests go and their unchanging parts.
+    endpoints: Vec<Endpoint>,
+    /// The request body, serialized once (empty for `api = "http"`).
+    body: Bytes,
+    /// For a request the target must refuse (the `rejected` path): the outcome its refusal counts as.
+    rejection: Option<Expected>,
+}
 
 /// Sends one scenario's requests.
 #[derive(Debug)]
 pub struct Client {
-    /// One per URL, used round-robin: where requests go and their unchanging parts.
-    endpoints: Vec<Endpoint>,
-    /// Index of the next endpoint.
+    /// The kinds of request sent in turn: one, or the `rejected` path's three refusals.
+    variants: Vec<Variant>,
+    /// Number of URLs: requests go round-robin over them, and over the variants.
+    urls: usize,
+    /// Index of the next request, which picks its endpoint and its variant.
     next: AtomicUsize,
     /// Workers' connections between batches.
     idle: Idle,
-    /// The request body, serialized once (empty for `api = "http"`).
-    body: Bytes,
     /// What the scenario asks for.
     api: Api,
+    /// Which path the scenario drives: which failures are its expected outcomes.
+    path: Path,
     /// Whether responses are SSE streams.
     stream: bool,
     /// Whole-request timeout.
@@ -79,14 +90,20 @@ impl Client {
             true => Some(tls::config(extra_roots).map_err(|source| Error::Build { scenario: name, source })?),
             false => None,
         };
-        let body = request_body(scenario);
-        let endpoints = endpoints(scenario, &urls, &body, tls.as_ref())?;
+        let variants = request::shapes(scenario)
+            .into_iter()
+            .map(|shape| {
+                let endpoints = endpoints(scenario, &urls, &shape, tls.as_ref())?;
+                Ok(Variant { endpoints, body: shape.body, rejection: shape.rejection })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         Ok(Self {
-            idle: Idle::new(endpoints.len(), scenario.concurrency.max(1)),
-            endpoints,
+            idle: Idle::new(urls.len(), scenario.concurrency.max(1)),
+            urls: urls.len(),
+            variants,
             next: AtomicUsize::new(0),
-            body,
             api: scenario.api,
+            path: scenario.path,
             stream: scenario.stream,
             timeout: scenario.timeout,
             max_response_bytes: scenario.max_response_bytes,
@@ -98,22 +115,27 @@ impl Client {
         Worker { client: self, conns: self.idle.check_out(), alarm: Alarm::default() }
     }
 
-    /// Sends to `endpoint` over the worker's connection in `slot`, all of it (connecting and the TLS
-    /// handshake included) within the timeout, kept by the worker's `alarm`.
+    /// Sends `variant` to its endpoint `index` over the worker's connection in `slot`, all of it
+    /// (connecting and the TLS handshake included) within the timeout, kept by the worker's `alarm`.
     async fn send(
         &self,
-        endpoint: &Endpoint,
+        (variant, index): (&Variant, usize),
         slot: &mut Option<Sender>,
         alarm: &mut Alarm,
         started: Instant,
     ) -> Outcome {
         let exchange = std::pin::pin!(async {
-            let response = endpoint.respond(slot, &self.body).await?;
-            let ok_status = response.status().is_success();
-            Ok(self.read(response.into_body().into_data_stream(), ok_status, started).await)
+            let response = variant.endpoints[index].respond(slot, &variant.body).await?;
+            let status = response.status();
+            let read = self.read(response.into_body().into_data_stream(), status.is_success(), started).await;
+            if read.disconnected {
+                // The deliberate disconnect: the connection goes away with its stream.
+                *slot = None;
+            }
+            Ok((status, read))
         });
         match alarm.within(deadline(started, self.timeout), exchange).await {
-            Ok(Ok(read)) => completed(started, read),
+            Ok(Ok((status, read))) => self.completed(started, variant, status, read),
             Ok(Err(kind)) => failed(started, 0, kind),
             Err(_) => failed(started, 0, ErrorKind::Timeout),
         }
@@ -126,15 +148,32 @@ impl Client {
         started: Instant,
     ) -> Read {
         if self.stream && ok_status {
-            body::read_stream(chunks, self.max_response_bytes, started).await
+            let stop_after = match self.path {
+                Path::Disconnect { after_chunks } => Some(after_chunks),
+                _ => None,
+            };
+            body::read_stream(chunks, self.max_response_bytes, started, stop_after).await
         } else {
             body::read_whole(chunks, self.max_response_bytes, self.api, ok_status).await
         }
     }
 
-    /// The body of every request (empty for `api = "http"`), so other tools can send the same one.
+    /// A response read to its end (or cut on purpose), judged by the scenario's path.
+    fn completed(&self, started: Instant, variant: &Variant, status: http::StatusCode, read: Read) -> Outcome {
+        let ended = path::Ended { status: Some(status), result: read.result, disconnected: read.disconnected };
+        let (result, expected) = path::judge(self.path, variant.rejection, ended);
+        Outcome {
+            latency: started.elapsed(),
+            time_to_first_token: read.first_event,
+            bytes: read.bytes,
+            result,
+            expected,
+        }
+    }
+
+    /// The body of the first kind of request (empty for `api = "http"`), so other tools can send the same one.
     pub fn body(&self) -> &[u8] {
-        &self.body
+        &self.variants[0].body
     }
 }
 
@@ -154,8 +193,10 @@ impl Worker<'_> {
     pub async fn send(&mut self) -> Outcome {
         let client = self.client;
         let started = Instant::now();
-        let index = client.next.fetch_add(1, Ordering::Relaxed) % client.endpoints.len();
-        client.send(&client.endpoints[index], &mut self.conns.slots[index], &mut self.alarm, started).await
+        let n = client.next.fetch_add(1, Ordering::Relaxed);
+        let index = n % client.urls;
+        let variant = &client.variants[(n / client.urls) % client.variants.len()];
+        client.send((variant, index), &mut self.conns.slots[index], &mut self.alarm, started).await
     }
 }
 
@@ -165,11 +206,13 @@ impl Drop for Worker<'_> {
     }
 }
 
-/// The scenario's extra headers and its API key, as a bearer token marked sensitive.
-fn headers(scenario: &Scenario) -> Result<http::HeaderMap, Error> {
+/// The scenario's extra headers and its API key (or the shape's wrong one), as a bearer token marked
+/// sensitive.
+fn headers(scenario: &Scenario, shape: &Shape) -> Result<http::HeaderMap, Error> {
     let mut headers = scenario.headers.clone();
-    if let Some(key) = &scenario.api_key {
-        let mut v = http::HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+    let key = shape.api_key.or(scenario.api_key.as_ref().map(|k| k.expose()));
+    if let Some(key) = key {
+        let mut v = http::HeaderValue::from_str(&format!("Bearer {key}"))
             .map_err(|_| Error::ApiKey { scenario: scenario.name.to_string() })?;
         v.set_sensitive(true);
         headers.insert(http::header::AUTHORIZATION, v);
@@ -181,10 +224,10 @@ fn headers(scenario: &Scenario) -> Result<http::HeaderMap, Error> {
 fn endpoints(
     scenario: &Scenario,
     urls: &[Url],
-    body: &Bytes,
+    shape: &Shape,
     tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
 ) -> Result<Vec<Endpoint>, Error> {
-    let headers = headers(scenario)?;
+    let (headers, body) = (headers(scenario, shape)?, &shape.body);
     let post = scenario.api != Api::Http;
     let method = if post { http::Method::POST } else { http::Method::GET };
     let endpoint = |url: &Url| {
@@ -197,17 +240,8 @@ fn endpoints(
     urls.iter().map(endpoint).collect()
 }
 
-fn completed(started: Instant, read: Read) -> Outcome {
-    Outcome {
-        latency: started.elapsed(),
-        time_to_first_token: read.first_event,
-        bytes: read.bytes,
-        result: read.result,
-    }
-}
-
 fn failed(started: Instant, bytes: u64, kind: ErrorKind) -> Outcome {
-    Outcome { latency: started.elapsed(), time_to_first_token: None, bytes, result: Err(kind) }
+    Outcome { latency: started.elapsed(), time_to_first_token: None, bytes, result: Err(kind), expected: None }
 }
 
 fn urls(scenario: &Scenario, fake: Option<&Url>) -> Result<Vec<Url>, Error> {
@@ -232,20 +266,4 @@ fn urls(scenario: &Scenario, fake: Option<&Url>) -> Result<Vec<Url>, Error> {
             })
         })
         .collect()
-}
-
-fn request_body(scenario: &Scenario) -> Bytes {
-    let model = &scenario.model;
-    let body = match scenario.api {
-        Api::Chat => json!({
-            "model": model, "stream": scenario.stream, "max_tokens": 32,
-            "messages": [{"role": "user", "content": PROMPT}],
-        }),
-        Api::Completions => {
-            json!({"model": model, "stream": scenario.stream, "max_tokens": 32, "prompt": PROMPT})
-        }
-        Api::Embeddings => json!({"model": model, "input": PROMPT}),
-        Api::Http => return Bytes::new(),
-    };
-    Bytes::from(serde_json::to_vec(&body).unwrap_or_default())
 }

@@ -8,9 +8,10 @@
 //! Memory is bounded whatever the target does: bodies are capped, latencies go into fixed-size histograms.
 //!
 //! Layout, in the order a request takes: `batch` (workers claiming requests) → `client` (the scenario's
-//! endpoints, a worker's send under its `deadline` alarm) → `transport` (connections, plain or through
-//! `tls`) → `body` (reading within the cap: whole bodies judged by `answer`, streams by `sse` events) →
-//! `outcome` → `stats`.
+//! endpoints and the `request`s it sends in turn, a worker's send under its `deadline` alarm) →
+//! `transport` (connections, plain or through `tls`) → `body` (reading within the cap: whole bodies judged
+//! by `answer`, streams by `sse` events) → `path` (whether the ending is what the scenario's path drives
+//! to) → `outcome` → `stats`.
 
 mod answer;
 mod batch;
@@ -18,6 +19,8 @@ mod body;
 mod client;
 mod deadline;
 mod outcome;
+mod path;
+mod request;
 mod sse;
 mod stats;
 mod tls;
@@ -25,7 +28,8 @@ mod transport;
 
 pub use batch::run as run_batch;
 pub use client::{Client, Error, Worker};
-pub use outcome::{ErrorKind, Outcome};
+pub use outcome::{ErrorKind, Expected, Outcome};
+pub use stats::ExpectedCounts;
 pub use stats::{BatchStats, ErrorCounts};
 
 #[cfg(test)]
@@ -37,7 +41,7 @@ pub fn read_sse_for_fuzzing(data: &[u8], chunk: usize) -> Result<(), ErrorKind> 
     use futures_util::FutureExt as _;
     let chunks: Vec<Result<bytes::Bytes, std::io::Error>> =
         data.chunks(chunk.max(1)).map(|c| Ok(bytes::Bytes::copy_from_slice(c))).collect();
-    let read = body::read_stream(futures_util::stream::iter(chunks), 1 << 20, std::time::Instant::now());
+    let read = body::read_stream(futures_util::stream::iter(chunks), 1 << 20, std::time::Instant::now(), None);
     // Every chunk is ready, so the reader never waits: one poll runs it to the end.
     read.now_or_never().map_or(Err(ErrorKind::Stream), |r| r.result)
 }

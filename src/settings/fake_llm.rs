@@ -27,6 +27,22 @@ pub const ERROR_RATE: f64 = 0.0;
 pub const LEAK_BYTES_PER_REQUEST: u64 = 0;
 /// Bytes kept alive for every failed request (an error path that copies the request).
 pub const LEAK_BYTES_PER_ERROR: u64 = 0;
+/// Bytes kept alive for every request whose client went away before the answer's end: a stream cut in
+/// mid-way, a slow answer given up on (docs/fake-endpoint.md#failure-paths).
+pub const LEAK_BYTES_PER_CANCELLED: u64 = 0;
+/// The model that fails upstream a share of the time (`fail_model_rate`), for the `upstream_failure`
+/// path behind a proxy's retries and fallbacks; no other model is affected.
+pub const FAIL_MODEL: &str = "flaky";
+/// Half of `fail_model`'s requests fail (half of those 500, half 429): retries and fallbacks both run.
+pub const FAIL_MODEL_RATE: f64 = 0.5;
+/// The model whose answers are slow (`slow_model_latency`), for the `timeout` path.
+pub const SLOW_MODEL: &str = "slow";
+/// How long `slow_model` takes before answering 504: beyond a proxy's timeout as the docs set it (5 s),
+/// within leaksoak's default request timeout (30 s), so soaked directly it still answers.
+pub const SLOW_MODEL_LATENCY: HumaneDuration = HumaneDuration::from_secs(20);
+/// No pause between streamed events: the whole stream goes out at once. A pause lets a client's
+/// disconnect in mid-stream reach the endpoint before the stream is all sent.
+pub const STREAM_CHUNK_DELAY: HumaneDuration = HumaneDuration::from_millis(0);
 /// Deliberate leaks of file descriptors, sockets and threads are off (`0`): set one to keep one of them
 /// per that many successful requests (docs/fake-endpoint.md#leaks-that-are-not-bytes).
 pub const LEAK_EVERY_OFF: u64 = 0;
@@ -61,6 +77,12 @@ pub struct RawFakeLlm {
     pub error_rate: f64,
     pub leak_bytes_per_request: u64,
     pub leak_bytes_per_error: u64,
+    pub leak_bytes_per_cancelled: u64,
+    pub fail_model: String,
+    pub fail_model_rate: f64,
+    pub slow_model: String,
+    pub slow_model_latency: HumaneDuration,
+    pub stream_chunk_delay: HumaneDuration,
     pub leak_fds_every: u64,
     pub leak_sockets_every: u64,
     pub leak_threads_every: u64,
@@ -82,6 +104,12 @@ impl Default for RawFakeLlm {
             error_rate: ERROR_RATE,
             leak_bytes_per_request: LEAK_BYTES_PER_REQUEST,
             leak_bytes_per_error: LEAK_BYTES_PER_ERROR,
+            leak_bytes_per_cancelled: LEAK_BYTES_PER_CANCELLED,
+            fail_model: FAIL_MODEL.into(),
+            fail_model_rate: FAIL_MODEL_RATE,
+            slow_model: SLOW_MODEL.into(),
+            slow_model_latency: SLOW_MODEL_LATENCY,
+            stream_chunk_delay: STREAM_CHUNK_DELAY,
             leak_fds_every: LEAK_EVERY_OFF,
             leak_sockets_every: LEAK_EVERY_OFF,
             leak_threads_every: LEAK_EVERY_OFF,
@@ -112,8 +140,23 @@ pub struct FakeLlm {
     pub error_rate: f64,
     /// Bytes kept alive (and touched) per successful request.
     pub leak_bytes_per_request: usize,
-    /// Bytes kept alive (and touched) per failed request.
+    /// Bytes kept alive (and touched) per failed request: injected errors and rejected requests.
     pub leak_bytes_per_error: usize,
+    /// Bytes kept alive (and touched) per request whose client went away before the answer's end.
+    pub leak_bytes_per_cancelled: usize,
+    /// Requests naming this model fail with probability `fail_model_rate` (the `upstream_failure`
+    /// path); empty: none.
+    pub fail_model: String,
+    /// Probability in `0..=1` that a request naming `fail_model` fails with 500 or 429.
+    pub fail_model_rate: f64,
+    /// Requests naming this model wait `slow_model_latency`, then are answered 504 (the `timeout`
+    /// path); empty: none.
+    pub slow_model: String,
+    /// How long `slow_model`'s requests wait.
+    pub slow_model_latency: Duration,
+    /// Pause before each streamed event after the first, so a client's disconnect reaches the endpoint
+    /// in mid-stream.
+    pub stream_chunk_delay: Duration,
     /// Keep an open file descriptor per this many successful requests; 0: never.
     pub leak_fds_every: u64,
     /// Keep an open connection (one socket) per this many successful requests; 0: never.
@@ -161,6 +204,7 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
         ("fake_llm.leak_bytes_per_request", raw.leak_bytes_per_request),
         ("fake_llm.leak_bytes_per_error", raw.leak_bytes_per_error),
         ("fake_llm.drowning_bytes_per_request", raw.drowning_bytes_per_request),
+        ("fake_llm.leak_bytes_per_cancelled", raw.leak_bytes_per_cancelled),
     ] {
         if v > MAX_LEAK_BYTES {
             p.push(key, format!("must be at most {MAX_LEAK_BYTES} (64 MiB), got {v}"));
@@ -180,6 +224,12 @@ pub fn validate(raw: &RawFakeLlm, p: &mut Problems) -> FakeLlm {
         error_rate: p.within("fake_llm.error_rate", raw.error_rate, 0.0, 1.0),
         leak_bytes_per_request: raw.leak_bytes_per_request.min(MAX_LEAK_BYTES) as usize,
         leak_bytes_per_error: raw.leak_bytes_per_error.min(MAX_LEAK_BYTES) as usize,
+        leak_bytes_per_cancelled: raw.leak_bytes_per_cancelled.min(MAX_LEAK_BYTES) as usize,
+        fail_model: raw.fail_model.clone(),
+        fail_model_rate: p.within("fake_llm.fail_model_rate", raw.fail_model_rate, 0.0, 1.0),
+        slow_model: raw.slow_model.clone(),
+        slow_model_latency: p.duration_at_most("fake_llm.slow_model_latency", raw.slow_model_latency.0, MAX_DURATION),
+        stream_chunk_delay: p.duration_at_most("fake_llm.stream_chunk_delay", raw.stream_chunk_delay.0, MAX_DURATION),
         leak_fds_every: raw.leak_fds_every,
         leak_sockets_every: raw.leak_sockets_every,
         leak_threads_every: raw.leak_threads_every,

@@ -67,7 +67,13 @@ const COMMENTS: &[(&str, &str)] = &[
     ("fake_llm.stream_chunks", "content chunks per streamed response"),
     ("fake_llm.error_rate", "fraction answered with HTTP 500 or 429"),
     ("fake_llm.leak_bytes_per_request", "deliberate leak, to prove detection end to end"),
-    ("fake_llm.leak_bytes_per_error", "deliberate leak on the error path"),
+    ("fake_llm.leak_bytes_per_error", "deliberate leak on the error path (injected errors, rejected requests)"),
+    ("fake_llm.leak_bytes_per_cancelled", "deliberate leak per request whose client went away before the end"),
+    ("fake_llm.fail_model", "this model fails upstream at fail_model_rate (500 or 429); empty: none"),
+    ("fake_llm.fail_model_rate", "fraction of fail_model's requests that fail"),
+    ("fake_llm.slow_model", "this model waits slow_model_latency, then answers 504; empty: none"),
+    ("fake_llm.slow_model_latency", "set it beyond the proxy's timeout"),
+    ("fake_llm.stream_chunk_delay", "pause before each streamed event after the first"),
     ("fake_llm.drowning_bytes_per_request", "drowning mode: kept per request, answered or not (0: off)"),
     ("fake_llm.drowning_delay_per_mib", "drowning mode: each answer waits this long per MiB kept"),
     ("fake_llm.leak_fds_every", "keep an open file per N successful requests (0: off)"),
@@ -100,6 +106,10 @@ const COMMENTS: &[(&str, &str)] = &[
     ("scenario.max_response_bytes", "larger bodies are cut and counted as errors"),
     ("scenario.headers", "extra request headers; credential-like names (key, token, auth, …) are secrets"),
     ("scenario.secret_headers", "more header names whose values are secrets (redacted wherever shown)"),
+    ("scenario.path", "happy | upstream_failure | disconnect | timeout | rejected (docs/failure-paths.md)"),
+    ("scenario.disconnect_after_chunks", "path = disconnect: stream events read before the client goes away"),
+    ("scenario.oversized_body_bytes", "path = rejected: size of the body over the target's limit (1 KiB to 64 MiB)"),
+    ("scenario.prompt_bytes", "prompt (or embeddings input) padded to this size; 0: a short prompt (at most 16 MiB)"),
 ];
 
 /// Column at which comments start, so the file reads as a table.

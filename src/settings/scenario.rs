@@ -2,6 +2,7 @@
 
 use super::duration::HumaneDuration;
 use super::memory::http_url;
+use super::path::{self, Path};
 use super::problems::Problems;
 use super::secret::{Secret, is_sensitive_header};
 use serde::{Deserialize, Serialize};
@@ -53,6 +54,10 @@ pub struct RawScenario {
     pub max_response_bytes: u64,
     pub headers: BTreeMap<String, String>,
     pub secret_headers: Vec<String>,
+    pub path: String,
+    pub disconnect_after_chunks: u64,
+    pub oversized_body_bytes: u64,
+    pub prompt_bytes: u64,
 }
 
 impl Default for RawScenario {
@@ -78,6 +83,10 @@ impl RawScenario {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             headers: BTreeMap::new(),
             secret_headers: vec![],
+            path: path::HAPPY.into(),
+            disconnect_after_chunks: path::DISCONNECT_AFTER_CHUNKS,
+            oversized_body_bytes: path::OVERSIZED_BODY_BYTES,
+            prompt_bytes: path::PROMPT_BYTES,
         }
     }
 
@@ -175,6 +184,11 @@ pub struct Scenario {
     pub headers: http::HeaderMap,
     /// Larger bodies are cut and counted as errors.
     pub max_response_bytes: u64,
+    /// The path through the target the scenario drives, and which outcomes it expects
+    /// (docs/failure-paths.md).
+    pub path: Path,
+    /// Size of the prompt (or embeddings input) sent; 0: the short prompt.
+    pub prompt_bytes: usize,
 }
 
 pub fn validate_all(raw: &[RawScenario], fake_enabled: bool, p: &mut Problems) -> Vec<Scenario> {
@@ -226,6 +240,19 @@ fn validate(raw: &RawScenario, at: &str, fake_enabled: bool, p: &mut Problems) -
             1024,
             MAX_MAX_RESPONSE_BYTES,
         ),
+        path: path::validate(path_keys(raw, api), at, p),
+        prompt_bytes: p.between(&format!("{at}.prompt_bytes"), raw.prompt_bytes, 0, path::MAX_PROMPT_BYTES) as usize,
+    }
+}
+
+/// The keys [`path::validate`] reads.
+fn path_keys(raw: &RawScenario, api: Api) -> path::Keys<'_> {
+    path::Keys {
+        path: &raw.path,
+        disconnect_after_chunks: raw.disconnect_after_chunks,
+        oversized_body_bytes: raw.oversized_body_bytes,
+        streams: raw.stream && matches!(api, Api::Chat | Api::Completions),
+        bodiless: api == Api::Http,
     }
 }
 

@@ -17,6 +17,7 @@ fn cycle(memory: impl Fn(u64) -> u64, failed: u64) -> Vec<BatchRecord> {
             requests: 100,
             errors: failed,
             errors_by_kind: kinds.clone(),
+            expected_by_kind: Default::default(),
             resources: Default::default(),
             memory_breakdown: None,
         })

@@ -15,6 +15,7 @@ pub(super) fn batch(phase: Phase, memory: f64, errors: u64) -> BatchRecord {
         requests: 100,
         errors,
         errors_by_kind: Default::default(),
+        expected_by_kind: Default::default(),
         resources: Default::default(),
         memory_breakdown: None,
     }

@@ -14,7 +14,13 @@ fn a_scrape_never_sees_half_a_batch() {
     metrics.configured(&["s".to_owned()]);
     let mut stats = BatchStats::new();
     let latency = Duration::from_millis(1);
-    stats.record(&Outcome { latency, time_to_first_token: None, bytes: 1, result: Err(ErrorKind::Connect) });
+    stats.record(&Outcome {
+        latency,
+        time_to_first_token: None,
+        bytes: 1,
+        result: Err(ErrorKind::Connect),
+        expected: None,
+    });
     let record = BatchRecord::new(Phase::Measure, 1, stats.requests, &stats.errors);
     let writer = metrics.clone();
     let updates = std::thread::spawn(move || (0..3_000).for_each(|_| writer.batch("s", &record, &stats)));

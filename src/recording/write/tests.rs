@@ -11,6 +11,7 @@ fn judged(scenario: &str) -> Judged {
             requests: 100,
             errors: 0,
             errors_by_kind: Default::default(),
+            expected_by_kind: Default::default(),
             resources: Default::default(),
             memory_breakdown: None,
         })

@@ -46,6 +46,7 @@ fn soak(cycles: usize, mut memory: impl FnMut(At) -> f64) -> Vec<Judged> {
             requests: BATCH,
             errors: 0,
             errors_by_kind: Default::default(),
+            expected_by_kind: Default::default(),
             resources: Default::default(),
             memory_breakdown: None,
         }

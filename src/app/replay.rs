@@ -138,7 +138,7 @@ impl Replayed {
         format!("raised on cycles {}{more}", runs.join(", "))
     }
 
-    /// `growth=0 tail=0 error_spike=0 slope=1 trend=0`, then the resources' (`open_fds=0 sockets=1`)
+    /// `growth=0 tail=0 error_spike=0 slope=1 trend=0 drowning=0`, then the resources' (`open_fds=0 sockets=1`)
     pub fn gauge_line(&self) -> String {
         let raised = self.raised();
         let mut rules: Vec<String> =

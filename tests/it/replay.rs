@@ -110,13 +110,13 @@ fn recorded_fixtures_give_their_expected_outcome() {
         (
             "synthetic-noisy-clean.json",
             0,
-            &["synthetic-noisy-clean (12 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=0 -> down"],
+            &["synthetic-noisy-clean (12 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=0 drowning=0 -> down"],
         ),
-        ("synthetic-trend-only.json", 1, &["trend=1 -> RAISED", "Final averages rose"]),
+        ("synthetic-trend-only.json", 1, &["trend=1 drowning=0 -> RAISED", "Final averages rose"]),
         (
             "synthetic-warmup-step.json",
             0,
-            &["Verdict:     leak", "(5 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=0 -> down"],
+            &["Verdict:     leak", "(5 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=0 drowning=0 -> down"],
         ),
         ("process-clean.jsonl", 0, &["process-clean (8 cycles)", "-> down"]),
         ("process-leak-1k.jsonl", 1, &["process-leak-1k (4 cycles)", "slope=1", "-> RAISED"]),

@@ -59,15 +59,19 @@ pub fn resume(engine: &mut Engine, path: &Path, observer: &dyn Observer) -> (Res
         }
         if let Err(e) = replay_file(engine, file, observer, &mut out, &mut seen) {
             engine.forget();
+            // One line, saying what happened to the file: moved aside, or left where it is and why.
             let aside = move_aside(file);
-            let what = if aside.is_some() { "it was moved aside" } else { "it could not be moved aside" };
+            let (what, moved_to) = match &aside {
+                Ok(to) => ("it was moved aside".to_owned(), Some(to.display().to_string())),
+                Err(why) => (format!("it could not be moved aside ({why}) and is left as it is"), None),
+            };
             tracing::error!(
                 path = %file.display(),
-                moved_to = ?aside.as_ref().map(|p| p.display().to_string()),
+                moved_to = ?moved_to,
                 record = %path.display(),
-                "a record file cannot be read as a recording ({e}); {what}, nothing resumed, new cycles go to the record"
+                "a record file cannot be read as a recording ({e}); {what}; nothing resumed, new cycles go to the record"
             );
-            return (Resumed::default(), aside);
+            return (Resumed::default(), aside.ok());
         }
         out.files += 1;
     }
@@ -101,17 +105,13 @@ fn replay_file(
 }
 
 /// Renames `path` to `PATH.unreadable-UNIXSECONDS` (with `-N` added when that exists): never overwrites.
-fn move_aside(path: &Path) -> Option<PathBuf> {
+/// `Err` says why it could not be renamed.
+fn move_aside(path: &Path) -> Result<PathBuf, String> {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let base = format!("{}.unreadable-{secs}", path.display());
     let aside = (0..1000)
         .map(|n| PathBuf::from(if n == 0 { base.clone() } else { format!("{base}-{n}") }))
-        .find(|p| !p.exists())?;
-    match std::fs::rename(path, &aside) {
-        Ok(()) => Some(aside),
-        Err(e) => {
-            tracing::error!(error = %e, path = %path.display(), "cannot move the unreadable record file aside");
-            None
-        }
-    }
+        .find(|p| !p.exists())
+        .ok_or_else(|| format!("{base} and 999 more names are taken"))?;
+    std::fs::rename(path, &aside).map(|()| aside).map_err(|e| e.to_string())
 }

@@ -172,3 +172,35 @@ async fn a_streak_begun_before_the_restart_confirms_on_the_next_cycle() {
     assert_eq!((sample_value(&m, streak), sample_value(&m, gauge)), (Some(2.0), Some(1.0)), "{m}");
     assert_eq!(status(&d).await["scenarios"][0]["cycles"], 2);
 }
+
+#[test]
+fn a_file_that_cannot_be_moved_aside_is_left_as_it_is_and_the_log_says_so() {
+    // Issue 26, case 10: resume logged "cannot move … aside" and then "it was moved aside".
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("leaksoak.toml");
+    let text = "[server]\nlisten = \"127.0.0.1:0\"\n[cycle]\nwarmup_batches = 0\nbatch_size = 10\npause = \"1s\"\n\
+                [memory]\nsource = \"self-heap\"\nsettle = \"0ms\"\nsamples_per_batch = 1\n[[scenario]]\nname = \"chat\"\n";
+    std::fs::write(&config, text).expect("write config");
+    // A name so long that `.unreadable-<time>` takes it past the file system's 255 bytes: the rename fails.
+    let record = dir.path().join("r".repeat(240));
+    std::fs::write(&record, "this is not JSON\nnor this\n").expect("write record");
+    let log = dir.path().join("daemon.log");
+    let mut child = crate::helpers::bin()
+        .args(["run", "--config"])
+        .arg(&config)
+        .arg("--record")
+        .arg(&record)
+        .env("NO_COLOR", "1")
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("spawn leaksoak run");
+    crate::helpers::logged_address_in_file(&log);
+    let _ = child.kill();
+    let _ = child.wait();
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(logged.contains("it could not be moved aside (File name too long"), "{logged}");
+    assert!(logged.contains("and is left as it is; nothing resumed"), "{logged}");
+    assert!(!logged.contains("was moved aside") && !logged.contains("cannot move"), "one account of it: {logged}");
+    let kept = std::fs::read_to_string(&record).expect("still there");
+    assert!(kept.starts_with("this is not JSON\nnor this\n"), "{kept}");
+}

@@ -162,11 +162,17 @@ fn print_config_redacts_credential_headers_by_name_and_secret_query_parameters()
         "x-api-token",
         "X-Secret",
         "X-Custom-Thing",
+        // Outside any list, known by pattern (issue 26, case 10).
+        "X-Jwt",
+        "X-Pass",
+        "X-Cred",
+        "X-Client-Cert",
+        "Bearer",
     ];
     let inline: Vec<String> = headers.iter().enumerate().map(|(i, h)| format!("{h:?} = \"hdr-secret-{i}\"")).collect();
     let body = format!(
         "[memory]\nsource = \"scrape\"\nurl = \"http://127.0.0.1:9/metrics?token=q-secret-1&job=x\"\n\
-         [[scenario]]\nname = \"a\"\nurl = \"http://127.0.0.1:4000/v1?api_key=q-secret-2\"\n\
+         [[scenario]]\nname = \"a\"\nurl = \"http://127.0.0.1:4000/v1?api_key=q-secret-2&code=q-secret-3\"\n\
          secret_headers = [\"x-custom-thing\"]\nheaders = {{ {} }}\n",
         inline.join(", ")
     );
@@ -174,8 +180,9 @@ fn print_config_redacts_credential_headers_by_name_and_secret_query_parameters()
     let out = run(&["print-config", "--config", file.to_str().expect("utf-8 path")], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let printed = text(&out.stdout);
-    for secret in
-        (0..headers.len()).map(|i| format!("hdr-secret-{i}")).chain(["q-secret-1".into(), "q-secret-2".into()])
+    for secret in (0..headers.len())
+        .map(|i| format!("hdr-secret-{i}"))
+        .chain(["q-secret-1", "q-secret-2", "q-secret-3"].map(String::from))
     {
         assert!(!printed.contains(&secret), "{secret} leaked: {printed}");
     }

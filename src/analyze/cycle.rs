@@ -172,9 +172,20 @@ impl CycleAnalysis {
         }
     }
 
-    /// A discarded cycle (target restart, failed memory reads): verdict `error`, counts kept, no figures.
+    /// A discarded cycle (most requests failed, a failed memory read, a target restart): verdict `error`,
+    /// no rule evaluated, counts kept. Its initial and final averages (and the growth between them) are
+    /// the memory it did measure: the mean of its first and of its last two readable samples (one each
+    /// below six), with no rolling window, since a cycle cut short may have fewer samples than one.
     pub fn error(samples: &[Sample], reason: &str) -> Self {
-        Self::empty(samples, Verdict::Error, format!("Cycle discarded: {reason}"))
+        let readable: Vec<f64> = samples.iter().map(|s| s.memory_bytes).filter(|m| m.is_finite()).collect();
+        let ends = endpoints(&readable, 1);
+        Self {
+            initial_avg: finite(ends.initial_avg),
+            final_avg: finite(ends.final_avg),
+            growth_bytes: finite(ends.growth_bytes),
+            growth_ratio: finite(ends.growth_ratio),
+            ..Self::empty(samples, Verdict::Error, format!("Cycle discarded: {reason}"))
+        }
     }
 
     fn empty(samples: &[Sample], verdict: Verdict, summary: String) -> Self {

@@ -147,3 +147,23 @@ fn a_target_that_drowns_in_its_first_cycle_is_measured_from_its_first_sample() {
 }
 
 mod series;
+
+#[test]
+fn an_error_cycle_reports_the_memory_it_measured() {
+    // Issue 26: an error cycle said `Initial avg: 0.00 MiB` while its batches showed 9 MiB.
+    let s = Analysis::default();
+    let mut judge = Judge::new("s");
+    let rising = |i: u64| 9 * MIB + i * MIB / 10;
+    let failed = judge.judge(100, &s, cycle(rising, 100), CycleEnd::Completed);
+    assert_eq!(failed.analysis.verdict, Verdict::Error);
+    for line in ["Initial avg: 9.05 MiB", "Final avg:   9.85 MiB", "Growth:      0.80 MiB (8.8%)"] {
+        assert!(failed.report.contains(line), "{line}: {}", failed.report);
+    }
+    // Cut short by a restart after three batches: their first and last, one sample each.
+    let cut: Vec<BatchRecord> = cycle(rising, 0).into_iter().take(3).collect();
+    let restarted = judge.judge(100, &s, cut, CycleEnd::Restarted);
+    assert_eq!((restarted.analysis.initial_avg, restarted.analysis.final_avg), (rising(0) as f64, rising(2) as f64));
+    assert!(restarted.report.contains("Initial avg: 9.00 MiB"), "{}", restarted.report);
+    let none = judge.judge(100, &s, Vec::new(), CycleEnd::SourceFailed("gone".into()));
+    assert_eq!((none.analysis.initial_avg, none.analysis.final_avg), (0.0, 0.0), "nothing measured, nothing shown");
+}

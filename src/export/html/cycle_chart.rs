@@ -58,7 +58,9 @@ pub fn render(view: &CycleView, baseline: Option<&CycleView>, settings: &Analysi
     let threshold = mib(a.initial_avg * (1.0 + settings.max_growth_percent / 100.0));
     let shown = main_y.iter().chain(&base_y).copied();
     let (lo, hi) = shown.clone().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
-    let threshold_in = a.initial_avg > 0.0 && threshold <= hi + THRESHOLD_REACH * (hi - lo).max(0.5);
+    // The growth rule's threshold, for a cycle the rules judged (an `error` cycle has averages, no rule).
+    let judged = a.verdict.is_judged() && a.initial_avg > 0.0;
+    let threshold_in = judged && threshold <= hi + THRESHOLD_REACH * (hi - lo).max(0.5);
     let y_values = shown.chain(threshold_in.then_some(threshold));
     let x_axis = Axis::over(x.iter().chain(&base_x).copied().chain([0.0]), 0.02, "requests sent in the cycle").whole();
     let label = format!("{}: memory after each batch of cycle {}", "batches", view.number);
@@ -86,7 +88,7 @@ pub fn render(view: &CycleView, baseline: Option<&CycleView>, settings: &Analysi
         chart.legend(2, "error", "○ batch with failed requests");
     }
     let mut out = chart.finish();
-    if !threshold_in && a.initial_avg > 0.0 {
+    if !threshold_in && judged {
         out.push_str(&format!(
             r#"<p class="note">The growth threshold, {threshold:.1} MiB (+{}% over the initial average), lies far above the batches and is not drawn.</p>"#,
             settings.max_growth_percent

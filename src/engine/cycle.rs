@@ -64,7 +64,8 @@ pub async fn run(
     }
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
     *sent = sent.saturating_add(batches.iter().map(|b| b.requests).sum());
-    let context = Context { idle, sent: Some(*sent), limit_bytes: sampler.memory_limit() };
+    let redirect = lane.client.take_redirect();
+    let context = Context { idle, sent: Some(*sent), limit_bytes: sampler.memory_limit(), redirect };
     let mut judged = lane.judge.judge_after(context, cycle.batch_size, analysis, batches, end);
     judged.duration = started.elapsed();
     span.record("verdict", judged.analysis.verdict.as_str());

@@ -185,7 +185,10 @@ impl Judge {
     ) -> CycleAnalysis {
         let samples = measured_samples(batches);
         let failed = match end {
-            CycleEnd::Completed => analyze::too_many_failures(&samples, &measured_error_kinds(batches), settings),
+            CycleEnd::Completed => {
+                let redirect = context.redirect.as_deref();
+                analyze::too_many_failures(&samples, &measured_error_kinds(batches), redirect, settings)
+            }
             _ => None,
         };
         match (end, failed) {

@@ -173,7 +173,7 @@ impl Engine {
         let batch_size = self.settings.cycle.batch_size;
         let restarted = end == CycleEnd::Restarted;
         self.sent = self.sent.saturating_add(batches.iter().map(|b| b.requests).sum());
-        let context = Context { idle, sent: Some(self.sent), limit_bytes: None };
+        let context = Context { idle, sent: Some(self.sent), ..Context::default() };
         let judged = self.lanes[i].judge.judge_after(context, batch_size, &self.settings.analysis, batches, end);
         if restarted {
             self.lanes.iter_mut().enumerate().filter(|(j, _)| *j != i).for_each(|(_, l)| l.judge.target_restarted());

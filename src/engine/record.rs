@@ -182,7 +182,7 @@ impl Idle {
 }
 
 /// What the engine knows of the target beyond a cycle's batches, for its judge.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
     /// The idle pause before the cycle, when the cycle before it ended with a sample.
     pub idle: Option<Idle>,
@@ -192,6 +192,9 @@ pub struct Context {
     /// The target's memory limit read from the source (the cgroup's `memory.max`), bytes; the
     /// `analysis.forecast_memory_limit_bytes` setting wins over it.
     pub limit_bytes: Option<u64>,
+    /// Where the target redirected during the cycle (`301 Moved Permanently to URL`), which the load does
+    /// not follow: a cycle of mostly redirects says so in its summary. None in a replay.
+    pub redirect: Option<String>,
 }
 
 /// How a cycle ended, before analysis.

@@ -15,6 +15,7 @@ use futures_util::Stream;
 use http_body_util::BodyExt;
 use rustls::pki_types::CertificateDer;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 use url::Url;
 
@@ -68,6 +69,9 @@ pub struct Client {
     timeout: std::time::Duration,
     /// Bodies beyond this are cut and counted as errors.
     max_response_bytes: u64,
+    /// Where the first redirect since [`Client::take_redirect`] pointed (`301 Moved Permanently to URL`):
+    /// the load does not follow redirects, and the cycle's judgement names the address.
+    redirect: Mutex<Option<String>>,
 }
 
 impl Client {
@@ -107,7 +111,27 @@ impl Client {
             stream: scenario.stream,
             timeout: scenario.timeout,
             max_response_bytes: scenario.max_response_bytes,
+            redirect: Mutex::new(None),
         })
+    }
+
+    /// Where the first redirect answered since the last call pointed (`301 Moved Permanently to URL`), and
+    /// forgets it: the engine takes it at the end of every cycle.
+    pub fn take_redirect(&self) -> Option<String> {
+        self.redirect.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Keeps where a redirect `response` from `endpoint` points, unless one is kept already.
+    fn redirected(&self, endpoint: &Endpoint, response: &http::Response<hyper::body::Incoming>) {
+        let mut kept = self.redirect.lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.is_none() {
+            let status = response.status();
+            let to = endpoint.redirect_target(response.headers().get(http::header::LOCATION));
+            *kept = Some(match to {
+                Some(to) => format!("{status} to {to}"),
+                None => format!("{status} without a Location"),
+            });
+        }
     }
 
     /// A sender for one batch worker, holding its own connections until dropped.
@@ -127,6 +151,9 @@ impl Client {
         let exchange = std::pin::pin!(async {
             let response = variant.endpoints[index].respond(slot, &variant.body).await?;
             let status = response.status();
+            if status.is_redirection() {
+                self.redirected(&variant.endpoints[index], &response);
+            }
             let read = self.read(response.into_body().into_data_stream(), status.is_success(), started).await;
             if read.disconnected {
                 // The deliberate disconnect: the connection goes away with its stream.

@@ -9,17 +9,26 @@ pub enum ErrorKind {
     Connect,
     /// The whole-request timeout elapsed (before or during the body).
     Timeout,
-    /// The response status was not 2xx.
+    /// The response status was not 2xx, nor a redirect.
     Status,
     /// A non-streamed body could not be read or was not the expected JSON, or exceeded the size cap.
     Decode,
     /// A streamed response broke: cut before `[DONE]`, an event that is not a JSON chunk, or over the cap.
     Stream,
+    /// The response was a redirect (3xx), which the load generator does not follow: the scenario's URL
+    /// is not the address that answers.
+    Redirect,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 5] =
-        [ErrorKind::Connect, ErrorKind::Timeout, ErrorKind::Status, ErrorKind::Decode, ErrorKind::Stream];
+    pub const ALL: [ErrorKind; 6] = [
+        ErrorKind::Connect,
+        ErrorKind::Timeout,
+        ErrorKind::Status,
+        ErrorKind::Decode,
+        ErrorKind::Stream,
+        ErrorKind::Redirect,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -28,6 +37,7 @@ impl ErrorKind {
             ErrorKind::Status => "status",
             ErrorKind::Decode => "decode",
             ErrorKind::Stream => "stream",
+            ErrorKind::Redirect => "redirect",
         }
     }
 }

@@ -34,6 +34,8 @@ pub fn judge(path: Path, rejection: Option<Expected>, ended: Ended) -> (Result<(
     };
     match expected {
         Some(e) => (Ok(()), Some(e)),
+        // No path expects a redirect: the scenario's URL is not the address that answers.
+        None if status.is_redirection() => (Err(ErrorKind::Redirect), None),
         None => (ended.result, None),
     }
 }
@@ -65,6 +67,11 @@ mod tests {
             (REJECTED, 429, None),
             (REJECTED, 500, None),
         ];
+        for path in [Path::Happy, Path::UpstreamFailure, Path::Timeout, REJECTED] {
+            for code in [301, 302, 307, 308] {
+                assert_eq!(judge(path, Some(Expected::RejectedKey), status(code)), (Err(ErrorKind::Redirect), None));
+            }
+        }
         for (path, code, expected) in cases {
             let (result, got) = judge(*path, Some(Expected::RejectedKey), status(*code));
             assert_eq!(got, *expected, "{path:?} {code}");

@@ -10,7 +10,7 @@ const SIGFIG: u8 = 2;
 
 /// Counts of failures by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ErrorCounts([u64; 5]);
+pub struct ErrorCounts([u64; ErrorKind::ALL.len()]);
 
 impl ErrorCounts {
     pub fn get(&self, kind: ErrorKind) -> u64 {

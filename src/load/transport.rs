@@ -24,6 +24,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use url::{Host, Position, Url};
 
+/// The longest redirect target shown ([`Endpoint::redirect_target`]); a longer one is cut.
+pub const MAX_LOCATION_CHARS: usize = 300;
+
 /// The sending half of one keep-alive connection.
 pub type Sender = SendRequest<Full<Bytes>>;
 
@@ -64,6 +67,8 @@ pub struct Endpoint {
     method: http::Method,
     /// Every request header, `Host` and credentials (marked sensitive) included.
     headers: HeaderMap,
+    /// The URL, against which a redirect's relative `Location` is resolved ([`Endpoint::redirect_target`]).
+    url: Url,
 }
 
 impl Endpoint {
@@ -96,7 +101,20 @@ impl Endpoint {
         let target = url[Position::BeforePath..Position::AfterQuery].parse().map_err(|_| BadUrl::Invalid)?;
         let headers = request_headers(url, headers, json, body)?;
         let port = url.port_or_known_default().unwrap_or(80);
-        Ok(Self { host, port, tls, target, method, headers })
+        Ok(Self { host, port, tls, target, method, headers, url: url.clone() })
+    }
+
+    /// Where a redirect from this URL points, as it may be shown: its `Location` resolved against the URL,
+    /// secrets redacted ([`crate::settings::shown_url`]), control characters escaped and at most
+    /// [`MAX_LOCATION_CHARS`] characters kept; `None` without a `Location` that makes a URL.
+    pub fn redirect_target(&self, location: Option<&HeaderValue>) -> Option<String> {
+        let to = self.url.join(location?.to_str().ok()?).ok()?;
+        let shown = crate::settings::shown_url(&to);
+        let shown = crate::text::printable(&shown);
+        Some(match shown.char_indices().nth(MAX_LOCATION_CHARS) {
+            Some((end, _)) => format!("{}…", &shown[..end]),
+            None => shown.into_owned(),
+        })
     }
 
     fn request(&self, body: &Bytes) -> http::Request<Full<Bytes>> {

@@ -89,3 +89,22 @@ async fn hanging_malformed_and_oversized_responses_are_counted_by_kind() {
     // 160 bodies announcing 100 MiB each and 160 MiB of events went by: none of it is kept.
     bounded(&m, "hugebody", 16.0, 96.0);
 }
+
+#[tokio::test]
+async fn a_redirect_is_counted_apart_and_named_where_it_points() {
+    // Issue 26, case 10: a same-origin redirect was a bad status, "is the URL's path right (/v1), and the
+    // API key?". The Location is relative and carries a secret query parameter.
+    let reply = "HTTP/1.1 308 Permanent Redirect\r\nlocation: /api/v1/chat/completions?token=sk-moved-42\r\n\
+                 content-length: 0\r\nconnection: close\r\n\r\n";
+    let moved = hostile(move |s| reply_with(s, reply.as_bytes().to_vec())).await.port();
+    let d = spawn_daemon_process(&self_soak(&scenario("moved", moved, "")), "").await;
+    let m = one_cycle_each(&d, &["moved"]).await;
+    all_failed_as(&m, "moved", "redirect");
+    assert_eq!(errors(&m, "moved", "status"), 0.0, "a redirect is not a bad status");
+    let report = get_text(d.url("/report")).await;
+    let to = format!("http://127.0.0.1:{moved}/api/v1/chat/completions?token=redacted");
+    let hint =
+        format!("the target redirects (308 Permanent Redirect to {to}); point the scenario's url at the final address");
+    assert!(report.contains(&hint), "{report}");
+    assert!(!report.contains("API key") && !report.contains("sk-moved-42"), "{report}");
+}

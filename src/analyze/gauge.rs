@@ -32,6 +32,9 @@
 //!   settled level, [`crate::analyze::drowning`]) raises the gauge at once: the target may not answer
 //!   again. The `error` cycles that follow leave it raised; once cycles are judged again it holds while
 //!   memory stays far above the level the drowning rose from ([`Across::drowned`]).
+//! * Nor do those of a cycle during which something besides the soak grew the measured memory
+//!   ([`Across::disturbed`]: leaksoak's own endpoints under heavy traffic, measured by a `self` source);
+//!   every streak ends there, as at a `stable` cycle.
 //! * `once` judges a single cycle with the pytest suite's semantics ([`Gauge::single_cycle`]): every finding of a
 //!   leak cycle is confirmed at once, with no streak and no significance gate.
 //! * A raised rule holds while memory keeps rising ([`Across::rising`], from
@@ -82,6 +85,10 @@ pub struct Across {
     /// Memory still sits far above the level a drowning rose from ([`crate::analyze::drowning::still_above`]):
     /// a raised `drowning` rule holds through cycles that are judged again.
     pub drowned: bool,
+    /// Something besides the soak's requests grew the measured memory during the cycle (leaksoak's own
+    /// endpoints under heavy traffic, with a `self` source: [`crate::analyze::own_traffic`]): no finding
+    /// counts toward confirmation, every streak ends; a raised rule holds as it would otherwise.
+    pub disturbed: bool,
 }
 
 /// The leak gauge of one scenario.
@@ -135,20 +142,20 @@ impl Gauge {
         let held = across.came_back;
         let leak = a.verdict == Verdict::Leak;
         let mut fired = [false; Rule::COUNT];
-        let held = |rule| held && matches!(rule, Rule::Growth | Rule::Tail | Rule::Slope);
+        let held = |rule| (held && matches!(rule, Rule::Growth | Rule::Tail | Rule::Slope)) || across.disturbed;
         let single = self.single;
         let counts = |rule| !held(rule) && (single || counts(rule, a));
         for f in a.findings.iter().filter(|f| leak && counts(f.rule)) {
             fired[f.rule.index()] = true;
         }
-        fired[Rule::Trend.index()] = trend.is_some();
+        fired[Rule::Trend.index()] = trend.is_some() && !across.disturbed;
         self.note = None;
         for rule in Rule::ALL {
             self.extend_streak(rule, fired[rule.index()], a.slope_bytes_per_request);
         }
         let mut findings: Vec<Finding> =
             a.findings.iter().map(|f| self.confirm(f, leak && counts(f.rule), settings)).collect();
-        findings.extend(trend.map(|f| self.confirm(f, true, settings)));
+        findings.extend(trend.map(|f| self.confirm(f, !across.disturbed, settings)));
         let mut now = [false; Rule::COUNT];
         for f in findings.iter().filter(|f| f.confirmed) {
             now[f.rule.index()] = true;

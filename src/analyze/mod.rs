@@ -37,6 +37,8 @@
 //!   `error` with the words of [`too_many_failures`] (which needs the failures by kind, so it is not part
 //!   of [`cycle`]).
 //! * Gauge semantics (error, noisy, insufficient cycles, significance for confirmation): see [`gauge`].
+//!   A cycle during which leaksoak's own endpoints were busy, with a `self` source, confirms nothing:
+//!   see [`own_traffic`].
 //!   The trend rule's guards against chance, steps, plateaus and memory that comes back: see
 //!   [`Trend::assess`] and [`shape`].
 
@@ -49,6 +51,7 @@ pub mod forecast;
 pub mod gauge;
 pub mod long_trend;
 mod normal;
+pub mod own_traffic;
 mod report;
 pub mod resource_gauge;
 pub mod resources;

@@ -15,7 +15,7 @@ pub use resume::Resumed;
 pub(crate) use resume::resume;
 pub use waiting::{POLL as SECRET_POLL, WATCH as SECRET_WATCH};
 
-use crate::engine::{Engine, Fanout, Judged, Observer, Pending};
+use crate::engine::{EndpointCounter, Engine, Fanout, Judged, Observer, Pending};
 use crate::export::{Board, Endpoints, Metrics};
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
@@ -158,6 +158,8 @@ pub async fn run_on(
     let page = Arc::new(crate::export::html::Live::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let pending = Arc::new(Pending::default());
+    // The requests the endpoints answer, which a `self` source measures along with the soak.
+    let served = Arc::new(EndpointCounter::default());
     let base = fake.as_ref().map(|f| f.base.clone());
     let watched = options.config.clone();
     let reloader =
@@ -168,6 +170,7 @@ pub async fn run_on(
         page: Arc::clone(&page),
         bearer: settings.server.bearer_token.clone(),
         reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
+        served: Arc::clone(&served),
     };
     let mut observers: Vec<Arc<dyn Observer>> = vec![
         Arc::new(LogObserver::new(false, true)),
@@ -182,6 +185,7 @@ pub async fn run_on(
         Arc::clone(&page) as Arc<dyn Observer>,
     ]));
     let mut engine = Engine::new(Arc::clone(&settings), fake.as_ref().map(|f| &f.base), Arc::clone(&quiet))?;
+    engine.count_endpoints(served);
     if let Some(path) = &options.record {
         crate::recording::check_path(path).map_err(|source| Error::Record { path: path.clone(), source })?;
         let (resumed, aside) = resume::resume(&mut engine, path, quiet.as_ref());

@@ -70,7 +70,8 @@ impl Replay {
         };
         let r = &mut self.scenarios[i];
         self.sent = self.sent.saturating_add(cycle.batches.iter().map(|b| b.requests).sum());
-        let context = Context { idle: cycle.idle, sent: Some(self.sent), ..Context::default() };
+        let context =
+            Context { idle: cycle.idle, sent: Some(self.sent), endpoints: cycle.endpoints, ..Context::default() };
         let judged = r.judge.judge_after(context, batch_size, &self.settings, cycle.batches, cycle.end);
         r.cycles += 1;
         r.judged_any |= !matches!(judged.analysis.verdict, Verdict::Insufficient | Verdict::Error);

@@ -89,14 +89,16 @@ fn replay_file(
     seen: &mut BTreeSet<String>,
 ) -> Result<(), ReadError> {
     read_path(file, |entry| match entry {
-        Entry::Cycle { scenario, cycle, .. } => match engine.replay(&scenario, cycle.idle, cycle.batches, cycle.end) {
-            Some(judged) => {
-                observer.cycle(&judged);
-                out.cycles += 1;
-                seen.insert(scenario);
+        Entry::Cycle { scenario, cycle, .. } => {
+            match engine.replay(&scenario, cycle.idle, cycle.endpoints, cycle.batches, cycle.end) {
+                Some(judged) => {
+                    observer.cycle(&judged);
+                    out.cycles += 1;
+                    seen.insert(scenario);
+                }
+                None => out.unknown += 1,
             }
-            None => out.unknown += 1,
-        },
+        }
         Entry::Skipped(e) => {
             tracing::warn!(path = %file.display(), "record file: {e}");
             out.skipped += 1;

@@ -49,6 +49,7 @@ pub async fn until_configured(
         // No value is known yet: a token no request can carry keeps the endpoints closed, as they will be.
         bearer: bearer_configured.then(unmatchable),
         reload: None,
+        served: Arc::default(),
     };
     let token = CancellationToken::new();
     let cloned = listener.try_clone().map_err(|source| Error::Listen { addr, source })?;

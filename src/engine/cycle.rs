@@ -3,11 +3,12 @@
 
 use super::judge::Judge;
 use super::observer::{Activity, Observer};
-use super::record::{BatchRecord, Context, CycleEnd, Idle, Judged};
+use super::record::{BatchRecord, Context, CycleEnd, EndpointTraffic, Idle, Judged};
+use super::traffic::EndpointCounter;
 use crate::analyze::Phase;
 use crate::load::{self, Client};
 use crate::memory::{self, Reading, Sampler};
-use crate::settings::{Analysis, Cycle, Scenario};
+use crate::settings::{Analysis, Cycle, Scenario, Settings};
 use std::sync::Arc;
 use std::time::Instant;
 use tracing::Instrument as _;
@@ -36,9 +37,9 @@ impl Lane {
 /// index, requests, errors, memory): with `telemetry.otlp_endpoint` set they go out over OTLP.
 pub async fn run(
     lane: &mut Lane,
-    cycle: &Cycle,
-    analysis: &Analysis,
+    settings: &Settings,
     sampler: &mut Sampler,
+    endpoints: Option<&EndpointCounter>,
     observer: &dyn Observer,
     last_sample: &mut Option<(u64, Instant)>,
     sent: &mut u64,
@@ -50,7 +51,10 @@ pub async fn run(
         growth_bytes = tracing::field::Empty,
         slope_bytes_per_request = tracing::field::Empty,
     );
+    let (cycle, analysis) = (&settings.cycle, &settings.analysis);
     let started = Instant::now();
+    // With a `self` source the endpoints' serving is measured too: count what they answered meanwhile.
+    let endpoints = endpoints.filter(|_| sampler.measures_itself()).map(|c| (c, c.total()));
     let idle = match last_sample.take() {
         Some(from) => sample_idle(lane, sampler, observer, from).await,
         None => Ok(None),
@@ -65,7 +69,11 @@ pub async fn run(
     observer.activity(lane.scenario.name.as_str(), Activity::Idle, 0);
     *sent = sent.saturating_add(batches.iter().map(|b| b.requests).sum());
     let redirect = lane.client.take_redirect();
-    let context = Context { idle, sent: Some(*sent), limit_bytes: sampler.memory_limit(), redirect };
+    let endpoints = endpoints.map(|(counter, from)| EndpointTraffic {
+        requests: counter.total().saturating_sub(from),
+        seconds: started.elapsed().as_secs_f64(),
+    });
+    let context = Context { idle, sent: Some(*sent), limit_bytes: sampler.memory_limit(), redirect, endpoints };
     let mut judged = lane.judge.judge_after(context, cycle.batch_size, analysis, batches, end);
     judged.duration = started.elapsed();
     span.record("verdict", judged.analysis.verdict.as_str());

@@ -122,21 +122,26 @@ impl Judge {
                 analyze::mib(peak)
             ));
         }
+        // With a `self` source, heavy traffic to leaksoak's own endpoints grew the measured process too.
+        let busy = context.endpoints.and_then(|e| analyze::own_traffic::busy_note(e.requests, e.seconds));
+        analysis.notes.extend(busy.clone());
         let across = Across {
             came_back: came_back.is_some(),
             rising: judged_now && self.trend.rising(settings),
             still_leaking: judged_now && self.trend.still_leaking(settings),
             drowned: judged_now
                 && self.drowned_from.is_some_and(|from| drowning::still_above(from, analysis.final_avg, settings)),
+            disturbed: busy.is_some(),
         };
         analysis.findings = self.gauge.observe_across(&analysis, trend.as_ref(), settings, across);
-        self.follow_drowning(&analysis, judged_now);
+        // A level the endpoints' traffic lifted is not the target's settled level.
+        self.follow_drowning(&analysis, judged_now && busy.is_none());
         analysis.notes.extend(self.gauge.note().map(str::to_owned));
         if trend.is_some() && analysis.verdict != Verdict::Leak {
             // The verdict stays this cycle's own (docs/analysis.md#the-leak-gauge), but the summary must not say "no leak".
             analysis.summary = TREND_SUMMARY.to_owned();
         }
-        let resources = if end == CycleEnd::Completed && analysis.verdict != Verdict::Error {
+        let resources = if end == CycleEnd::Completed && analysis.verdict != Verdict::Error && busy.is_none() {
             self.resources.observe(&resource_series(&batches), settings)
         } else {
             Vec::new()
@@ -160,6 +165,7 @@ impl Judge {
             batches,
             end,
             idle,
+            endpoints: context.endpoints,
             analysis,
             trend,
             raised: self.raised(),

@@ -12,6 +12,7 @@
 //! * [`prepared`]: a configuration with its clients and sampler built, waiting for the next cycle.
 //! * [`record`]: the records a cycle produces.
 //! * [`figures`]: what a judged cycle concluded, as recordings and `/status` show it.
+//! * [`traffic`]: the requests leaksoak's own endpoints answered, which `self` sources measure too.
 
 mod cycle;
 mod figures;
@@ -19,6 +20,7 @@ mod judge;
 mod observer;
 mod prepared;
 mod record;
+mod traffic;
 
 pub use cycle::Lane;
 pub use figures::{Figures, FindingRecord, ResourceFigures};
@@ -26,9 +28,10 @@ pub use judge::Judge;
 pub use observer::{Activity, Fanout, Observer};
 pub use prepared::{Pending, Prepared};
 pub use record::{
-    BatchRecord, Context, CycleEnd, Idle, Judged, measured_error_kinds, measured_outcomes, measured_samples,
-    outcomes_line,
+    BatchRecord, Context, CycleEnd, EndpointTraffic, Idle, Judged, measured_error_kinds, measured_outcomes,
+    measured_samples, outcomes_line,
 };
+pub use traffic::EndpointCounter;
 
 use crate::memory::Sampler;
 use crate::settings::Settings;
@@ -62,6 +65,8 @@ pub struct Engine {
     /// Requests sent to the target by every scenario so far (warm-up included, replayed cycles too): what
     /// the long trend window fits memory against, since every scenario's requests reach the one target.
     sent: u64,
+    /// Requests the daemon's own endpoints answered, counted by its server; None where none serves (`once`).
+    endpoints: Option<Arc<EndpointCounter>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -77,7 +82,7 @@ impl Engine {
         let lanes = settings.scenarios.iter().zip(clients).map(|(s, c)| Lane::new(s.clone(), c)).collect();
         observer.configured(&names(&settings));
         observer.analysis(&settings.analysis);
-        Ok(Self { settings, lanes, sampler, observer, last_sample: None, sent: 0 })
+        Ok(Self { settings, lanes, sampler, observer, last_sample: None, sent: 0, endpoints: None })
     }
 
     /// Who hears about the soak from now on (the recorder joins after resume has read the recording).
@@ -85,6 +90,12 @@ impl Engine {
         observer.configured(&names(&self.settings));
         observer.analysis(&self.settings.analysis);
         self.observer = observer;
+    }
+
+    /// Reads the requests the daemon's own endpoints answer from `counter` (which its server counts), so
+    /// that a cycle measured by a `self` source knows how busy they were.
+    pub fn count_endpoints(&mut self, counter: Arc<EndpointCounter>) {
+        self.endpoints = Some(counter);
     }
 
     /// For `leaksoak once`: every scenario judged as a single cycle with the pytest suite's semantics
@@ -166,6 +177,7 @@ impl Engine {
         &mut self,
         scenario: &str,
         idle: Option<Idle>,
+        endpoints: Option<EndpointTraffic>,
         batches: Vec<BatchRecord>,
         end: CycleEnd,
     ) -> Option<Judged> {
@@ -173,7 +185,7 @@ impl Engine {
         let batch_size = self.settings.cycle.batch_size;
         let restarted = end == CycleEnd::Restarted;
         self.sent = self.sent.saturating_add(batches.iter().map(|b| b.requests).sum());
-        let context = Context { idle, sent: Some(self.sent), ..Context::default() };
+        let context = Context { idle, sent: Some(self.sent), endpoints, ..Context::default() };
         let judged = self.lanes[i].judge.judge_after(context, batch_size, &self.settings.analysis, batches, end);
         if restarted {
             self.lanes.iter_mut().enumerate().filter(|(j, _)| *j != i).for_each(|(_, l)| l.judge.target_restarted());
@@ -198,9 +210,9 @@ impl Engine {
         let judged = tokio::select! {
             judged = cycle::run(
                 lane,
-                &settings.cycle,
-                &settings.analysis,
+                &settings,
                 &mut self.sampler,
+                self.endpoints.as_deref(),
                 self.observer.as_ref(),
                 &mut self.last_sample,
                 &mut self.sent,

@@ -181,6 +181,27 @@ impl Idle {
     }
 }
 
+/// The requests leaksoak's own endpoints answered during one cycle, counted when the memory source measures
+/// leaksoak itself (`self`, `self-heap`), whose process serves them ([`super::EndpointCounter`]); recorded
+/// with the cycle as `endpoints` (docs/recording.md).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(expecting = "an object")]
+pub struct EndpointTraffic {
+    /// Requests answered from the cycle's start to its last sample.
+    #[serde(deserialize_with = "fields::whole")]
+    pub requests: u64,
+    /// That span, seconds.
+    #[serde(deserialize_with = "fields::number")]
+    pub seconds: f64,
+}
+
+impl EndpointTraffic {
+    /// Requests a second over the span (0 for a span too short to tell).
+    pub fn per_second(&self) -> f64 {
+        if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 }
+    }
+}
+
 /// What the engine knows of the target beyond a cycle's batches, for its judge.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Context {
@@ -195,6 +216,9 @@ pub struct Context {
     /// Where the target redirected during the cycle (`301 Moved Permanently to URL`), which the load does
     /// not follow: a cycle of mostly redirects says so in its summary. None in a replay.
     pub redirect: Option<String>,
+    /// The requests leaksoak's own endpoints answered during the cycle, when the source measures leaksoak
+    /// itself: heavy traffic marks the cycle ([`crate::analyze::own_traffic`]).
+    pub endpoints: Option<EndpointTraffic>,
 }
 
 /// How a cycle ended, before analysis.
@@ -221,6 +245,8 @@ pub struct Judged {
     pub end: CycleEnd,
     /// The idle pause before the cycle, when the cycle before it ended with a sample.
     pub idle: Option<Idle>,
+    /// The requests leaksoak's own endpoints answered during the cycle, when the source measures leaksoak.
+    pub endpoints: Option<EndpointTraffic>,
     /// The analysis, with findings marked confirmed or not by the scenario's gauge.
     pub analysis: CycleAnalysis,
     /// The trend finding, when the trend rule fired after this cycle (also among `analysis.findings`).

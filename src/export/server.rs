@@ -5,6 +5,7 @@ use super::auth::authorized;
 use super::connections::{Registry, Watched};
 use super::metrics::Metrics;
 use super::status::Board;
+use crate::engine::EndpointCounter;
 use crate::settings::Secret;
 use bytes::Bytes;
 use http::{Method, StatusCode, header};
@@ -46,6 +47,9 @@ pub struct Endpoints {
     pub bearer: Option<Secret>,
     /// `POST /-/reload`, when `server.enable_lifecycle` is set.
     pub reload: Option<Arc<dyn Reload>>,
+    /// Counts every request answered, whatever its path: with a `self` source the engine tells a cycle
+    /// under heavy endpoint traffic by it.
+    pub served: Arc<EndpointCounter>,
 }
 
 impl std::fmt::Debug for Endpoints {
@@ -106,6 +110,7 @@ pub async fn serve(listener: TcpListener, endpoints: Arc<Endpoints>, shutdown: i
                         let answered = Arc::clone(&answered);
                         let endpoints = Arc::clone(&endpoints);
                         async move {
+                            endpoints.served.count();
                             let response = route(endpoints, req).await;
                             answered.answered();
                             response

@@ -2,7 +2,7 @@
 //! cycle ended, kept up to date as an [`Observer`].
 
 use crate::analyze::{Forecast, Phase, Rule};
-use crate::engine::{Activity, BatchRecord, Figures, Judged, Observer};
+use crate::engine::{Activity, BatchRecord, EndpointTraffic, Figures, Judged, Observer};
 use crate::load::BatchStats;
 
 use serde::Serialize;
@@ -45,6 +45,9 @@ pub struct ScenarioStatus {
 pub struct LastCycle {
     #[serde(flatten)]
     pub figures: Figures,
+    /// The requests leaksoak's own endpoints answered during the cycle, with a `self` source (as recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<EndpointTraffic>,
     /// The last measured samples, oldest first.
     pub samples: Vec<BatchRecord>,
 }
@@ -165,6 +168,7 @@ impl Observer for Board {
         let measured: Vec<BatchRecord> = j.batches.iter().filter(|b| b.phase == Phase::Measure).cloned().collect();
         let last = LastCycle {
             figures: Figures::new(j),
+            endpoints: j.endpoints,
             samples: measured[measured.len().saturating_sub(LAST_SAMPLES)..].to_vec(),
         };
         self.update(&j.scenario, |s| {

@@ -95,6 +95,12 @@ impl Sampler {
         Ok(reading)
     }
 
+    /// Whether what is measured is leaksoak's own process (`self`, `self-heap`), which also serves its
+    /// endpoints.
+    pub fn measures_itself(&self) -> bool {
+        matches!(self.source, Source::OwnRss(_) | Source::OwnHeap)
+    }
+
     /// What is measured, for logs: "process 1234 (litellm)".
     pub fn describe(&self) -> String {
         self.source.describe()

@@ -4,7 +4,7 @@
 //! [`ScenarioRecord::check`]. Fields older recordings lack have defaults; fields a reader does not know
 //! (the figures writers add) are ignored.
 
-use crate::engine::{BatchRecord, CycleEnd, Figures, Idle};
+use crate::engine::{BatchRecord, CycleEnd, EndpointTraffic, Figures, Idle};
 use crate::memory::MAX_MEMORY_BYTES;
 use crate::settings::{MAX_MEASURE_BATCHES, MAX_WARMUP_BATCHES};
 use serde::de::{Error, MapAccess, Visitor, value::MapAccessDeserializer};
@@ -36,6 +36,10 @@ pub(super) struct CycleRecord<'a> {
     /// The idle pause before the cycle, when the cycle before it ended with a sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle: Option<Idle>,
+    /// The requests leaksoak's own endpoints answered during the cycle, when the memory source measured
+    /// leaksoak itself (`self`, `self-heap`): read back, a busy cycle is judged as it was live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<EndpointTraffic>,
     /// How the cycle ended: read from `end`, which the writer writes with the figures (`/status` shows them
     /// too); a recording without it ran to completion.
     #[serde(default = "completed", skip_serializing, deserialize_with = "cycle_end")]

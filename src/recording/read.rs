@@ -3,7 +3,7 @@
 //! named (`line 59: …, skipped`), and the lines after it are read: one bad line never costs a soak.
 
 use super::format::{Object, ScenarioRecord};
-use crate::engine::{BatchRecord, CycleEnd, Idle};
+use crate::engine::{BatchRecord, CycleEnd, EndpointTraffic, Idle};
 use lines::{Line, Lines};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -32,6 +32,8 @@ pub struct RecordedCycle {
     pub end: CycleEnd,
     /// The idle pause before the cycle, when the recording has it.
     pub idle: Option<Idle>,
+    /// The requests leaksoak's own endpoints answered during the cycle, when the recording has them.
+    pub endpoints: Option<EndpointTraffic>,
 }
 
 /// One scenario's recorded cycles, in order.
@@ -299,7 +301,7 @@ fn recorded(record: ScenarioRecord<'_>, index: usize) -> Result<Recorded, Proble
     let cycles = record
         .cycles
         .into_iter()
-        .map(|c| RecordedCycle { batches: c.batches.into_owned(), end: c.end, idle: c.idle })
+        .map(|c| RecordedCycle { batches: c.batches.into_owned(), end: c.end, idle: c.idle, endpoints: c.endpoints })
         .collect();
     Ok(Recorded { scenario, batch_size: record.batch_size, cycles })
 }

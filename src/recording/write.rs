@@ -15,6 +15,7 @@ fn recording(j: &Judged) -> ScenarioRecord<'_> {
     let cycle = CycleRecord {
         batches: Cow::Borrowed(&j.batches),
         idle: j.idle,
+        endpoints: j.endpoints,
         end: j.end.clone(),
         figures: Some(Figures::new(j)),
     };

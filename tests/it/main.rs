@@ -15,6 +15,7 @@ mod hostile_files;
 mod load;
 mod memory;
 mod otlp;
+mod own_traffic;
 mod paths;
 mod plateau;
 mod redaction;

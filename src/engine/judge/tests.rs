@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::analyze::Phase;
+use crate::engine::EndpointTraffic;
 use std::collections::BTreeMap;
 
 const MIB: u64 = 1 << 20;
@@ -166,4 +167,27 @@ fn an_error_cycle_reports_the_memory_it_measured() {
     assert!(restarted.report.contains("Initial avg: 9.00 MiB"), "{}", restarted.report);
     let none = judge.judge(100, &s, Vec::new(), CycleEnd::SourceFailed("gone".into()));
     assert_eq!((none.analysis.initial_avg, none.analysis.final_avg), (0.0, 0.0), "nothing measured, nothing shown");
+}
+
+#[test]
+fn a_cycle_under_heavy_endpoint_traffic_says_so_and_confirms_nothing() {
+    // Issue 26, case 9: with a `self` source a scrape flood grows the measured process; its cycles leak by
+    // themselves (here a real 2 MiB-per-batch leak) but never raise the gauge.
+    let s = Analysis::default();
+    let mut judge = Judge::new("s");
+    let traffic =
+        |requests| Context { endpoints: Some(EndpointTraffic { requests, seconds: 4.0 }), ..Context::default() };
+    for n in 0..3 {
+        let j = judge.judge_after(traffic(9412), 100, &s, leaking(n), CycleEnd::Completed);
+        assert_eq!(j.analysis.verdict, Verdict::Leak, "the cycle's own verdict stays");
+        assert!(j.analysis.findings.iter().all(|f| !f.confirmed), "{:?}", j.analysis.findings);
+        assert_eq!((j.raised, j.streaks), ([false; Rule::COUNT], [0; Rule::COUNT]), "{}", j.report);
+        assert!(j.report.contains("Note: leaksoak's own endpoints (/metrics, /status, /, …) answered 9412 requests"));
+        assert_eq!(j.endpoints.map(|e| e.requests), Some(9412));
+    }
+    // Ordinary monitoring (21 a second): no note, and the leak confirms as usual.
+    let first = judge.judge_after(traffic(84), 100, &s, leaking(3), CycleEnd::Completed);
+    assert!(!first.report.contains("own endpoints") && first.raised == [false; Rule::COUNT], "{}", first.report);
+    let second = judge.judge_after(traffic(84), 100, &s, leaking(4), CycleEnd::Completed);
+    assert!(second.raised[Rule::Slope.index()], "{}", second.report);
 }

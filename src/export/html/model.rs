@@ -40,6 +40,8 @@ pub struct CycleView {
     pub raised: [bool; Rule::COUNT],
     /// Per rule, consecutive cycles it fired: the confirmation state.
     pub streaks: [u32; Rule::COUNT],
+    /// The requests leaksoak's own endpoints answered meanwhile, when the source measures leaksoak.
+    pub endpoints: Option<crate::engine::EndpointTraffic>,
 }
 
 /// One point of the across-cycles charts: one cycle, or several merged.
@@ -116,6 +118,7 @@ impl ScenarioView {
             end: judged.end.clone(),
             raised: judged.raised,
             streaks: judged.streaks,
+            endpoints: judged.endpoints,
         });
     }
 

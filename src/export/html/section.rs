@@ -96,8 +96,12 @@ fn figures(out: &mut String, c: &CycleView) {
         ("noise", format!("{:.2} % of the mean", a.noise_cv * 100.0)),
         ("failed requests", format!("{} of {}", a.errors, a.requests)),
     ];
+    // With a `self` source: what leaksoak's own endpoints served in the measured process meanwhile.
+    let own = c
+        .endpoints
+        .map(|e| ("requests to leaksoak's endpoints", format!("{} ({:.1} a second)", e.requests, e.per_second())));
     out.push_str(r#"<table class="figures">"#);
-    for (name, value) in rows {
+    for (name, value) in rows.into_iter().chain(own) {
         let _ = write!(out, "<tr><th>{name}</th><td>{}</td></tr>", escape(&value));
     }
     out.push_str("</table>");

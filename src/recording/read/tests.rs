@@ -219,8 +219,30 @@ fn every_fixture_is_read_whole_and_reads_back_as_written() {
 /// One cycle as a `run --record` line, through the format's types.
 fn written(scenario: &str, batch_size: u64, cycle: &RecordedCycle) -> String {
     use super::super::format::{CycleRecord, ScenarioRecord};
-    let cycle =
-        CycleRecord { batches: (&cycle.batches[..]).into(), idle: cycle.idle, end: cycle.end.clone(), figures: None };
+    let cycle = CycleRecord {
+        batches: (&cycle.batches[..]).into(),
+        idle: cycle.idle,
+        endpoints: cycle.endpoints,
+        end: cycle.end.clone(),
+        figures: None,
+    };
     let record = ScenarioRecord { scenario: Some(scenario.into()), batch_size, cycles: vec![cycle] };
     serde_json::to_string(&record).expect("serialised") + "\n"
+}
+
+#[test]
+fn reads_what_the_endpoints_answered_during_a_cycle() {
+    let cycle = |endpoints: &str| {
+        format!(
+            r#"{{"scenario": "s", "cycles": [{{"batches": [{}], "endpoints": {endpoints}}}]}}"#,
+            batch_json("1", "1")
+        )
+    };
+    let recs = read(&cycle(r#"{"requests": 9412, "seconds": 4.5}"#)).expect("valid");
+    assert_eq!(recs[0].cycles[0].endpoints, Some(EndpointTraffic { requests: 9412, seconds: 4.5 }));
+    let again = read(&written("s", 0, &recs[0].cycles[0])).expect("written back");
+    assert_eq!(again[0].cycles, recs[0].cycles, "reads back as written");
+    assert_eq!(read(&cycle("null")).expect("valid")[0].cycles[0].endpoints, None);
+    let err = error_of(&cycle(r#"{"requests": -1, "seconds": 4}"#));
+    assert!(err.contains("cycles[0].endpoints.requests: must be a whole number"), "{err}");
 }

@@ -6,10 +6,12 @@
 /// Requests a second to leaksoak's own endpoints, over a cycle, from which the cycle is marked (with at
 /// least [`BUSY_MIN_REQUESTS`] of them): its findings do not count toward the leak gauge and its resources are
 /// not judged. Ordinary monitoring stays far below: Prometheus every 15 s, probes every 10 s, a browser on
-/// `/` and a script polling `/status` every 50 ms together make about 21 a second. Measured on a default
-/// soak with `pause = "1s"` (debug build): 20 and 200 a second over 2 and 4 connections moved neither its
-/// RSS nor its sockets; a flood of 5,900 a second over 32 connections lifted RSS by 2 MiB (8 %) and sockets
-/// from 42 to 74 as it began, and the hostile run of issue 26 (2,450 a second) got a cycle judged `leak`.
+/// `/` (a reload every 10 s) and a script polling `/status` every 50 ms together make about 21 a second.
+/// Measured on a default soak with `pause = "1s"` (debug build, a minute of scrapes of `/metrics` each): 20
+/// and 200 a second over 2 and 4 connections lifted RSS by 0.4 and 0.7 MiB, about the 0.6 MiB a quiet run
+/// drifted over the same minutes, and sockets by their connections; 5,900 a second over 32 connections
+/// lifted RSS by 1.9 MiB (8 %) and sockets from 42 to 74 as it began. The hostile run of issue 26 (2,450 a
+/// second, default pause) got a cycle judged `leak`.
 /// Lower: a busy dashboard holds confirmation back; higher: a flood's growth may be confirmed as a leak.
 pub const BUSY_REQUESTS_PER_SECOND: f64 = 50.0;
 

@@ -329,7 +329,8 @@ fn failing_table() {
     println!("| memory while failing | false raises per 10,000 cycles |");
     println!("|---|---|");
     for (name, rise) in [("flat", 0.0), ("rising 2 MiB per batch, given back after (up to +26 MiB)", 2.0 * MIB)] {
-        let mut target = Target { failures: Some(Failures { every: 20.0, share: 0.9, rise }), ..Target::new(4343, 0.0) };
+        let mut target =
+            Target { failures: Some(Failures { every: 20.0, share: 0.9, rise }), ..Target::new(4343, 0.0) };
         let raises = false_raises(&mut target, &Analysis::default(), CYCLES);
         println!("| {name} | {} |", by_rule(&raises, CYCLES));
     }

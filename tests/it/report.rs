@@ -133,7 +133,10 @@ fn a_baseline_is_summed_up_in_the_text_and_drawn_on_the_same_charts() {
     let (code, text, html) = analyze_html(&fixture("truth-fake-leak.jsonl"), &[&clean]);
     assert_eq!(code, 1, "the exit code stays the main recording's: {text}");
     assert!(text.contains(&format!("Baseline {} (before), leak gauge after its last cycle:", clean.display())));
-    assert!(text.contains("  sequential (20 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=0 drowning=0 -> down"), "{text}");
+    assert!(
+        text.contains("  sequential (20 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=0 drowning=0 -> down"),
+        "{text}"
+    );
     let section = html.split(r#"<section class="scenario""#).nth(1).expect("a section");
     let baseline = |svg: &str| svg.matches(r#"data-series="baseline" cx"#).count();
     assert_eq!(chart(section, "batches").map(baseline), Some(11), "the baseline's last cycle, batch by batch");

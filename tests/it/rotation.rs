@@ -55,7 +55,9 @@ fn analyze_judges_the_rotated_set_as_one_file() {
     assert_eq!(rotated, one, "the same reports, gauge and exit code");
     assert_eq!(one.0, Some(1), "the trend gauge is raised after the last cycle: {}", one.1);
     assert!(
-        one.1.contains("synthetic-trend-only (10 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=1 drowning=0 -> RAISED"),
+        one.1.contains(
+            "synthetic-trend-only (10 cycles): growth=0 tail=0 error_spike=0 slope=0 trend=1 drowning=0 -> RAISED"
+        ),
         "{}",
         one.1
     );

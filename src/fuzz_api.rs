@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets under `fuzz/` (not a stable API): each feeds untrusted bytes to one of
 //! leaksoak's parsers the way the daemon does, and must return, never panic.
 
-use crate::load::ErrorKind;
+use crate::failure::ErrorKind;
 
 /// The SSE stream reader, over `data` cut into chunks of `chunk` bytes: the verdict it reaches.
 pub fn sse(data: &[u8], chunk: usize) -> Result<(), ErrorKind> {

@@ -13,6 +13,8 @@
 //! * [`limits`]: the process's own limits (open files), read from the kernel in one place.
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
+//! * [`failure`]: the kinds of failed request (connect, timeout, status, …): what the load generator
+//!   classifies a failure as, the analysis names in its hints, and the metrics label.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
 //! * [`memory`]: the memory sources (own RSS or heap, a process, a cgroup, a scraped metric, a PromQL
@@ -46,6 +48,7 @@ pub mod files;
 pub mod limits;
 pub mod settings;
 pub mod http_client;
+pub mod failure;
 pub mod load;
 pub mod memory;
 pub mod analyze;

@@ -207,7 +207,7 @@ pub async fn run_on(
     let recorder = match &options.record {
         Some(path) => {
             let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
-            Some(Arc::new(recorder.counting_failures(metrics.clone()).rotating(settings.record)))
+            Some(Arc::new(recorder.counting_failures(Arc::new(metrics.clone())).rotating(settings.record)))
         }
         None => None,
     };

@@ -9,7 +9,8 @@ use super::path_metrics::PathMetrics;
 use super::resource_metrics::ResourceMetrics;
 use crate::analyze::{Phase, Rule, Verdict};
 use crate::engine::{Activity, BatchRecord, Judged, Observer};
-use crate::load::{BatchStats, ErrorKind};
+use crate::failure::ErrorKind;
+use crate::load::BatchStats;
 use crate::settings::Analysis;
 use bytes::Bytes;
 use prometheus::{Encoder, Gauge, GaugeVec, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
@@ -272,14 +273,9 @@ impl Metrics {
         }
     }
 
-    /// A cycle could not be appended to the `--record` file.
     /// The record file could not be read to resume from and was moved aside.
     pub fn record_unreadable(&self) {
         self.record_unreadable.inc();
-    }
-
-    pub fn record_write_failed(&self) {
-        self.record_write_failures.inc();
     }
 
     /// Every metric family as gathered now (the reference in `docs/metrics.md` is generated from these).
@@ -413,6 +409,10 @@ impl Observer for Metrics {
         self.forecast.cycle(j);
         self.resources.cycle(j);
         self.lifecycle.cycle(s, j.duration.as_secs_f64());
+    }
+
+    fn record_write_failed(&self) {
+        self.record_write_failures.inc();
     }
 }
 

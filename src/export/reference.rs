@@ -5,7 +5,8 @@
 use super::metrics::Metrics;
 use crate::analyze::Phase;
 use crate::engine::{Activity, BatchRecord, CycleEnd, Idle, Judge, Observer};
-use crate::load::{BatchStats, ErrorKind, Outcome};
+use crate::failure::ErrorKind;
+use crate::load::{BatchStats, Outcome};
 use crate::memory::Breakdown;
 use crate::settings::Analysis;
 use prometheus::proto::{MetricFamily, MetricType};

@@ -44,7 +44,7 @@ pub fn cgroup(dir: &std::path::Path, data: &[u8]) -> usize {
 /// The parsers of the `/proc` files leaksoak reads (`status`, `smaps_rollup`, `/proc/self/stat`,
 /// `/proc/stat`) and of a cgroup's `memory.stat`, each over `text`.
 pub fn proc(text: &str) -> usize {
-    crate::memory::parse_proc_for_fuzzing(text) + crate::export::process::parse_for_fuzzing(text)
+    crate::memory::parse_proc_for_fuzzing(text) + crate::metrics::process::parse_for_fuzzing(text)
 }
 
 /// The recording reader as `analyze` (every cycle judged again) and as the daemon's resume use it.

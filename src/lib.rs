@@ -53,6 +53,7 @@ pub mod load;
 pub mod memory;
 pub mod analyze;
 pub mod engine;
+pub mod metrics;
 pub mod export;
 pub mod recording;
 pub mod fake_llm;

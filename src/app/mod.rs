@@ -16,7 +16,8 @@ pub(crate) use resume::resume;
 pub use waiting::{POLL as SECRET_POLL, WATCH as SECRET_WATCH};
 
 use crate::engine::{EndpointCounter, Engine, Fanout, Judged, Observer, Pending};
-use crate::export::{Board, Endpoints, Metrics};
+use crate::export::{Board, Endpoints};
+use crate::metrics::Metrics;
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
 use crate::settings::{FakeLlm, Settings, SettingsError};

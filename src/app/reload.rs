@@ -5,7 +5,8 @@
 //! time. SIGHUP also reopens the `--record` file, for log rotation.
 
 use crate::engine::{Pending, Prepared};
-use crate::export::{Metrics, Reload};
+use crate::export::Reload;
+use crate::metrics::Metrics;
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
 use crate::settings;

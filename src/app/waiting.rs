@@ -9,7 +9,8 @@
 
 use super::Error;
 use super::reload::Reloader;
-use crate::export::{Board, Endpoints, Metrics, Reload};
+use crate::export::{Board, Endpoints, Reload};
+use crate::metrics::Metrics;
 use crate::settings::{self, Secret, Settings, SettingsError};
 use std::future::Future;
 use std::path::{Path, PathBuf};

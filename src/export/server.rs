@@ -3,9 +3,9 @@
 
 use super::auth::authorized;
 use super::connections::{Registry, Watched};
-use super::metrics::Metrics;
 use super::status::Board;
 use crate::engine::EndpointCounter;
+use crate::metrics::Metrics;
 use crate::settings::Secret;
 use bytes::Bytes;
 use http::{Method, StatusCode, header};

@@ -1,7 +1,10 @@
 //! The exposition as a scrape sees it.
 
 use super::*;
-use crate::load::Outcome;
+use crate::analyze::Phase;
+use crate::engine::{BatchRecord, Observer};
+use crate::failure::ErrorKind;
+use crate::load::{BatchStats, Outcome};
 
 fn value(text: &str, series: &str) -> f64 {
     let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} missing"));

@@ -1,8 +1,8 @@
 //! What each command does: the edge of the program, where errors become messages and exit codes.
 
 use crate::cli::{Command, exit};
-use crate::export::html;
 use crate::panic_log::Scrubber;
+use crate::report::html;
 use crate::settings::{self, SettingsError};
 use outputs::{Outputs, check_outputs, with_failed_output, write_outputs, write_page};
 use std::io::Write;

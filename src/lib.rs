@@ -54,6 +54,7 @@ pub mod memory;
 pub mod analyze;
 pub mod engine;
 pub mod metrics;
+pub mod report;
 pub mod export;
 pub mod recording;
 pub mod fake_llm;

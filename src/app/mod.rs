@@ -156,7 +156,7 @@ pub async fn run_on(
     metrics.lifecycle().configured(true);
     metrics.lifecycle().pause(settings.cycle.pause);
     let board = Arc::new(Board::default());
-    let page = Arc::new(crate::export::html::Live::default());
+    let page = Arc::new(crate::report::html::Live::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let pending = Arc::new(Pending::default());
     // The requests the endpoints answer, which a `self` source measures along with the soak.

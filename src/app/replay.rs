@@ -5,8 +5,8 @@
 
 use crate::analyze::{Rule, Verdict};
 use crate::engine::{Context, Judge, Judged};
-use crate::export::html::{Keep, Soak};
 use crate::recording::{Entry, ReadError, RecordedCycle};
+use crate::report::html::{Keep, Soak};
 use crate::settings::Analysis;
 use std::collections::HashMap;
 

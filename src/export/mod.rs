@@ -3,9 +3,6 @@
 
 mod auth;
 mod connections;
-pub mod html;
-pub mod junit;
-mod markup;
 mod priority;
 pub mod server;
 pub mod status;

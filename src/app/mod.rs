@@ -16,10 +16,10 @@ pub(crate) use resume::resume;
 pub use waiting::{POLL as SECRET_POLL, WATCH as SECRET_WATCH};
 
 use crate::engine::{EndpointCounter, Engine, Fanout, Judged, Observer, Pending};
-use crate::export::{Board, Endpoints};
 use crate::metrics::Metrics;
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
+use crate::serve::{Board, Endpoints};
 use crate::settings::{FakeLlm, Settings, SettingsError};
 use reload::Reloader;
 use std::future::Future;
@@ -170,7 +170,7 @@ pub async fn run_on(
         board: Arc::clone(&board),
         page: Arc::clone(&page),
         bearer: settings.server.bearer_token.clone(),
-        reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
+        reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::serve::Reload>),
         served: Arc::clone(&served),
     };
     let mut observers: Vec<Arc<dyn Observer>> = vec![
@@ -236,7 +236,7 @@ fn serve(
 ) -> Result<(), Error> {
     let addr = listener.local_addr().map_err(|source| Error::Listen { addr: ([0, 0, 0, 0], 0).into(), source })?;
     tracing::info!(%addr, "serving /metrics, /healthz, /readyz, /status, /report");
-    let server = crate::export::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
+    let server = crate::serve::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
         .map_err(|source| Error::Listen { addr, source })?;
     tracker.spawn(server);
     Ok(())

@@ -10,7 +10,7 @@ mod waiting;
 
 pub use log::LogObserver;
 pub use progress::Progress;
-pub use replay::{Baseline, Replay, Replayed};
+pub use replay::{Analyzed, Baseline, Replay, Replayed, replay_files};
 pub use resume::Resumed;
 pub(crate) use resume::resume;
 pub use waiting::{POLL as SECRET_POLL, WATCH as SECRET_WATCH};

@@ -72,20 +72,16 @@ fn path_attr(attrs: &[syn::Attribute]) -> Option<String> {
     })
 }
 
+/// The attributes of the items that hold test code here (test-only types live in test modules).
 fn item_attrs(item: &syn::Item) -> &[syn::Attribute] {
-    use syn::Item::*;
     match item {
-        Const(i) => &i.attrs,
-        Enum(i) => &i.attrs,
-        Fn(i) => &i.attrs,
-        Impl(i) => &i.attrs,
-        Macro(i) => &i.attrs,
-        Mod(i) => &i.attrs,
-        Static(i) => &i.attrs,
-        Struct(i) => &i.attrs,
-        Trait(i) => &i.attrs,
-        Type(i) => &i.attrs,
-        Use(i) => &i.attrs,
+        syn::Item::Const(i) => &i.attrs,
+        syn::Item::Fn(i) => &i.attrs,
+        syn::Item::Impl(i) => &i.attrs,
+        syn::Item::Macro(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Static(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
         _ => &[],
     }
 }

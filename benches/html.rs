@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use leaksoak::analyze::Phase;
 use leaksoak::engine::{BatchRecord, CycleEnd, Judge, Judged};
-use leaksoak::export::html::{Keep, Page, Soak, render};
+use leaksoak::report::html::{Keep, Page, Soak, render};
 use leaksoak::settings::Analysis;
 use std::hint::black_box;
 

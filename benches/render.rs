@@ -5,15 +5,16 @@
 //!
 //! Besides the full render, a few parts are timed on their own, to show where the time goes:
 //! - `process_collector`: gathering only leaksoak's own `process_*` metrics (the collector `Metrics::new`
-//!   registers, `leaksoak::export::process`), which reads `/proc/self/stat` and `/proc/self/fd` on every
+//!   registers, `leaksoak::metrics::process`), which reads `/proc/self/stat` and `/proc/self/fd` on every
 //!   render;
 //! - `no_scenarios`: the render before any scenario is configured (process metrics + build info + reload).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use leaksoak::analyze::Phase;
 use leaksoak::engine::{Activity, BatchRecord, CycleEnd, Judge, Observer};
-use leaksoak::export::Metrics;
-use leaksoak::load::{BatchStats, ErrorKind, Outcome};
+use leaksoak::failure::ErrorKind;
+use leaksoak::load::{BatchStats, Outcome};
+use leaksoak::metrics::Metrics;
 use leaksoak::settings::Analysis;
 use prometheus::Registry;
 use std::hint::black_box;
@@ -99,7 +100,7 @@ fn render(c: &mut Criterion) {
     group.bench_function("no_scenarios", |b| b.iter(|| black_box(empty.render())));
 
     let process = Registry::new();
-    process.register(Box::new(leaksoak::export::process::ProcessCollector::new())).unwrap();
+    process.register(Box::new(leaksoak::metrics::process::ProcessCollector::new())).unwrap();
     group.bench_function("process_collector_gather", |b| b.iter(|| black_box(process.gather())));
 
     group.finish();

@@ -1,14 +1,13 @@
 //! What each command does: the edge of the program, where errors become messages and exit codes.
 
 use crate::cli::{Command, exit};
-use crate::export::html;
 use crate::panic_log::Scrubber;
 use crate::settings::{self, SettingsError};
-use outputs::{Outputs, check_outputs, with_failed_output, write_outputs, write_page};
-use std::io::Write;
+use outputs::{Outputs, check_outputs, with_failed_output, write_outputs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod analyze;
 mod fake;
 mod outputs;
 
@@ -18,7 +17,7 @@ pub fn dispatch(command: Option<Command>) -> ExitCode {
         None => run(None, None),
         Some(Command::Run { config, record }) => run(config, record),
         Some(Command::Analyze { files, config, html, baseline }) => {
-            analyze(&files, config.as_deref(), html.as_deref(), baseline.as_deref())
+            analyze::analyze(&files, config.as_deref(), html.as_deref(), baseline.as_deref())
         }
         Some(Command::Once { config, junit, json, html }) => {
             once(config.as_deref(), Outputs { junit: junit.as_deref(), json: json.as_deref(), html: html.as_deref() })
@@ -142,109 +141,6 @@ pub fn once_exit_code(judged: &[crate::engine::Judged]) -> u8 {
     } else {
         exit::INCONCLUSIVE
     }
-}
-
-fn analyze(files: &[PathBuf], config: Option<&Path>, html_out: Option<&Path>, baseline: Option<&Path>) -> u8 {
-    let settings = match settings::load(config) {
-        Ok(s) => s,
-        Err(e) => return report_bad_config(&e),
-    };
-    let before = match read_baseline(baseline, html_out, &settings.analysis) {
-        Ok(before) => before,
-        Err(message) => {
-            eprintln!("leaksoak analyze: {message}");
-            return exit::BAD_CONFIG;
-        }
-    };
-    let mut soak = html_out.map(|_| html::Soak::new(settings.analysis.clone(), html::Keep::Thinned));
-    let mut replay = crate::app::Replay::new(settings.analysis);
-    let mut skipped = 0usize;
-    // Reports are written as cycles are judged; stdout closed early (`| head`) is not an error.
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    // Several files are one soak, read in the order given: each scenario's cycles go on from file to file.
-    for file in files {
-        let read = crate::recording::read_path(file, |entry| match entry {
-            crate::recording::Entry::Cycle { scenario, batch_size, cycle } => {
-                let (n, judged) = replay.judge(scenario, batch_size, cycle);
-                let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
-                if let Some(soak) = soak.as_mut() {
-                    soak.push(&judged);
-                }
-            }
-            crate::recording::Entry::Skipped(e) => {
-                skipped += 1;
-                let _ = out.flush();
-                eprintln!("leaksoak analyze: {}: {e}", file.display());
-            }
-        });
-        if let Err(e) = read {
-            let _ = out.flush();
-            eprintln!("leaksoak analyze: {}: {e}", file.display());
-            return exit::BAD_CONFIG;
-        }
-    }
-    let replayed = replay.scenarios();
-    let _ = writeln!(out, "Leak gauge after the last cycle:");
-    for r in replayed {
-        let state = if r.any_raised() { "RAISED" } else { "down" };
-        let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
-    }
-    let _ = writeln!(out, "Leak gauge history:");
-    for r in replayed {
-        let _ = writeln!(out, "  {}: {}", r.scenario, r.history_line());
-    }
-    if skipped > 0 {
-        let _ = writeln!(
-            out,
-            "Skipped {skipped} line(s) that are not recorded cycles (cut short, too long or a bad value); see the warnings on stderr"
-        );
-    }
-    if let Some(before) = &before {
-        before.summary(&mut out);
-    }
-    let _ = out.flush();
-    if let (Some(path), Some(soak)) = (html_out, &soak) {
-        let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        let source = format!("leaksoak analyze {}", names.join(" "));
-        let baseline = before.as_ref().map(|b| &b.soak);
-        let page = html::Page { source: &source, soak, baseline, across_cycles: true, refresh_seconds: None };
-        if let Err(e) = write_page(path, &page) {
-            eprintln!("leaksoak analyze: {}", one_line(&e));
-            return with_failed_output(analyze_exit_code(replayed));
-        }
-    }
-    analyze_exit_code(replayed)
-}
-
-/// `analyze`: 1 when a gauge is raised after the last cycle, 0 when a cycle was judged, else 2.
-fn analyze_exit_code(replayed: &[crate::app::Replayed]) -> u8 {
-    if replayed.iter().any(crate::app::Replayed::any_raised) {
-        exit::LEAK
-    } else if replayed.iter().any(crate::app::Replayed::judged_any) {
-        exit::OK
-    } else {
-        exit::INCONCLUSIVE
-    }
-}
-
-/// Checks that `--html` can be written, then reads `--baseline` when given; `Err` is the message.
-fn read_baseline(
-    path: Option<&Path>,
-    html_out: Option<&Path>,
-    analysis: &settings::Analysis,
-) -> Result<Option<crate::app::Baseline>, String> {
-    check_outputs(Outputs { junit: None, json: None, html: html_out }).map_err(|e| format!("{e:#}"))?;
-    let Some(path) = path else { return Ok(None) };
-    let before =
-        crate::app::Baseline::read(path, analysis).map_err(|e| format!("--baseline {}: {e}", path.display()))?;
-    if before.skipped > 0 {
-        eprintln!(
-            "leaksoak analyze: --baseline {}: skipped {} line(s) that are not recorded cycles",
-            path.display(),
-            before.skipped
-        );
-    }
-    Ok(Some(before))
 }
 
 fn check_config(file: &Path, skip_secrets: bool) -> u8 {

@@ -1,7 +1,7 @@
 //! Entry points for the fuzz targets under `fuzz/` (not a stable API): each feeds untrusted bytes to one of
 //! leaksoak's parsers the way the daemon does, and must return, never panic.
 
-use crate::load::ErrorKind;
+use crate::failure::ErrorKind;
 
 /// The SSE stream reader, over `data` cut into chunks of `chunk` bytes: the verdict it reaches.
 pub fn sse(data: &[u8], chunk: usize) -> Result<(), ErrorKind> {
@@ -44,7 +44,7 @@ pub fn cgroup(dir: &std::path::Path, data: &[u8]) -> usize {
 /// The parsers of the `/proc` files leaksoak reads (`status`, `smaps_rollup`, `/proc/self/stat`,
 /// `/proc/stat`) and of a cgroup's `memory.stat`, each over `text`.
 pub fn proc(text: &str) -> usize {
-    crate::memory::parse_proc_for_fuzzing(text) + crate::export::process::parse_for_fuzzing(text)
+    crate::memory::parse_proc_for_fuzzing(text) + crate::metrics::process::parse_for_fuzzing(text)
 }
 
 /// The recording reader as `analyze` (every cycle judged again) and as the daemon's resume use it.

@@ -3,8 +3,10 @@
 //!
 //! # Layout
 //!
-//! The modules follow the data, and are declared below in this order. A module imports only from modules
-//! declared before it (`tests/layers.rs` fails otherwise), so a reader finds each stage's inputs above it:
+//! The modules follow the data, and are declared below in this order. A module uses only modules declared
+//! before it, however it names them (a grouped import, a path inline, a name re-exported by a `mod.rs`),
+//! and the files of a folder use each other without a circle (`tests/layers.rs` fails otherwise), so a
+//! reader finds each stage's inputs above it:
 //!
 //! * [`build_info`]: which build runs: the version and the git revision (`build.rs`).
 //! * [`text`]: text from outside (errors of sources and targets, recorded names) made safe to print.
@@ -13,6 +15,8 @@
 //! * [`limits`]: the process's own limits (open files), read from the kernel in one place.
 //! * [`settings`]: layered configuration (defaults → file → environment), validated into typed values.
 //! * [`http_client`]: how the memory sources build their reqwest client; the user agent of every request.
+//! * [`failure`]: the kinds of failed request (connect, timeout, status, …): what the load generator
+//!   classifies a failure as, the analysis names in its hints, and the metrics label.
 //! * [`load`]: the load generator. Sends one batch of requests for a scenario and returns its outcomes
 //!   (latency, time to first token, errors by kind) as data, never as a panic.
 //! * [`memory`]: the memory sources (own RSS or heap, a process, a cgroup, a scraped metric, a PromQL
@@ -24,8 +28,12 @@
 //!   No I/O.
 //! * [`engine`]: the cycle engine: cycles of batches with a memory sample after each, judged across
 //!   cycles, and the vocabulary of what it produces (batch records, judged cycles, the observer trait).
-//! * [`export`]: what leaves leaksoak: Prometheus metrics and the status endpoints (hyper), JUnit XML, and
-//!   the HTML report (`once --html`, `analyze --html`, the daemon's `/`).
+//! * [`metrics`]: the Prometheus metrics (docs/metrics.md) in one typed struct, an observer of the engine;
+//!   the process collector; the generated reference.
+//! * [`report`]: the reports as documents: the HTML report (`once --html`, `analyze --html`, the daemon's
+//!   `/`) and JUnit XML.
+//! * [`serve`]: the daemon's HTTP endpoints (hyper) and their guards: `/metrics`, `/`, `/status`, `/report`,
+//!   the health checks and the reload.
 //! * [`recording`]: recorded soaks (`docs/recording.md`), written by `once --json` and `run --record`
 //!   (rotated by size), read by `analyze` to judge a soak again and by `run` to resume one.
 //! * [`fake_llm`]: the built-in OpenAI-compatible endpoint with fault and leak knobs; what the load hits
@@ -46,11 +54,14 @@ pub mod files;
 pub mod limits;
 pub mod settings;
 pub mod http_client;
+pub mod failure;
 pub mod load;
 pub mod memory;
 pub mod analyze;
 pub mod engine;
-pub mod export;
+pub mod metrics;
+pub mod report;
+pub mod serve;
 pub mod recording;
 pub mod fake_llm;
 pub mod telemetry;

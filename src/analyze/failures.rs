@@ -3,7 +3,7 @@
 //! "no leak".
 
 use super::sample::Sample;
-use crate::load::ErrorKind;
+use crate::failure::ErrorKind;
 use crate::settings::Analysis;
 use std::collections::BTreeMap;
 

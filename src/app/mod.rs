@@ -10,15 +10,16 @@ mod waiting;
 
 pub use log::LogObserver;
 pub use progress::Progress;
-pub use replay::{Baseline, Replay, Replayed};
+pub use replay::{Analyzed, Baseline, Replay, Replayed, replay_files};
 pub use resume::Resumed;
 pub(crate) use resume::resume;
 pub use waiting::{POLL as SECRET_POLL, WATCH as SECRET_WATCH};
 
 use crate::engine::{EndpointCounter, Engine, Fanout, Judged, Observer, Pending};
-use crate::export::{Board, Endpoints, Metrics};
+use crate::metrics::Metrics;
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
+use crate::serve::{Board, Endpoints};
 use crate::settings::{FakeLlm, Settings, SettingsError};
 use reload::Reloader;
 use std::future::Future;
@@ -155,7 +156,7 @@ pub async fn run_on(
     metrics.lifecycle().configured(true);
     metrics.lifecycle().pause(settings.cycle.pause);
     let board = Arc::new(Board::default());
-    let page = Arc::new(crate::export::html::Live::default());
+    let page = Arc::new(crate::report::html::Live::default());
     let fake = start_fake(&settings.fake_llm, &tracker, &token).await?;
     let pending = Arc::new(Pending::default());
     // The requests the endpoints answer, which a `self` source measures along with the soak.
@@ -169,7 +170,7 @@ pub async fn run_on(
         board: Arc::clone(&board),
         page: Arc::clone(&page),
         bearer: settings.server.bearer_token.clone(),
-        reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::export::Reload>),
+        reload: settings.server.enable_lifecycle.then(|| Arc::clone(&reloader) as Arc<dyn crate::serve::Reload>),
         served: Arc::clone(&served),
     };
     let mut observers: Vec<Arc<dyn Observer>> = vec![
@@ -207,7 +208,7 @@ pub async fn run_on(
     let recorder = match &options.record {
         Some(path) => {
             let recorder = Recorder::open(path).map_err(|source| Error::Record { path: path.clone(), source })?;
-            Some(Arc::new(recorder.counting_failures(metrics.clone()).rotating(settings.record)))
+            Some(Arc::new(recorder.counting_failures(Arc::new(metrics.clone())).rotating(settings.record)))
         }
         None => None,
     };
@@ -235,7 +236,7 @@ fn serve(
 ) -> Result<(), Error> {
     let addr = listener.local_addr().map_err(|source| Error::Listen { addr: ([0, 0, 0, 0], 0).into(), source })?;
     tracing::info!(%addr, "serving /metrics, /healthz, /readyz, /status, /report");
-    let server = crate::export::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
+    let server = crate::serve::server::spawn_thread(listener, Arc::new(endpoints), token.clone())
         .map_err(|source| Error::Listen { addr, source })?;
     tracker.spawn(server);
     Ok(())

@@ -5,9 +5,10 @@
 //! time. SIGHUP also reopens the `--record` file, for log rotation.
 
 use crate::engine::{Pending, Prepared};
-use crate::export::{Metrics, Reload};
+use crate::metrics::Metrics;
 use crate::panic_log::Scrubber;
 use crate::recording::Recorder;
+use crate::serve::Reload;
 use crate::settings;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -5,10 +5,12 @@
 
 use crate::analyze::{Rule, Verdict};
 use crate::engine::{Context, Judge, Judged};
-use crate::export::html::{Keep, Soak};
 use crate::recording::{Entry, ReadError, RecordedCycle};
+use crate::report::html::{Keep, Soak};
 use crate::settings::Analysis;
 use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// The scenarios replayed so far, in the order they first appeared.
 #[derive(Debug)]
@@ -183,6 +185,78 @@ impl Baseline {
         for r in self.replay.scenarios() {
             let state = if r.raised().iter().any(|x| *x) { "RAISED" } else { "down" };
             let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
+        }
+    }
+}
+
+/// What `analyze` made of its recordings.
+#[derive(Debug)]
+pub struct Analyzed {
+    /// The scenarios replayed, in the order they first appeared.
+    pub replay: Replay,
+    /// The page model, when `--html` asked for one.
+    pub soak: Option<Soak>,
+    /// JSON-lines lines that are not recorded cycles (cut short, too long, a bad value), skipped.
+    pub skipped: usize,
+}
+
+/// `analyze FILE…`: replays `files` in the order given as one soak (each scenario's cycles go on from file
+/// to file), writing each cycle's report to `out` as it is judged (`out` closed early, `| head`, is not an
+/// error). A skipped line goes to `skipped_line` once `out` is flushed. `Err` is the first file that
+/// cannot be read as a recording, with its path.
+pub fn replay_files(
+    files: &[PathBuf],
+    settings: Analysis,
+    html: bool,
+    out: &mut impl Write,
+    mut skipped_line: impl FnMut(&Path, ReadError),
+) -> Result<Analyzed, (PathBuf, ReadError)> {
+    let mut soak = html.then(|| Soak::new(settings.clone(), Keep::Thinned));
+    let mut replay = Replay::new(settings);
+    let mut skipped = 0usize;
+    for file in files {
+        let read = crate::recording::read_path(file, |entry| match entry {
+            Entry::Cycle { scenario, batch_size, cycle } => {
+                let (n, judged) = replay.judge(scenario, batch_size, cycle);
+                let _ = writeln!(out, "=== {} cycle {n}\n{}", judged.scenario, judged.report);
+                if let Some(soak) = soak.as_mut() {
+                    soak.push(&judged);
+                }
+            }
+            Entry::Skipped(e) => {
+                skipped += 1;
+                let _ = out.flush();
+                skipped_line(file, e);
+            }
+        });
+        read.map_err(|e| (file.clone(), e))?;
+    }
+    Ok(Analyzed { replay, soak, skipped })
+}
+
+impl Analyzed {
+    /// The text after the cycles' reports: each scenario's gauge after the last cycle and its history, the
+    /// lines skipped, and the baseline's gauges when there is one.
+    pub fn summary(&self, out: &mut impl Write, baseline: Option<&Baseline>) {
+        let replayed = self.replay.scenarios();
+        let _ = writeln!(out, "Leak gauge after the last cycle:");
+        for r in replayed {
+            let state = if r.any_raised() { "RAISED" } else { "down" };
+            let _ = writeln!(out, "  {} ({} cycles): {} -> {state}", r.scenario, r.cycles, r.gauge_line());
+        }
+        let _ = writeln!(out, "Leak gauge history:");
+        for r in replayed {
+            let _ = writeln!(out, "  {}: {}", r.scenario, r.history_line());
+        }
+        if self.skipped > 0 {
+            let _ = writeln!(
+                out,
+                "Skipped {} line(s) that are not recorded cycles (cut short, too long or a bad value); see the warnings on stderr",
+                self.skipped
+            );
+        }
+        if let Some(before) = baseline {
+            before.summary(out);
         }
     }
 }

@@ -9,7 +9,8 @@
 
 use super::Error;
 use super::reload::Reloader;
-use crate::export::{Board, Endpoints, Metrics, Reload};
+use crate::metrics::Metrics;
+use crate::serve::{Board, Endpoints, Reload};
 use crate::settings::{self, Secret, Settings, SettingsError};
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,7 @@ pub async fn until_configured(
     };
     let token = CancellationToken::new();
     let cloned = listener.try_clone().map_err(|source| Error::Listen { addr, source })?;
-    let stopped = crate::export::server::spawn_thread(cloned, Arc::new(endpoints), token.clone())
+    let stopped = crate::serve::server::spawn_thread(cloned, Arc::new(endpoints), token.clone())
         .map_err(|source| Error::Listen { addr, source })?;
     let loaded = tokio::select! {
         settings = poll(file, &board) => Some(settings),

@@ -1,7 +1,7 @@
 //! The files a command writes besides its text on stdout: `once`'s `--junit`, `--json` and `--html`, and
 //! `analyze`'s `--html`.
 
-use crate::export::html;
+use crate::report::html;
 use crate::settings;
 use std::path::Path;
 
@@ -70,7 +70,7 @@ fn write_html(judged: &[crate::engine::Judged], o: Outputs<'_>, analysis: settin
 fn write_junit_and_json(judged: &[crate::engine::Judged], o: Outputs<'_>) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let junit = o.junit.map(|path| {
-        std::fs::write(path, crate::export::junit::render(judged))
+        std::fs::write(path, crate::report::junit::render(judged))
             .with_context(|| format!("--junit: cannot write {}", path.display()))
     });
     let json = o.json.map(|path| {

@@ -1,5 +1,6 @@
-//! What the engine tells the outside while it works: phases, batches, cycles, the memory source. The log,
-//! the progress bar of `once` and the Prometheus metrics each listen through this one trait.
+//! What the engine tells the outside while it works: phases, batches, cycles, the memory source (and the
+//! recorder, a cycle it could not append). The log, the progress bar of `once` and the Prometheus metrics
+//! each listen through this one trait.
 
 use super::record::{BatchRecord, Judged};
 use crate::load::BatchStats;
@@ -45,6 +46,8 @@ pub trait Observer: Send + Sync {
     fn churn(&self, _scenario: &str, _processes: u32) {}
     /// A cycle finished and was judged.
     fn cycle(&self, _judged: &Judged) {}
+    /// A judged cycle could not be appended to the `run --record` file (a full disk); the recorder says so.
+    fn record_write_failed(&self) {}
 }
 
 /// Several observers as one.
@@ -80,5 +83,8 @@ impl Observer for Fanout {
     }
     fn cycle(&self, judged: &Judged) {
         self.0.iter().for_each(|o| o.cycle(judged));
+    }
+    fn record_write_failed(&self) {
+        self.0.iter().for_each(|o| o.record_write_failed());
     }
 }

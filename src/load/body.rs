@@ -4,8 +4,8 @@
 //! here works on that stream (the SSE fuzz target feeds it one of its own).
 
 use super::answer::{self, Member};
-use super::outcome::ErrorKind;
 use super::sse;
+use crate::failure::ErrorKind;
 use crate::settings::Api;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};

@@ -4,11 +4,12 @@
 
 use super::body::{self, Read};
 use super::deadline::{Alarm, deadline};
-use super::outcome::{ErrorKind, Expected, Outcome};
+use super::outcome::{Expected, Outcome};
 use super::path;
 use super::request::{self, Shape};
 use super::tls;
 use super::transport::{Conns, Endpoint, Idle, Sender};
+use crate::failure::ErrorKind;
 use crate::settings::{Api, Path, Scenario, Target};
 use bytes::Bytes;
 use futures_util::Stream;

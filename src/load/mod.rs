@@ -4,7 +4,8 @@
 //! sends a batch and returns [`BatchStats`]. There is one transport for every target: HTTP/1.1 over
 //! hyper, each worker on its own keep-alive connections, wrapped in TLS (rustls, ALPN `http/1.1`) for
 //! `https://`, so a scenario behaves the same whatever the scheme. Failures are data: every request
-//! yields an [`Outcome`] with an [`ErrorKind`] when it failed, and the batch always runs to its end.
+//! yields an [`Outcome`] with an [`ErrorKind`] (the kinds of [`crate::failure`]) when it failed, and the
+//! batch always runs to its end.
 //! Memory is bounded whatever the target does: bodies are capped, latencies go into fixed-size histograms.
 //!
 //! Layout, in the order a request takes: `batch` (workers claiming requests) → `client` (the scenario's
@@ -28,9 +29,11 @@ mod transport;
 
 pub use batch::run as run_batch;
 pub use client::{Client, Error, Worker};
-pub use outcome::{ErrorKind, Expected, Outcome};
+pub use outcome::{Expected, Outcome};
 pub use stats::ExpectedCounts;
 pub use stats::{BatchStats, ErrorCounts};
+
+use crate::failure::ErrorKind;
 
 #[cfg(test)]
 mod tests;

@@ -1,46 +1,7 @@
-//! What one request yields: a value, failure included.
+//! What one request yields: a value, failure included (its kind from [`crate::failure`]).
 
+use crate::failure::ErrorKind;
 use std::time::Duration;
-
-/// Why a request failed. Bounded: it is a Prometheus label (`leaksoak_request_errors_total{kind}`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    /// No response at all: connection refused or reset, DNS failure, closed before a response.
-    Connect,
-    /// The whole-request timeout elapsed (before or during the body).
-    Timeout,
-    /// The response status was not 2xx, nor a redirect.
-    Status,
-    /// A non-streamed body could not be read or was not the expected JSON, or exceeded the size cap.
-    Decode,
-    /// A streamed response broke: cut before `[DONE]`, an event that is not a JSON chunk, or over the cap.
-    Stream,
-    /// The response was a redirect (3xx), which the load generator does not follow: the scenario's URL
-    /// is not the address that answers.
-    Redirect,
-}
-
-impl ErrorKind {
-    pub const ALL: [ErrorKind; 6] = [
-        ErrorKind::Connect,
-        ErrorKind::Timeout,
-        ErrorKind::Status,
-        ErrorKind::Decode,
-        ErrorKind::Stream,
-        ErrorKind::Redirect,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Connect => "connect",
-            ErrorKind::Timeout => "timeout",
-            ErrorKind::Status => "status",
-            ErrorKind::Decode => "decode",
-            ErrorKind::Stream => "stream",
-            ErrorKind::Redirect => "redirect",
-        }
-    }
-}
 
 /// How a request ended when it ended the way its scenario's failure path drives it to (docs/failure-paths.md):
 /// not a failed request, so not counted against `analysis.max_error_ratio`. Bounded: it is a Prometheus

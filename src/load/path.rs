@@ -1,7 +1,8 @@
 //! Whether a request ended the way its scenario's path drives it to (docs/failure-paths.md): an answer,
 //! the path's own failure (an [`Expected`] outcome, not counted as a failed request), or a failure.
 
-use super::outcome::{ErrorKind, Expected};
+use super::outcome::Expected;
+use crate::failure::ErrorKind;
 use crate::settings::Path;
 use http::StatusCode;
 

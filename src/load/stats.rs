@@ -1,6 +1,7 @@
 //! Per-batch aggregates of request outcomes, in bounded memory (histograms, never lists).
 
-use super::outcome::{ErrorKind, Expected, Outcome};
+use super::outcome::{Expected, Outcome};
+use crate::failure::ErrorKind;
 use hdrhistogram::Histogram;
 
 /// Longest latency a histogram tracks: one hour, in microseconds. Longer values are clamped.

@@ -8,7 +8,7 @@
 //! server closed, or that a timeout or an unread body left unusable, is replaced on next use. Every
 //! request's unchanging parts (method, path, headers, body) are built once, in [`Endpoint`].
 
-use super::outcome::ErrorKind;
+use crate::failure::ErrorKind;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};

@@ -16,7 +16,7 @@
 //! Binaries that do not (unit tests, other tools) get [`Error::HeapNotCounted`] from [`live_heap_bytes`]
 //! rather than a misleading 0.
 // Implementing `GlobalAlloc` is unsafe by nature. The crate denies `unsafe_code`; the few modules that need it
-// (this one, and the libc calls of `limits`, `export/process.rs`, `export/priority.rs`) allow it one by one.
+// (this one, and the libc calls of `limits`, `metrics/process.rs`, `serve/priority.rs`) allow it one by one.
 #![allow(unsafe_code)]
 
 use super::Error;

@@ -2,14 +2,13 @@
 
 use super::format::{CycleRecord, ScenarioRecord};
 use crate::engine::{Figures, Judged, Observer};
-use crate::export::Metrics;
 use crate::settings::Record;
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 fn recording(j: &Judged) -> ScenarioRecord<'_> {
     let cycle = CycleRecord {
@@ -40,21 +39,21 @@ fn line(j: &Judged) -> String {
 /// leave a cut line: the next append first ends it, so every later cycle starts on a line of its own and
 /// `analyze` skips only the cut one. With rotation ([`Recorder::rotating`]), a cycle that would take FILE
 /// past its size goes to a new FILE, the old one renamed into the rotated set (`FILE.000001`, …).
-#[derive(Debug)]
 pub struct Recorder {
     /// Where the file is; opened again on [`Recorder::reopen`] (log rotation) and after a rotation.
     path: PathBuf,
     /// The file, opened for appending (and reading, to see whether it ends mid-line).
     file: Mutex<File>,
-    /// `leaksoak_record_write_failures_total`, when the daemon exports metrics.
-    metrics: Option<Metrics>,
+    /// Told of every failed append ([`Observer::record_write_failed`]): the daemon's metrics count them in
+    /// `leaksoak_record_write_failures_total`.
+    failures: Option<Arc<dyn Observer>>,
     /// `[record]`: the size past which FILE is rotated, and how many rotated files are kept.
     rotation: Option<Record>,
 }
 
 impl Recorder {
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        Ok(Self { path: path.to_owned(), file: Mutex::new(open(path)?), metrics: None, rotation: None })
+        Ok(Self { path: path.to_owned(), file: Mutex::new(open(path)?), failures: None, rotation: None })
     }
 
     /// Rotates the file by size as `record` says (nothing when its `rotate_bytes` is off).
@@ -62,9 +61,9 @@ impl Recorder {
         Self { rotation: record.rotate_bytes.is_some().then_some(record), ..self }
     }
 
-    /// Counts failed appends in `leaksoak_record_write_failures_total`.
-    pub fn counting_failures(self, metrics: Metrics) -> Self {
-        Self { metrics: Some(metrics), ..self }
+    /// Tells `observer` of every failed append (the metrics count them).
+    pub fn counting_failures(self, observer: Arc<dyn Observer>) -> Self {
+        Self { failures: Some(observer), ..self }
     }
 
     /// Opens the path again (SIGHUP): after a log rotation moved the file away, cycles go to a new file
@@ -101,6 +100,12 @@ impl Recorder {
             }
             Err(e) => tracing::error!(error = %e, path = %self.path.display(), "cannot rotate the record file"),
         }
+    }
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("path", &self.path).field("rotation", &self.rotation).finish_non_exhaustive()
     }
 }
 
@@ -148,8 +153,8 @@ impl Observer for Recorder {
     fn cycle(&self, j: &Judged) {
         if let Err(e) = self.append(line(j).as_bytes()) {
             tracing::error!(error = %e, path = %self.path.display(), "cannot append the cycle to the record file");
-            if let Some(metrics) = &self.metrics {
-                metrics.record_write_failed();
+            if let Some(failures) = &self.failures {
+                failures.record_write_failed();
             }
         }
     }

@@ -7,13 +7,16 @@ use super::env_scenarios::is_scenario_var;
 use super::problems::Problems;
 use serde_json::Value;
 
+/// Environment variables `LEAKSOAK__SECTION__KEY` override the file.
+pub const ENV_PREFIX: &str = "LEAKSOAK";
+
 /// The sections a variable can name.
 const SECTIONS: &str = "server, cycle, analysis, memory, fake_llm, telemetry, record";
 
 /// The section variables that can apply, keyed by name for the `config` crate's environment source; every
 /// other one is a problem naming it. Names match case-insensitively, as the `config` crate reads them.
 pub fn usable(vars: &[(String, String)], p: &mut Problems) -> config::Map<String, String> {
-    let prefix = format!("{}__", super::ENV_PREFIX).to_ascii_lowercase();
+    let prefix = format!("{}__", ENV_PREFIX).to_ascii_lowercase();
     let defaults = serde_json::to_value(RawSettings::default()).unwrap_or_default();
     let mut out = config::Map::new();
     for (name, value) in vars {

@@ -5,9 +5,10 @@
 //! the other keys (a bad key takes its default), and unknown keys are collected, each named by its full
 //! path. `nan` and `inf` are caught on the way, since the tree is JSON, which has neither.
 
+use super::env_scenarios;
+use super::env_sections::{self, ENV_PREFIX};
 use super::problems::{Problems, SecretReading, SettingsError};
 use super::{RawSettings, Settings};
-use super::{env_scenarios, env_sections};
 use crate::files::FileError;
 use config::{Config, Environment, File, FileFormat};
 use serde::Serialize;
@@ -15,9 +16,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::ffi::OsString;
 use std::path::Path;
-
-/// Environment variables `LEAKSOAK__SECTION__KEY` override the file.
-pub const ENV_PREFIX: &str = "LEAKSOAK";
 
 /// The largest configuration file read: 1 MiB, a thousand times the shipped default. A larger one is not a
 /// configuration (a log, a core dump) and would be read whole into memory.

@@ -6,7 +6,8 @@ use crate::hostile::{
     CHUNK, GARBAGE_EVENTS, INVALID_JSON, cut_stream, hang, hostile, http_response, hundred_mib, one_mib_events,
     refused_port, reply_with, sse_response,
 };
-use leaksoak::load::{BatchStats, Client, ErrorKind, run_batch};
+use leaksoak::failure::ErrorKind;
+use leaksoak::load::{BatchStats, Client, run_batch};
 use leaksoak::settings::FakeLlm;
 use std::sync::Arc;
 

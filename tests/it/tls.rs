@@ -4,7 +4,8 @@
 
 use crate::helpers::{settings, spawn_fake};
 use crate::hostile::{hang, hostile, http_response, reply_with};
-use leaksoak::load::{BatchStats, Client, ErrorKind, run_batch};
+use leaksoak::failure::ErrorKind;
+use leaksoak::load::{BatchStats, Client, run_batch};
 use leaksoak::settings::FakeLlm;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use std::net::SocketAddr;

@@ -33,7 +33,7 @@ async fn a_request_head_over_the_buffer_limit_is_refused() {
     let d = idle_daemon().await;
     let mut stream = TcpStream::connect(d.addr).await.expect("connect");
     // The read buffer is capped at 64 KiB; one read may overshoot it, so twice that is the sure limit.
-    let filler = "a".repeat(2 * leaksoak::export::server::MAX_HEAD_BYTES + 1);
+    let filler = "a".repeat(2 * leaksoak::serve::server::MAX_HEAD_BYTES + 1);
     let head = format!("GET /metrics HTTP/1.1\r\nhost: localhost\r\nx-filler: {filler}\r\n\r\n");
     let _ = stream.write_all(head.as_bytes()).await;
     let reply = read_until_closed(&mut stream).await;
@@ -99,7 +99,7 @@ async fn scrapes_are_answered_within_10_seconds_while_1000_idle_connections_are_
     let stop = tokio_util::sync::CancellationToken::new();
     let flood: Vec<_> = (0..1000).map(|_| tokio::spawn(idle_client(d.addr, stop.clone()))).collect();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let limit = leaksoak::export::server::MAX_CONNECTIONS;
+    let limit = leaksoak::serve::server::MAX_CONNECTIONS;
     let fds = std::fs::read_dir(format!("/proc/{}/fd", d.pid())).expect("the daemon's fds").count();
     assert!(fds < limit + 64, "{fds} open fds: the daemon keeps at most {limit} connections");
     for _ in 0..5 {

@@ -17,7 +17,7 @@ const BOTTOM: f64 = 44.0;
 /// The most ticks an axis gets: enough to read a value off, few enough not to crowd a laptop screen.
 const MAX_TICKS: usize = 7;
 
-pub use crate::export::markup::escape;
+pub use crate::report::markup::escape;
 
 /// One axis: the range of values it shows and its title with the unit (`memory (MiB)`).
 #[derive(Debug, Clone, PartialEq)]

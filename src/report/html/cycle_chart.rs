@@ -4,6 +4,7 @@
 
 use super::model::CycleView;
 use super::svg::{Axis, Chart, escape};
+use super::words::p_value;
 use crate::analyze::{Phase, mib, stats};
 use crate::engine::BatchRecord;
 use crate::settings::Analysis;
@@ -122,11 +123,7 @@ fn rule_marks(chart: &mut Chart, view: &CycleView, x: &[f64], settings: &Analysi
         let line = stats::theil_sen(&mx, &my);
         let (x0, x1) = (mx[0], mx[mx.len() - 1]);
         chart.polyline(&[(x0, mib(line.at(x0))), (x1, mib(line.at(x1)))], "fit");
-        let label = format!(
-            "Theil–Sen slope {:.0} B/request, {}",
-            a.slope_bytes_per_request,
-            super::section::p_value(a.slope_p_value)
-        );
+        let label = format!("Theil–Sen slope {:.0} B/request, {}", a.slope_bytes_per_request, p_value(a.slope_p_value));
         chart.legend(3, "fit", &label);
     }
     let w = settings.rolling_window.min(mx.len());

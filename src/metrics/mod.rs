@@ -1,18 +1,32 @@
-//! Every Prometheus metric of docs/metrics.md, defined in one typed struct and registered once. Label values come
-//! from enums and configured scenario names only: no URLs, prompts or error strings.
+//! The Prometheus metrics (docs/metrics.md): every family defined in one typed struct, [`Metrics`], and
+//! registered once; the daemon serves them on `/metrics`. Label values come from enums and configured
+//! scenario names only: no URLs, prompts or error strings.
+//!
+//! Layout: [`Metrics`] here, with the helpers that define a family (`family`); the series of each scenario
+//! (`scenarios`); the engine's events setting them (`observe`); the groups of families kept apart by concept
+//! (`confidence`: how sure and since when, `forecast`: how long until it falls over, `resources`: resource
+//! counts and the memory breakdown, `paths`: how requests ended, `lifecycle`: the soak's own life); the
+//! process collector (`process`, `process_*`); and the generated reference (`reference`).
 
-use super::confidence::Confidence;
-use super::family::{counter, gauge, histogram, register};
-use super::forecast::ForecastMetrics;
-use super::lifecycle::Lifecycle;
-use super::path_metrics::PathMetrics;
-use super::resource_metrics::ResourceMetrics;
-use crate::analyze::{Phase, Rule, Verdict};
-use crate::engine::{Activity, BatchRecord, Judged, Observer};
-use crate::load::{BatchStats, ErrorKind};
-use crate::settings::Analysis;
+mod confidence;
+mod family;
+mod forecast;
+pub mod lifecycle;
+mod observe;
+mod paths;
+pub mod process;
+pub mod reference;
+mod resources;
+mod scenarios;
+
 use bytes::Bytes;
+use confidence::Confidence;
+use family::{counter, gauge, histogram, register};
+use forecast::ForecastMetrics;
+use lifecycle::Lifecycle;
+use paths::PathMetrics;
 use prometheus::{Encoder, Gauge, GaugeVec, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
+use resources::ResourceMetrics;
 use std::time::{Duration, Instant};
 
 /// The metric families; cheap to clone (handles to shared series).
@@ -171,89 +185,8 @@ impl Metrics {
         gauge(&m.registry, "build_info", info, &["version", "revision"])
             .with_label_values(&[version, revision])
             .set(1.0);
-        let _ = m.registry.register(Box::new(super::process::ProcessCollector::new()));
+        let _ = m.registry.register(Box::new(process::ProcessCollector::new()));
         m
-    }
-
-    /// Creates every series of `scenarios` at zero, so dashboards and alerts see them before the first
-    /// cycle, and drops the series of scenarios no longer configured.
-    fn set_scenarios(&self, scenarios: &[String]) {
-        let _update = self.updating();
-        let mut known = self.scenarios.lock().unwrap_or_else(|e| e.into_inner());
-        for gone in known.iter().filter(|k| !scenarios.contains(k)) {
-            self.remove_scenario(gone);
-        }
-        *known = scenarios.to_vec();
-        for s in scenarios.iter().map(String::as_str) {
-            for v in Verdict::ALL {
-                self.cycle_verdict.with_label_values(&[s, v.as_str()]);
-                self.cycles.with_label_values(&[s, v.as_str()]);
-            }
-            for r in Rule::ALL {
-                self.leak_detected.with_label_values(&[s, r.as_str()]);
-            }
-            for k in ErrorKind::ALL {
-                self.request_errors.with_label_values(&[s, k.as_str()]);
-            }
-            for o in ["success", "error"] {
-                self.requests.with_label_values(&[s, o]);
-            }
-            for a in Activity::ALL {
-                self.cycle_phase.with_label_values(&[s, a.as_str()]).set(f64::from(a == Activity::Idle));
-            }
-            self.target_restarts.with_label_values(&[s]);
-            self.target_churn.with_label_values(&[s]);
-            self.source_up.with_label_values(&[s]);
-            self.confidence.add(s);
-            self.forecast.add(s);
-            self.paths.add(s);
-        }
-    }
-
-    fn remove_scenario(&self, s: &str) {
-        for family in [
-            &self.cycle_initial,
-            &self.cycle_final,
-            &self.cycle_growth,
-            &self.cycle_growth_ratio,
-            &self.cycle_noise,
-            &self.cycle_slope,
-            &self.idle_growth,
-            &self.cycle_errors,
-            &self.cycle_duration,
-            &self.last_cycle,
-            &self.source_up,
-        ] {
-            let _ = family.remove_label_values(&[s]);
-        }
-        for v in Verdict::ALL {
-            let _ = self.cycle_verdict.remove_label_values(&[s, v.as_str()]);
-            let _ = self.cycles.remove_label_values(&[s, v.as_str()]);
-        }
-        for r in Rule::ALL {
-            let _ = self.leak_detected.remove_label_values(&[s, r.as_str()]);
-        }
-        for a in Activity::ALL {
-            let _ = self.cycle_phase.remove_label_values(&[s, a.as_str()]);
-        }
-        for p in Phase::ALL {
-            let _ = self.batch_memory.remove_label_values(&[s, p.as_str()]);
-            let _ = self.batch_errors.remove_label_values(&[s, p.as_str()]);
-        }
-        for o in ["success", "error"] {
-            let _ = self.requests.remove_label_values(&[s, o]);
-        }
-        for k in ErrorKind::ALL {
-            let _ = self.request_errors.remove_label_values(&[s, k.as_str()]);
-        }
-        let _ = self.request_duration.remove_label_values(&[s]);
-        let _ = self.time_to_first_token.remove_label_values(&[s]);
-        let _ = self.target_restarts.remove_label_values(&[s]);
-        let _ = self.target_churn.remove_label_values(&[s]);
-        self.confidence.remove(s);
-        self.forecast.remove(s);
-        self.resources.remove(s);
-        self.paths.remove(s);
     }
 
     /// `leaksoak_configured` and `leaksoak_expected_round_seconds`.
@@ -272,14 +205,9 @@ impl Metrics {
         }
     }
 
-    /// A cycle could not be appended to the `--record` file.
     /// The record file could not be read to resume from and was moved aside.
     pub fn record_unreadable(&self) {
         self.record_unreadable.inc();
-    }
-
-    pub fn record_write_failed(&self) {
-        self.record_write_failures.inc();
     }
 
     /// Every metric family as gathered now (the reference in `docs/metrics.md` is generated from these).
@@ -323,98 +251,6 @@ const RESTARTS_HELP: &str = "Times the soaked process changed, counted once, on 
 /// scrape storm then costs one render per period, not one per scrape. Prometheus scrapes every 15 s or
 /// more, so a body up to one second old changes nothing for it.
 pub const SCRAPE_CACHE_TTL: Duration = Duration::from_secs(1);
-
-/// Adds every latency recorded in an HDR histogram (microseconds) to a Prometheus histogram (seconds).
-fn observe_all(target: &prometheus::Histogram, source: &hdrhistogram::Histogram<u64>) {
-    for v in source.iter_recorded() {
-        let seconds = v.value_iterated_to() as f64 / 1e6;
-        for _ in 0..v.count_since_last_iteration() {
-            target.observe(seconds);
-        }
-    }
-}
-
-impl Observer for Metrics {
-    fn configured(&self, scenarios: &[String]) {
-        self.set_scenarios(scenarios);
-        self.lifecycle.scenarios(scenarios);
-    }
-
-    fn analysis(&self, settings: &Analysis) {
-        let _update = self.updating();
-        self.confidence.analysis(settings);
-    }
-
-    fn activity(&self, scenario: &str, activity: Activity, _batch: u64) {
-        let _update = self.updating();
-        for a in Activity::ALL {
-            self.cycle_phase.with_label_values(&[scenario, a.as_str()]).set(f64::from(a == activity));
-        }
-    }
-
-    fn batch(&self, scenario: &str, r: &BatchRecord, stats: &BatchStats) {
-        let _update = self.updating();
-        let phase = r.phase.as_str();
-        self.batch_memory.with_label_values(&[scenario, phase]).set(r.memory_bytes as f64);
-        self.batch_errors.with_label_values(&[scenario, phase]).set(r.errors as f64);
-        self.requests.with_label_values(&[scenario, "success"]).inc_by(stats.requests - stats.failed());
-        self.requests.with_label_values(&[scenario, "error"]).inc_by(stats.failed());
-        for (kind, n) in stats.errors.iter() {
-            self.request_errors.with_label_values(&[scenario, kind.as_str()]).inc_by(n);
-        }
-        self.resources.batch(scenario, r);
-        self.paths.batch(scenario, stats);
-        observe_all(&self.request_duration.with_label_values(&[scenario]), &stats.latency);
-        observe_all(&self.time_to_first_token.with_label_values(&[scenario]), &stats.time_to_first_token);
-    }
-
-    fn source(&self, scenario: &str, result: Result<(), &str>) {
-        self.source_up.with_label_values(&[scenario]).set(f64::from(result.is_ok()));
-    }
-
-    fn restart(&self, scenario: &str) {
-        self.target_restarts.with_label_values(&[scenario]).inc();
-    }
-
-    fn churn(&self, scenario: &str, processes: u32) {
-        self.target_churn.with_label_values(&[scenario]).inc_by(u64::from(processes));
-    }
-
-    fn cycle(&self, j: &Judged) {
-        let _update = self.updating();
-        let s = j.scenario.as_str();
-        let a = &j.analysis;
-        for (family, value) in [
-            (&self.cycle_initial, a.initial_avg),
-            (&self.cycle_final, a.final_avg),
-            (&self.cycle_growth, a.growth_bytes),
-            (&self.cycle_growth_ratio, a.growth_ratio),
-            (&self.cycle_noise, a.noise_cv),
-            (&self.cycle_slope, a.slope_bytes_per_request),
-            (&self.cycle_errors, a.errors as f64),
-            (&self.cycle_duration, j.duration.as_secs_f64()),
-            (&self.last_cycle, j.finished_at),
-        ] {
-            family.with_label_values(&[s]).set(value);
-        }
-        match j.idle {
-            Some(idle) => self.idle_growth.with_label_values(&[s]).set(idle.growth_per_second()),
-            // No pause sampled (start, a restart, a failed read): no figure rather than an old one.
-            None => drop(self.idle_growth.remove_label_values(&[s])),
-        }
-        for v in Verdict::ALL {
-            self.cycle_verdict.with_label_values(&[s, v.as_str()]).set(f64::from(v == a.verdict));
-        }
-        self.cycles.with_label_values(&[s, a.verdict.as_str()]).inc();
-        for r in Rule::ALL {
-            self.leak_detected.with_label_values(&[s, r.as_str()]).set(f64::from(j.raised[r.index()]));
-        }
-        self.confidence.cycle(j);
-        self.forecast.cycle(j);
-        self.resources.cycle(j);
-        self.lifecycle.cycle(s, j.duration.as_secs_f64());
-    }
-}
 
 #[cfg(test)]
 mod tests;

@@ -3,28 +3,12 @@
 
 use super::model::{CycleView, ScenarioView};
 use super::svg::escape;
+use super::words::{anchor, p_value, verdict_words};
 use super::{cycle_chart, cycles_chart, resources};
-use crate::analyze::{Rule, Verdict, mib};
+use crate::analyze::{Rule, mib};
 use crate::engine::CycleEnd;
 use crate::settings::Analysis;
 use std::fmt::Write as _;
-
-/// The verdict in words, with a sign that is not a colour: the banner never relies on colour alone.
-pub fn verdict_words(v: Verdict) -> (&'static str, &'static str) {
-    match v {
-        Verdict::Stable => ("✔", "STABLE"),
-        Verdict::Leak => ("✖", "LEAK"),
-        Verdict::Noisy => ("≈", "NOISY"),
-        Verdict::Insufficient => ("?", "INSUFFICIENT"),
-        Verdict::Error => ("!", "ERROR"),
-    }
-}
-
-/// The CSS-safe id of a scenario's section.
-pub fn anchor(name: &str) -> String {
-    let safe: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    format!("scenario-{safe}")
-}
 
 /// The section of `view`; `baseline` is the same scenario in the recording before a fix, when given.
 pub fn render(view: &ScenarioView, baseline: Option<&ScenarioView>, settings: &Analysis, show_trend: bool) -> String {
@@ -161,9 +145,4 @@ fn baseline_words(out: &mut String, b: &ScenarioView) {
         a.slope_bytes_per_request,
         mib(a.final_avg)
     );
-}
-
-/// A p-value as read at a glance: four decimals, and "p < 0.0001" rather than a p of zero.
-pub(super) fn p_value(p: f64) -> String {
-    if p < 0.0001 { "p < 0.0001".to_owned() } else { format!("p = {p:.4}") }
 }

@@ -15,6 +15,7 @@ mod page;
 mod resources;
 mod section;
 pub mod svg;
+mod words;
 
 #[cfg(test)]
 mod tests;

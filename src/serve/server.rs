@@ -3,9 +3,9 @@
 
 use super::auth::authorized;
 use super::connections::{Registry, Watched};
-use super::metrics::Metrics;
 use super::status::Board;
 use crate::engine::EndpointCounter;
+use crate::metrics::Metrics;
 use crate::settings::Secret;
 use bytes::Bytes;
 use http::{Method, StatusCode, header};
@@ -42,7 +42,7 @@ pub struct Endpoints {
     /// `/status`, `/report`, `/readyz`.
     pub board: Arc<Board>,
     /// `/`: the recent cycles of every scenario as the HTML report.
-    pub page: Arc<super::html::Live>,
+    pub page: Arc<crate::report::html::Live>,
     /// When set, every endpoint but `/healthz` requires `Authorization: Bearer <token>`.
     pub bearer: Option<Secret>,
     /// `POST /-/reload`, when `server.enable_lifecycle` is set.

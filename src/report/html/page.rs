@@ -2,8 +2,9 @@
 //! fetched), an overview of every scenario's verdict, and for the daemon the refresh and the links.
 
 use super::model::Soak;
-use super::section::{self, verdict_words};
+use super::section;
 use super::svg::escape;
+use super::words::{anchor, verdict_words};
 use std::fmt::Write as _;
 
 /// The style sheet, inlined into every page: light, and dark where the viewer prefers it.
@@ -92,7 +93,7 @@ fn overview(out: &mut String, soak: &Soak) {
             out,
             r##"<li class="v-{}"><span aria-hidden="true">{sign}</span> <a href="#{}">{}</a>: <strong>{word}</strong> after {} cycle(s), {gauge}</li>"##,
             v.as_str(),
-            section::anchor(&s.name),
+            anchor(&s.name),
             escape(&s.name),
             s.cycles
         );

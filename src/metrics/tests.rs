@@ -1,7 +1,10 @@
 //! The exposition as a scrape sees it.
 
 use super::*;
-use crate::load::Outcome;
+use crate::analyze::Phase;
+use crate::engine::{BatchRecord, Observer};
+use crate::failure::ErrorKind;
+use crate::load::{BatchStats, Outcome};
 
 fn value(text: &str, series: &str) -> f64 {
     let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} missing"));
@@ -65,4 +68,14 @@ fn how_sure_and_since_when_follow_the_judge() {
     let third = text(&metrics);
     assert_eq!(value(&third, "leaksoak_leak_streak{rule=\"slope\",scenario=\"s\"}"), 0.0);
     assert_eq!(value(&third, "leaksoak_leak_raised_timestamp_seconds{scenario=\"s\"}"), 0.0, "down again");
+}
+
+#[test]
+fn a_cycle_the_recorder_could_not_append_is_counted() {
+    let metrics = Metrics::new("test", "test");
+    let text = |m: &Metrics| String::from_utf8(m.render()).expect("utf-8");
+    assert_eq!(value(&text(&metrics), "leaksoak_record_write_failures_total"), 0.0);
+    metrics.record_write_failed();
+    metrics.record_write_failed();
+    assert_eq!(value(&text(&metrics), "leaksoak_record_write_failures_total"), 2.0);
 }

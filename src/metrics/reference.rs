@@ -2,10 +2,11 @@
 //! type, labels (with the values a bounded label takes) and help text. A test keeps the file identical to
 //! what the code registers, as `config/default.toml` is kept to the settings.
 
-use super::metrics::Metrics;
+use super::Metrics;
 use crate::analyze::Phase;
 use crate::engine::{Activity, BatchRecord, CycleEnd, Idle, Judge, Observer};
-use crate::load::{BatchStats, ErrorKind, Outcome};
+use crate::failure::ErrorKind;
+use crate::load::{BatchStats, Outcome};
 use crate::memory::Breakdown;
 use crate::settings::Analysis;
 use prometheus::proto::{MetricFamily, MetricType};

@@ -104,6 +104,32 @@ fn real_soaks_give_their_expected_gauges() {
     assert!(text.contains("growth slowing toward a working size, not a leak"), "the warm-up is explained");
 }
 
+/// The failure-path rows of the truth table (docs/truth-table.md#failure-paths): a LiteLLM proxy whose
+/// callback keeps only failed calls, soaked on the happy path, is never raised; the clean proxy driven
+/// through its retries and fallbacks, or into timeouts on three requests in four, is never raised (the
+/// timeouts are `error` cycles, memory flat after the warm-up); the fake endpoint drowning in its memory is
+/// raised by the drowning rule at its first failing cycle.
+#[test]
+fn failure_path_soaks_give_their_expected_gauges() {
+    for file in [
+        "truth-fail-litellm-failureleak-happy.jsonl",
+        "truth-fail-litellm-clean-retry.jsonl",
+        "truth-fail-litellm-clean-timeouts.jsonl",
+    ] {
+        let (code, text) = analyze(&fixture(file), None);
+        // 0, or 2 when no cycle could be judged (the timeouts): never 1.
+        assert_ne!(code, 1, "{file}: {text}");
+        assert!(!text.contains("raised on cycles"), "{file}: {text}");
+    }
+    let (_, text) = analyze(&fixture("truth-fail-litellm-clean-timeouts.jsonl"), None);
+    assert!(verdicts(&text).iter().all(|v| v == "error"), "{text}");
+    assert!(text.contains("the target does not answer in time"), "{text}");
+    let (code, text) = analyze(&fixture("truth-fail-fake-drowning.jsonl"), None);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("streaming: raised on cycles 2 (drowning)"), "{text}");
+    assert!(text.contains("550 of 550 requests failed (timeout: 550): the target is drowning in its memory"), "{text}");
+}
+
 #[test]
 fn recorded_fixtures_give_their_expected_outcome() {
     let cases: &[(&str, i32, &[&str])] = &[

@@ -57,9 +57,10 @@ pub const DEFAULT_MAX_ERROR_RATIO: f64 = 0.5;
 /// The drowning rule (docs/analysis.md#a-target-drowning-in-its-memory): a cycle whose requests mostly
 /// failed raises the gauge when the target's memory rose above its settled level by more than this
 /// (and by at least [`crate::analyze::drowning::MIN_RISE_BYTES`]) while it stopped answering. A LiteLLM
-/// proxy drowning in a retry-path leak went from ~320 to 580–890 MiB (+80–180 %); a healthy one under an
-/// overload it cannot answer stays within a few percent of its level. Lower: a target drowning in less is
-/// raised sooner; higher: only the gross cases are, and the rest stay `error`.
+/// proxy drowning in a retry-path leak went from ~320 to 580–890 MiB (+80–180 %); a healthy one whose
+/// requests mostly timed out warmed by 33 % in its first cycle and then held flat (docs/truth-table.md).
+/// Lower: a target drowning in less is raised sooner, and a warm-up like that one may be too; higher: only
+/// the gross cases are, and the rest stay `error`.
 pub const DROWNING_GROWTH_PERCENT: f64 = 50.0;
 
 /// Resource slope floor, in units per request: one file descriptor, socket or thread kept per 100

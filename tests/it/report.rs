@@ -114,12 +114,32 @@ fn every_recorded_fixture_draws_its_golden_structure() {
         ),
         two("truth-2h-litellm-leak-256.jsonl", 11, 50, ["STABLE", "STABLE"], true),
         two("truth-2h-litellm-leak-1k.jsonl", 11, 20, ["STABLE", "STABLE"], true),
+        two("truth-fail-fake-drowning.jsonl", 11, 2, ["LEAK", "LEAK"], true),
+        two("truth-fail-litellm-failureleak-happy.jsonl", 11, 37, ["STABLE", "STABLE"], false),
+        (
+            "truth-fail-litellm-clean-retry.jsonl".to_owned(),
+            vec![section("sequential", 11, "STABLE", 4, false), section("streaming", 11, "STABLE", 3, false)],
+        ),
+        (
+            "truth-fail-litellm-clean-timeouts.jsonl".to_owned(),
+            // No final average of a judged cycle to draw: every cycle is `error`.
+            vec![Section { final_points: None, ..section("timeouts", 11, "ERROR", 0, false) }],
+        ),
     ];
     let on_disk = std::fs::read_dir(fixture("")).expect("fixtures").count();
     assert_eq!(cases.len(), on_disk, "every fixture has its golden structure here");
     for (file, expected) in cases {
         let (code, _, html) = analyze_html(&fixture(&file), &[]);
-        assert_eq!(code, if expected.iter().any(|s| s.raised) { 1 } else { 0 }, "{file}");
+        // 1 for a raised gauge; 2 when no cycle could be judged (every one `error`).
+        let unjudged = expected.iter().all(|s| s.verdict == "ERROR");
+        let exit = if expected.iter().any(|s| s.raised) {
+            1
+        } else if unjudged {
+            2
+        } else {
+            0
+        };
+        assert_eq!(code, exit, "{file}");
         assert_eq!(sections(&html), expected, "{file}");
         assert_eq!(html.matches(r#"<svg class="chart gauge""#).count(), expected.len(), "{file}");
         let fetches = ["<script", "src=", "@import", "url(", r#"href="http"#];

@@ -5,7 +5,7 @@
 use super::model::CycleView;
 use super::svg::{Axis, Chart, escape};
 use super::words::p_value;
-use crate::analyze::{Phase, mib, stats};
+use crate::analyze::{Phase, Rule, mib, stats};
 use crate::engine::BatchRecord;
 use crate::settings::Analysis;
 
@@ -35,7 +35,9 @@ pub fn nothing_to_draw(view: &CycleView) -> Option<String> {
     if batches.is_empty() {
         return Some("No batch of this cycle was sampled: there is no memory to draw.".to_owned());
     }
-    if batches.iter().all(|b| b.errors >= b.requests) {
+    // A target drowning in its memory is the exception: its memory while it failed is the finding.
+    let drowned = view.analysis.finding(Rule::Drowning).is_some();
+    if !drowned && batches.iter().all(|b| b.errors >= b.requests) {
         let requests: u64 = batches.iter().map(|b| b.requests).sum();
         return Some(format!(
             "Every batch of this cycle failed ({requests} of {requests} requests): the memory after them says \

@@ -34,7 +34,7 @@ impl ErrorCounts {
 
 /// Counts of the outcomes a scenario's failure path expects, by kind (docs/failure-paths.md).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ExpectedCounts([u64; 6]);
+pub struct ExpectedCounts([u64; Expected::ALL.len()]);
 
 impl ExpectedCounts {
     pub fn get(&self, kind: Expected) -> u64 {

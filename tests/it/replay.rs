@@ -105,7 +105,8 @@ fn real_soaks_give_their_expected_gauges() {
 }
 
 /// The failure-path rows of the truth table (docs/truth-table.md#failure-paths): a LiteLLM proxy whose
-/// callback keeps only failed calls, soaked on the happy path, is never raised; the clean proxy driven
+/// callback keeps only failed calls is never raised on the happy path and raised through its retries and
+/// fallbacks; the clean proxy driven
 /// through its retries and fallbacks, or into timeouts on three requests in four, is never raised (the
 /// timeouts are `error` cycles, memory flat after the warm-up); the fake endpoint drowning in its memory is
 /// raised by the drowning rule at its first failing cycle.
@@ -124,6 +125,11 @@ fn failure_path_soaks_give_their_expected_gauges() {
     let (_, text) = analyze(&fixture("truth-fail-litellm-clean-timeouts.jsonl"), None);
     assert!(verdicts(&text).iter().all(|v| v == "error"), "{text}");
     assert!(text.contains("the target does not answer in time"), "{text}");
+    // The callback's failure leak, through retries and fallbacks: raised at the second cycle (6 minutes,
+    // 1,600 requests), and held to the last.
+    let (code, text) = analyze(&fixture("truth-fail-litellm-failureleak-retry.jsonl"), None);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("retries: raised on cycles 2-15 ("), "{text}");
     let (code, text) = analyze(&fixture("truth-fail-fake-drowning.jsonl"), None);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("streaming: raised on cycles 2 (drowning)"), "{text}");

@@ -116,10 +116,8 @@ fn every_recorded_fixture_draws_its_golden_structure() {
         two("truth-2h-litellm-leak-1k.jsonl", 11, 20, ["STABLE", "STABLE"], true),
         two("truth-fail-fake-drowning.jsonl", 11, 2, ["LEAK", "LEAK"], true),
         two("truth-fail-litellm-failureleak-happy.jsonl", 11, 37, ["STABLE", "STABLE"], false),
-        (
-            "truth-fail-litellm-clean-retry.jsonl".to_owned(),
-            vec![section("sequential", 11, "STABLE", 4, false), section("streaming", 11, "STABLE", 3, false)],
-        ),
+        ("truth-fail-litellm-clean-retry.jsonl".to_owned(), vec![section("retries", 11, "STABLE", 15, false)]),
+        ("truth-fail-litellm-failureleak-retry.jsonl".to_owned(), vec![section("retries", 11, "LEAK", 15, true)]),
         (
             "truth-fail-litellm-clean-timeouts.jsonl".to_owned(),
             // No final average of a judged cycle to draw: every cycle is `error`.

@@ -123,7 +123,7 @@ pub fn assess(history: &[Point], settings: &Analysis) -> Long {
         ))
     };
     if let Some(why) = shape {
-        if let Some(envelope) = rising_envelope(&x, &y, rate, noise) {
+        if let Some(envelope) = rising_envelope(&x, &y, rate, noise, settings.trend_min_bytes_per_request) {
             return Long::Rising(format!(
                 "{head}; memory was given back in part ({why}), but {envelope}: a leak under a heap that \
                  returns some memory (>{:.2} MiB threshold, >{:.0} bytes/request) — slow leak",
@@ -186,11 +186,11 @@ pub const HOLD_RATE_SHARE: f64 = 0.5;
 /// leak: when memory fell back somewhere in the window by more than 3 × the noise and a third of the
 /// window's growth (a give-back, not one downward allocator step of a level that wanders), the later half
 /// of the window must lift both its high and its low over the earlier half's, each by [`SEGMENT_SHARE`]
-/// of what the rate predicts. A leak under a sawing heap lifts both; a cache filled and released reaches
+/// of what the rate predicts, the high at `trend_min_bytes_per_request` or faster too. A leak under a sawing heap lifts both; a cache filled and released reaches
 /// the same high and falls to the same low every time; a pool never falls back. The halves' highs and lows,
 /// for the message; None when the window is shorter than [`ENVELOPE_MIN_CYCLES`], never fell back that
 /// far, or the envelope did not rise.
-fn rising_envelope(x: &[f64], y: &[f64], rate: f64, noise: f64) -> Option<String> {
+fn rising_envelope(x: &[f64], y: &[f64], rate: f64, noise: f64, min_rate: f64) -> Option<String> {
     let n = y.len();
     let mut high = f64::MIN;
     let fell = y.iter().map(|v| {
@@ -205,8 +205,14 @@ fn rising_envelope(x: &[f64], y: &[f64], rate: f64, noise: f64) -> Option<String
     let half = n / 2;
     let span = |r: &[f64]| (r.iter().copied().fold(f64::MAX, f64::min), r.iter().copied().fold(f64::MIN, f64::max));
     let ((low0, high0), (low1, high1)) = (span(&y[..half]), span(&y[half..]));
-    let needed = SEGMENT_SHARE * rate * (stats::median(&x[half..]) - stats::median(&x[..half]));
-    (high1 - high0 >= needed && low1 - low0 >= needed).then(|| {
+    // Both lift at a share of the window's rate, and the highs (the leak's own line, the peaks before each
+    // give-back) at the rate floor too: a warm-up's staircase that gave some back and then settled lifts
+    // its envelope, but slower than a leak (a LiteLLM proxy's highs rose 2.1 MiB over 19,000 requests,
+    // 116 bytes/request, after a 20 MiB warm-up). The lows lift by the leak's rate only between the
+    // give-backs they fall on, which may be half a window apart or less.
+    let between = stats::median(&x[half..]) - stats::median(&x[..half]);
+    let needed = SEGMENT_SHARE * rate * between;
+    (high1 - high0 >= needed.max(min_rate * between) && low1 - low0 >= needed).then(|| {
         format!(
             "its highs rose from {:.1} to {:.1} MiB and its lows from {:.1} to {:.1} MiB between the halves of the window",
             mib(high0),

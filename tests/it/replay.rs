@@ -106,7 +106,8 @@ fn real_soaks_give_their_expected_gauges() {
 
 /// The failure-path rows of the truth table (docs/truth-table.md#failure-paths): a LiteLLM proxy whose
 /// callback keeps only failed calls is never raised on the happy path and raised through its retries and
-/// fallbacks; the clean proxy driven
+/// fallbacks; a hook that keeps cancelled streams is never raised on the happy path and raised by the
+/// `disconnect` scenario; the clean proxy driven
 /// through its retries and fallbacks, or into timeouts on three requests in four, is never raised (the
 /// timeouts are `error` cycles, memory flat after the warm-up); the fake endpoint drowning in its memory is
 /// raised by the drowning rule at its first failing cycle.
@@ -116,6 +117,9 @@ fn failure_path_soaks_give_their_expected_gauges() {
         "truth-fail-litellm-failureleak-happy.jsonl",
         "truth-fail-litellm-clean-retry.jsonl",
         "truth-fail-litellm-clean-timeouts.jsonl",
+        // 87 cycles: a warm-up staircase (401 → 421 MiB) that gave 10 MiB back once and settled; its
+        // envelope lifted, but slower than the rate floor (the long window raised it before that check).
+        "truth-fail-litellm-streamleak-happy.jsonl",
     ] {
         let (code, text) = analyze(&fixture(file), None);
         // 0, or 2 when no cycle could be judged (the timeouts): never 1.
@@ -130,6 +134,11 @@ fn failure_path_soaks_give_their_expected_gauges() {
     let (code, text) = analyze(&fixture("truth-fail-litellm-failureleak-retry.jsonl"), None);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("retries: raised on cycles 2-15 ("), "{text}");
+    // The hook's cancelled-stream leak, through streams cut after their third chunk: raised at the third
+    // cycle (1,650 requests) and held.
+    let (code, text) = analyze(&fixture("truth-fail-litellm-streamleak-disconnect.jsonl"), None);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("disconnects: raised on cycles 3-20 ("), "{text}");
     let (code, text) = analyze(&fixture("truth-fail-fake-drowning.jsonl"), None);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("streaming: raised on cycles 2 (drowning)"), "{text}");

@@ -119,6 +119,14 @@ fn every_recorded_fixture_draws_its_golden_structure() {
         ("truth-fail-litellm-clean-retry.jsonl".to_owned(), vec![section("retries", 11, "STABLE", 15, false)]),
         ("truth-fail-litellm-failureleak-retry.jsonl".to_owned(), vec![section("retries", 11, "LEAK", 15, true)]),
         (
+            "truth-fail-litellm-streamleak-happy.jsonl".to_owned(),
+            vec![section("sequential", 11, "STABLE", 44, false), section("streaming", 11, "STABLE", 43, false)],
+        ),
+        (
+            "truth-fail-litellm-streamleak-disconnect.jsonl".to_owned(),
+            vec![section("disconnects", 11, "LEAK", 20, true)],
+        ),
+        (
             "truth-fail-litellm-clean-timeouts.jsonl".to_owned(),
             // No final average of a judged cycle to draw: every cycle is `error`.
             vec![Section { final_points: None, ..section("timeouts", 11, "ERROR", 0, false) }],

@@ -16,6 +16,7 @@
 //! The settled level is the final average of the last judged cycle before the drowning began, else the
 //! memory read before the cycle's first request (after the idle pause), else its first sample.
 
+use super::failures::kinds_in_words;
 use super::finding::{Finding, Rule};
 use super::rolling::{endpoints, rolling_average};
 use super::sample::Sample;
@@ -40,7 +41,7 @@ pub struct Level {
 impl Level {
     /// The level the rise is measured from, if the target ever answered: the settled level, else the
     /// reading before the cycle, else the first sample, provided some request of the cycle succeeded.
-    pub fn baseline(&self, batches: &[Sample]) -> Option<f64> {
+    fn baseline(&self, batches: &[Sample]) -> Option<f64> {
         if let Some(settled) = self.settled {
             return Some(settled);
         }
@@ -49,10 +50,19 @@ impl Level {
     }
 }
 
-/// The drowning finding of a cycle whose requests mostly failed, when it drowned (see the module doc).
-/// `batches` are all of the cycle's batches in order, warm-up included; `kinds` counts the failures by
-/// kind for the message.
-pub fn assess(level: Level, batches: &[Sample], kinds: &BTreeMap<String, u64>, settings: &Analysis) -> Option<Finding> {
+/// A cycle that drowned: its finding, and the level its memory rose from (what a raised rule holds against).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drowned {
+    /// The `drowning` finding, with the report's sentence.
+    pub finding: Finding,
+    /// The baseline the rise was measured from, bytes.
+    pub from: f64,
+}
+
+/// The drowning of a cycle whose requests mostly failed, when it drowned (see the module doc). `batches`
+/// are all of the cycle's batches in order, warm-up included; `kinds` counts the failures by kind for the
+/// message.
+pub fn assess(level: Level, batches: &[Sample], kinds: &BTreeMap<String, u64>, settings: &Analysis) -> Option<Drowned> {
     let last = batches.last()?;
     let failing = last.requests > 0 && last.errors as f64 > settings.max_error_ratio * last.requests as f64;
     let baseline = level.baseline(batches)?;
@@ -68,7 +78,8 @@ pub fn assess(level: Level, batches: &[Sample], kinds: &BTreeMap<String, u64>, s
     if stats::mann_kendall(&x, &memory) >= settings.trend_alpha {
         return None;
     }
-    Some(Finding::new(Rule::Drowning, message(baseline, now, batches, kinds)))
+    let finding = Finding::new(Rule::Drowning, message(baseline, now, batches, kinds));
+    Some(Drowned { finding, from: baseline })
 }
 
 /// Whether memory still sits far above `baseline`, at half the threshold and half the floor (hysteresis):
@@ -99,15 +110,12 @@ fn rose_by(baseline: f64, now: f64, percent: f64, floor: f64) -> bool {
 fn message(baseline: f64, now: f64, batches: &[Sample], kinds: &BTreeMap<String, u64>) -> String {
     let requests = batches.iter().fold(0u64, |n, b| n.saturating_add(b.requests));
     let failed = batches.iter().fold(0u64, |n, b| n.saturating_add(b.errors));
-    let mut by_count: Vec<(&String, &u64)> = kinds.iter().filter(|(_, n)| **n > 0).collect();
-    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let listed: Vec<String> = by_count.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-    let kinds = if listed.is_empty() { String::new() } else { format!(" ({})", listed.join(", ")) };
     format!(
-        "Memory {:.0} → {:.0} MiB while {failed} of {requests} requests failed{kinds}: the target is drowning in \
-         its memory",
+        "Memory {:.0} → {:.0} MiB while {failed} of {requests} requests failed{}: the target is drowning in its \
+         memory",
         mib(baseline),
-        mib(now)
+        mib(now),
+        kinds_in_words(kinds)
     )
 }
 
@@ -131,10 +139,11 @@ mod tests {
         let climbing: Vec<f64> = (0..11).map(|i| 580.0 + 30.0 * f64::from(i)).collect();
         let level = Level { settled: Some(320.0 * MIB), before: None };
         let found = assess(level, &batches(&climbing, 40), &timeouts(440), &Analysis::default()).expect("drowning");
-        assert_eq!(found.rule, Rule::Drowning);
-        assert!(found.confirmed);
+        assert_eq!(found.finding.rule, Rule::Drowning);
+        assert_eq!(found.from, 320.0 * MIB, "measured from the settled level");
+        assert!(found.finding.confirmed);
         assert_eq!(
-            found.message,
+            found.finding.message,
             "Memory 320 → 805 MiB while 440 of 440 requests failed (timeout: 440): the target is drowning in its memory"
         );
     }

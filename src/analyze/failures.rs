@@ -23,10 +23,8 @@ pub fn too_many_failures(
     if requests == 0 || failed as f64 <= settings.max_error_ratio * requests as f64 {
         return None;
     }
-    let mut by_count: Vec<(&str, u64)> = kinds.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.as_str(), *n)).collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let listed: Vec<String> = by_count.iter().map(|(k, n)| format!("{k}: {n}")).collect();
-    let kinds = if listed.is_empty() { String::new() } else { format!(" ({})", listed.join(", ")) };
+    let by_count = most_first(kinds);
+    let kinds = listed(&by_count);
     let hint = match (by_count.first().map(|(k, _)| *k), redirect) {
         (Some(k), Some(to)) if k == ErrorKind::Redirect.as_str() => {
             format!("the target redirects ({to}); point the scenario's url at the final address")
@@ -34,6 +32,24 @@ pub fn too_many_failures(
         (dominant, _) => hint(dominant).to_owned(),
     };
     Some(format!("{failed} of {requests} requests failed{kinds}: {hint}"))
+}
+
+/// The failure kinds that occurred, most first (then by name).
+fn most_first(kinds: &BTreeMap<String, u64>) -> Vec<(&str, u64)> {
+    let mut by_count: Vec<(&str, u64)> = kinds.iter().filter(|(_, n)| **n > 0).map(|(k, n)| (k.as_str(), *n)).collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    by_count
+}
+
+/// ` (timeout: 78, status: 2)`, most first; empty when no kind is known. The drowning rule's message
+/// names the failures the same way.
+pub(super) fn kinds_in_words(kinds: &BTreeMap<String, u64>) -> String {
+    listed(&most_first(kinds))
+}
+
+fn listed(by_count: &[(&str, u64)]) -> String {
+    let listed: Vec<String> = by_count.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+    if listed.is_empty() { String::new() } else { format!(" ({})", listed.join(", ")) }
 }
 
 /// What to check, from the kind of most failures.

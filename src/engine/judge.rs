@@ -87,7 +87,7 @@ impl Judge {
         let own: u64 = batches.iter().map(|b| b.requests).sum();
         self.sent = context.sent.unwrap_or(self.sent.saturating_add(own));
         let idle = context.idle;
-        let mut analysis = self.analyse(&context, settings, &batches, &end);
+        let mut analysis = self.analyse(&context, settings, &batches, &samples, &end);
         let drowned = analysis.finding(Rule::Drowning).is_some();
         let judged_now = end == CycleEnd::Completed && analysis.verdict.is_judged() && !drowned;
         if self.settling && judged_now {
@@ -187,35 +187,34 @@ impl Judge {
         context: &Context,
         settings: &Analysis,
         batches: &[BatchRecord],
+        samples: &[analyze::Sample],
         end: &CycleEnd,
     ) -> CycleAnalysis {
-        let samples = measured_samples(batches);
         let failed = match end {
             CycleEnd::Completed => {
                 let redirect = context.redirect.as_deref();
-                analyze::too_many_failures(&samples, &measured_error_kinds(batches), redirect, settings)
+                analyze::too_many_failures(samples, &measured_error_kinds(batches), redirect, settings)
             }
             _ => None,
         };
         match (end, failed) {
-            (CycleEnd::Completed, None) => analyze::cycle(&samples, settings),
+            (CycleEnd::Completed, None) => analyze::cycle(samples, settings),
             (CycleEnd::Completed, Some(reason)) => {
                 let all: Vec<analyze::Sample> = batches.iter().map(BatchRecord::sample).collect();
-                let level = self.level(context);
-                match drowning::assess(level, &all, &error_kinds(batches.iter()), settings) {
-                    Some(finding) => {
-                        self.drowned_from = self.drowned_from.or(level.baseline(&all));
-                        CycleAnalysis::drowned(&samples, finding, settings)
+                match drowning::assess(self.level(context), &all, &error_kinds(batches.iter()), settings) {
+                    Some(drowned) => {
+                        self.drowned_from = self.drowned_from.or(Some(drowned.from));
+                        CycleAnalysis::drowned(samples, drowned.finding, settings)
                     }
-                    None => CycleAnalysis::error(&samples, &reason),
+                    None => CycleAnalysis::error(samples, &reason),
                 }
             }
             (CycleEnd::SourceFailed(reason), _) => {
-                CycleAnalysis::error(&samples, &format!("memory source failed: {reason}"))
+                CycleAnalysis::error(samples, &format!("memory source failed: {reason}"))
             }
             (CycleEnd::Restarted, _) => {
                 self.target_restarted();
-                CycleAnalysis::error(&samples, "the soaked target restarted; trend history starts over")
+                CycleAnalysis::error(samples, "the soaked target restarted; trend history starts over")
             }
         }
     }

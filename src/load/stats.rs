@@ -3,55 +3,72 @@
 use super::outcome::{Expected, Outcome};
 use crate::failure::ErrorKind;
 use hdrhistogram::Histogram;
+use std::marker::PhantomData;
 
 /// Longest latency a histogram tracks: one hour, in microseconds. Longer values are clamped.
 const MAX_MICROS: u64 = 3_600_000_000;
 /// Two significant digits: 1 % resolution at every scale, ~25 KiB per histogram.
 const SIGFIG: u8 = 2;
 
-/// Counts of failures by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ErrorCounts([u64; ErrorKind::ALL.len()]);
+/// A kind that is counted per batch: the variants of a fieldless enum, in the order of [`Kind::ALL`].
+pub trait Kind: Copy + 'static {
+    /// Every variant, each at its own index.
+    const ALL: &'static [Self];
+    /// The variant's position in [`Kind::ALL`].
+    fn index(self) -> usize;
+}
 
-impl ErrorCounts {
-    pub fn get(&self, kind: ErrorKind) -> u64 {
-        self.0[kind as usize]
-    }
-
-    pub fn add(&mut self, kind: ErrorKind, n: u64) {
-        self.0[kind as usize] += n;
-    }
-
-    pub fn total(&self) -> u64 {
-        self.0.iter().sum()
-    }
-
-    /// `(kind, count)` for every kind, zero counts included.
-    pub fn iter(&self) -> impl Iterator<Item = (ErrorKind, u64)> + '_ {
-        ErrorKind::ALL.into_iter().map(|k| (k, self.get(k)))
+impl Kind for ErrorKind {
+    const ALL: &'static [Self] = &ErrorKind::ALL;
+    fn index(self) -> usize {
+        self as usize
     }
 }
 
-/// Counts of the outcomes a scenario's failure path expects, by kind (docs/failure-paths.md).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ExpectedCounts([u64; Expected::ALL.len()]);
+impl Kind for Expected {
+    const ALL: &'static [Self] = &Expected::ALL;
+    fn index(self) -> usize {
+        self as usize
+    }
+}
 
-impl ExpectedCounts {
-    pub fn get(&self, kind: Expected) -> u64 {
-        self.0[kind as usize]
+/// Counts by kind, one slot per variant of `K`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts<K, const N: usize> {
+    /// The count of each kind, at its [`Kind::index`].
+    counts: [u64; N],
+    /// Which enum the slots are for.
+    kind: PhantomData<K>,
+}
+
+/// Counts of failures by kind.
+pub type ErrorCounts = Counts<ErrorKind, { ErrorKind::ALL.len() }>;
+
+/// Counts of the outcomes a scenario's failure path expects, by kind (docs/failure-paths.md).
+pub type ExpectedCounts = Counts<Expected, { Expected::ALL.len() }>;
+
+impl<K, const N: usize> Default for Counts<K, N> {
+    fn default() -> Self {
+        Self { counts: [0; N], kind: PhantomData }
+    }
+}
+
+impl<K: Kind, const N: usize> Counts<K, N> {
+    pub fn get(&self, kind: K) -> u64 {
+        self.counts[kind.index()]
     }
 
-    pub fn add(&mut self, kind: Expected, n: u64) {
-        self.0[kind as usize] += n;
+    pub fn add(&mut self, kind: K, n: u64) {
+        self.counts[kind.index()] += n;
     }
 
     pub fn total(&self) -> u64 {
-        self.0.iter().sum()
+        self.counts.iter().sum()
     }
 
     /// `(kind, count)` for every kind, zero counts included.
-    pub fn iter(&self) -> impl Iterator<Item = (Expected, u64)> + '_ {
-        Expected::ALL.into_iter().map(|k| (k, self.get(k)))
+    pub fn iter(&self) -> impl Iterator<Item = (K, u64)> + '_ {
+        K::ALL.iter().map(|k| (*k, self.get(*k)))
     }
 }
 
@@ -162,5 +179,21 @@ mod tests {
         assert_eq!(a.errors.get(ErrorKind::Timeout), 1);
         assert_eq!(a.latency.len(), 4);
         assert!(a.latency.max() >= 3_500_000_000, "clamped, not dropped");
+    }
+
+    #[test]
+    fn every_kind_counts_in_its_own_slot() {
+        fn each<K: Kind + std::fmt::Debug, const N: usize>() {
+            let mut counts = Counts::<K, N>::default();
+            for (i, k) in K::ALL.iter().enumerate() {
+                assert_eq!(k.index(), i, "{k:?} is at its place in ALL");
+                counts.add(*k, i as u64 + 1);
+            }
+            let got: Vec<u64> = counts.iter().map(|(_, n)| n).collect();
+            assert_eq!(got, (1..=N as u64).collect::<Vec<_>>());
+            assert_eq!(counts.total(), (1..=N as u64).sum::<u64>());
+        }
+        each::<ErrorKind, { ErrorKind::ALL.len() }>();
+        each::<Expected, { Expected::ALL.len() }>();
     }
 }
